@@ -1,0 +1,108 @@
+// Package activities holds Switchback's Temporal activities: the side
+// effects of a journey, such as sending a message on a channel.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// SendName is the registered name of the send activity.
+const SendName = "SendMessage"
+
+// SendErrorType is the ApplicationError type of a send that a provider
+// refused or that could not reach it; its details are a SendFailure.
+const SendErrorType = "SendError"
+
+// SendRequest asks to send one rendered message.
+type SendRequest struct {
+	Journey string           `json:"journey"`
+	Step    string           `json:"step"`
+	Message channels.Message `json:"message"`
+}
+
+// SendFailure explains a failed send to the workflow, as the details of an
+// ApplicationError of type SendErrorType.
+type SendFailure struct {
+	Provider  string `json:"provider"`
+	Code      string `json:"code"`
+	Reason    string `json:"reason"`
+	Permanent bool   `json:"permanent"`
+	Config    bool   `json:"config,omitempty"`
+}
+
+// Activities holds what the activities need. Register a *Activities with a
+// worker; its methods are the activities.
+type Activities struct {
+	// Senders sends on each configured channel.
+	Senders map[channels.Channel]channels.Sender
+	// Messages keeps provider message id → journey, for status callbacks
+	// that arrive without their correlation data.
+	Messages store.Store
+	Logger   *slog.Logger
+}
+
+// SendMessage sends req.Message on its channel and records the provider's
+// message id. A permanent provider error is returned as a non-retryable
+// ApplicationError so that the journey falls back at once; a retryable one
+// is retried by the activity's retry policy.
+func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels.SendResult, error) {
+	msg := req.Message
+	sender, ok := a.Senders[msg.Channel]
+	if !ok {
+		return channels.SendResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("channel %q is not configured on this worker", msg.Channel), SendErrorType, nil,
+			SendFailure{Code: "not_configured", Reason: fmt.Sprintf("channel %s is not configured", msg.Channel), Permanent: true, Config: true})
+	}
+	res, err := sender.Send(ctx, msg)
+	if err != nil {
+		return channels.SendResult{}, a.sendError(ctx, msg, err)
+	}
+	ref := store.MessageRef{
+		Provider:   res.Provider,
+		MessageID:  res.MessageID,
+		WorkflowID: msg.Correlation.WorkflowID,
+		Attempt:    msg.Correlation.Attempt,
+		Channel:    msg.Channel,
+	}
+	if err := a.Messages.RecordMessage(ctx, ref); err != nil {
+		// The provider has the message: failing here would send it again.
+		// Callbacks still carry their correlation in most cases.
+		a.logger().ErrorContext(ctx, "record message id", "provider", res.Provider, "message_id", res.MessageID, "error", err)
+	}
+	return res, nil
+}
+
+func (a *Activities) sendError(ctx context.Context, msg channels.Message, err error) error {
+	var se *channels.SendError
+	if !errors.As(err, &se) {
+		// Unknown failures are retried: nothing says the message was accepted.
+		return temporal.NewApplicationErrorWithCause(err.Error(), SendErrorType, err,
+			SendFailure{Code: "unknown", Reason: err.Error()})
+	}
+	f := SendFailure{Provider: se.Provider, Code: se.Code, Reason: se.Reason, Permanent: se.Permanent || se.Config, Config: se.Config}
+	if se.Config {
+		a.logger().ErrorContext(ctx, "provider configuration problem: check credentials and permissions",
+			"channel", msg.Channel, "provider", se.Provider, "code", se.Code, "reason", se.Reason,
+			"attempt", activity.GetInfo(ctx).Attempt)
+	}
+	if f.Permanent {
+		return temporal.NewNonRetryableApplicationError(se.Error(), SendErrorType, err, f)
+	}
+	return temporal.NewApplicationErrorWithCause(se.Error(), SendErrorType, err, f)
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}

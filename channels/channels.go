@@ -1,0 +1,201 @@
+// Package channels holds what every messaging channel shares: the message a
+// journey asks to send, the delivery statuses that come back, the Sender
+// interface that channel implementations satisfy, and the typed errors that
+// tell a journey whether to retry a send or fall back to the next channel.
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Channel names a way of reaching a customer.
+type Channel string
+
+// The channels Switchback knows.
+const (
+	WhatsApp Channel = "whatsapp"
+	SMS      Channel = "sms"
+	Email    Channel = "email"
+)
+
+// Valid reports whether c is a channel Switchback knows.
+func (c Channel) Valid() bool {
+	switch c {
+	case WhatsApp, SMS, Email:
+		return true
+	}
+	return false
+}
+
+// Correlation travels with a send to the provider and back in its status
+// callbacks, so that a webhook can find the journey that sent the message.
+type Correlation struct {
+	WorkflowID string `json:"workflow_id"`
+	Attempt    int    `json:"attempt"`
+}
+
+// correlationPrefix versions the string form of a Correlation.
+const correlationPrefix = "sb1:"
+
+// String encodes c as "sb1:<attempt>:<workflow id>", the form carried in
+// WhatsApp's biz_opaque_callback_data (at most 512 characters).
+func (c Correlation) String() string {
+	return correlationPrefix + strconv.Itoa(c.Attempt) + ":" + c.WorkflowID
+}
+
+// ParseCorrelation decodes the form written by Correlation.String. It reports
+// false for anything else, such as data another system put there.
+func ParseCorrelation(s string) (Correlation, bool) {
+	rest, ok := strings.CutPrefix(s, correlationPrefix)
+	if !ok {
+		return Correlation{}, false
+	}
+	n, id, ok := strings.Cut(rest, ":")
+	if !ok || id == "" {
+		return Correlation{}, false
+	}
+	attempt, err := strconv.Atoi(n)
+	if err != nil || attempt < 1 {
+		return Correlation{}, false
+	}
+	return Correlation{WorkflowID: id, Attempt: attempt}, true
+}
+
+// Template is a provider-approved message template and the values of its
+// parameters, already rendered.
+type Template struct {
+	Name      string   `json:"name"`
+	Language  string   `json:"language,omitempty"`
+	Body      []string `json:"body,omitempty"`
+	ButtonURL []string `json:"button_url,omitempty"`
+}
+
+// Message is one rendered message to one recipient on one channel. Exactly
+// one of Template and Text is set.
+type Message struct {
+	Channel     Channel     `json:"channel"`
+	To          string      `json:"to"`
+	Template    *Template   `json:"template,omitempty"`
+	Text        string      `json:"text,omitempty"`
+	Correlation Correlation `json:"correlation"`
+}
+
+// SendResult is what a provider answered when it accepted a message.
+type SendResult struct {
+	Provider  string `json:"provider"`
+	MessageID string `json:"message_id"`
+	Status    Status `json:"status"`
+}
+
+// Sender sends messages on one channel.
+type Sender interface {
+	Send(ctx context.Context, msg Message) (SendResult, error)
+}
+
+// Status is a message's delivery state as a provider reports it, in
+// Switchback's words.
+type Status string
+
+// Delivery statuses, from least to most advanced. Failed is terminal.
+const (
+	StatusAccepted  Status = "accepted"
+	StatusSent      Status = "sent"
+	StatusDelivered Status = "delivered"
+	StatusRead      Status = "read"
+	StatusFailed    Status = "failed"
+)
+
+// rank orders the non-failed statuses; unknown statuses rank 0.
+func (s Status) rank() int {
+	switch s {
+	case StatusAccepted:
+		return 1
+	case StatusSent:
+		return 2
+	case StatusDelivered:
+		return 3
+	case StatusRead:
+		return 4
+	}
+	return 0
+}
+
+// Valid reports whether s is a status Switchback knows.
+func (s Status) Valid() bool { return s == StatusFailed || s.rank() > 0 }
+
+// Reached reports whether a message in status s has got at least as far as
+// want: read implies delivered, delivered implies sent. A failed message
+// reaches nothing.
+func (s Status) Reached(want Status) bool {
+	if s == StatusFailed {
+		return false
+	}
+	return s.rank() >= want.rank() && want.rank() > 0
+}
+
+// Advances reports whether moving from status s to next is progress. Statuses
+// arrive duplicated and out of order; a message never moves backwards, and
+// failed is final. A failure reported after delivery is not taken either:
+// the customer already has the message.
+func (s Status) Advances(next Status) bool {
+	switch {
+	case s == StatusFailed:
+		return false
+	case next == StatusFailed:
+		return s.rank() < StatusDelivered.rank()
+	default:
+		return next.rank() > s.rank()
+	}
+}
+
+// StatusUpdate is one delivery status for one message, as a webhook reports it.
+type StatusUpdate struct {
+	Provider  string `json:"provider"`
+	MessageID string `json:"message_id"`
+	Status    Status `json:"status"`
+	// Attempt is the journey's attempt number if the callback carried it, else 0.
+	Attempt int `json:"attempt,omitempty"`
+	// ErrorCode and ErrorReason explain a failed status.
+	ErrorCode   string `json:"error_code,omitempty"`
+	ErrorReason string `json:"error_reason,omitempty"`
+	// Timestamp is the provider's time of the status, in Unix seconds, or 0.
+	Timestamp int64 `json:"timestamp,omitempty"`
+}
+
+// SendError is a send that a provider refused or that could not reach it.
+// Permanent errors will not succeed if retried and move a journey to its
+// next attempt at once; the others are retried with backoff.
+type SendError struct {
+	Channel   Channel
+	Provider  string
+	Code      string // the provider's error code, e.g. "131026", "21211", "http_503"
+	Reason    string // what went wrong, in the provider's words
+	Permanent bool
+	// Config marks errors that mean Switchback is misconfigured (bad token,
+	// missing permission): permanent, and worth an operator's attention.
+	Config bool
+	Err    error
+}
+
+func (e *SendError) Error() string {
+	kind := "retryable"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	if e.Config {
+		kind = "configuration"
+	}
+	return fmt.Sprintf("%s send via %s: %s error %s: %s", e.Channel, e.Provider, kind, e.Code, e.Reason)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is, or wraps, a permanent SendError.
+func IsPermanent(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Permanent
+}

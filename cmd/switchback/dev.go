@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/devstack"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store/sqlite"
+)
+
+func runDev(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "dev", "dev [--temporal-port 7233] [--ui-port 8233] [--http-addr 127.0.0.1:8080] [--in-memory] [--data-dir .switchback]")
+	temporalPort := fs.Int("temporal-port", 7233, "Temporal frontend (gRPC) port")
+	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port")
+	httpAddr := fs.String("http-addr", "", "Switchback HTTP address (default SWITCHBACK_HTTP_ADDR or 127.0.0.1:8080)")
+	inMemory := fs.Bool("in-memory", false, "keep Temporal's data in memory instead of under --data-dir")
+	dataDir := fs.String("data-dir", "", "data directory (default SWITCHBACK_DATA_DIR or .switchback)")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if *httpAddr != "" {
+		cfg.HTTPAddr = *httpAddr
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	cfg.TemporalAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(*temporalPort))
+	uiAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))
+	log := newLogger(e)
+
+	// Every port is checked before anything starts: the Web UI would exit
+	// the process on a taken port.
+	if err := devstack.CheckPorts(
+		devstack.NamedAddr{Name: "Temporal frontend", Addr: cfg.TemporalAddress, Flag: "--temporal-port"},
+		devstack.NamedAddr{Name: "Temporal Web UI", Addr: uiAddr, Flag: "--ui-port"},
+	); err != nil {
+		return err
+	}
+	ln, err := app.Listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	cfg, sc, sandboxed := app.UseSandbox(cfg)
+	sc.Logger = log.With("component", "sandbox")
+	sb, err := sandbox.New(sc)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	defer sb.Close()
+
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range journeys.SearchAttributeNames() {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	stack, err := devstack.Start(ctx, devstack.Options{
+		DataDir:          cfg.DataDir,
+		InMemory:         *inMemory,
+		Namespace:        cfg.TemporalNamespace,
+		FrontendAddr:     cfg.TemporalAddress,
+		UIAddr:           uiAddr,
+		SearchAttributes: attrs,
+		Logger:           log.With("component", "temporal"),
+	})
+	if err != nil {
+		return fmt.Errorf("start Temporal: %w", err)
+	}
+	defer stack.Stop()
+
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	senders, err := app.Senders(cfg)
+	if err != nil {
+		return err
+	}
+	c, err := dial(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log})
+	if err := app.StartWorkers(ws); err != nil {
+		return err
+	}
+	defer app.StopWorkers(ws)
+
+	h := app.HTTPHandler(app.HTTPOptions{
+		Config: cfg, Temporal: c, Messages: st, Logger: log,
+		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+	})
+	storage := filepath.Join(cfg.DataDir, "temporal.db")
+	if *inMemory {
+		storage = "in memory"
+	}
+	fmt.Fprintf(e.stdout, `Switchback dev is running.
+  Temporal      %s (namespace %s, data %s)
+  Web UI        %s
+  Webhooks      %s/webhooks/whatsapp, %s%s
+  Sandbox       %s (providers: %v)
+
+Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wait
+Stop with Ctrl-C.
+`, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
+		cfg.PublicURLOrDefault(), cfg.PublicURLOrDefault(), app.TwilioStatusPath,
+		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed)
+	err = app.Serve(ctx, ln, h)
+	fmt.Fprintln(e.stderr, "Switchback dev stopping")
+	return err
+}

@@ -1,0 +1,210 @@
+// Command switchback runs and drives Switchback, the lifecycle journey
+// engine: `switchback dev` runs everything in one process with sandbox
+// providers; the other commands start, inspect and cancel journeys, or run
+// the worker and the webhook server against an existing Temporal.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/switchbackhq/switchback/internal/config"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"dev", "run everything in one process: Temporal, Web UI, worker, webhooks, sandbox providers", runDev},
+		{"worker", "run the journey worker against an existing Temporal", runWorker},
+		{"serve", "run the webhook HTTP server against an existing Temporal", runServe},
+		{"start", "start a journey: start JOURNEY --to NUMBER --var k=v [--id KEY] [--wait]", runStart},
+		{"status", "show a journey's timeline: status ID [--json]", runStatus},
+		{"cancel", "cancel a running journey: cancel ID", runCancel},
+	}
+}
+
+// env is what every command gets from the process: output streams and the
+// environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// exitError carries an exit status for an outcome that is not an error of
+// the command itself, such as a journey that failed.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr)
+		return 2
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		var ue *usageError
+		var ee *exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 2
+		case errors.As(err, &ue):
+			fmt.Fprintf(e.stderr, "switchback %s: %s\n", c.name, ue.msg)
+			return 2
+		case errors.As(err, &ee):
+			if ee.msg != "" {
+				fmt.Fprintln(e.stderr, ee.msg)
+			}
+			return ee.code
+		default:
+			fmt.Fprintf(e.stderr, "switchback %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(e.stderr, "switchback: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: switchback COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `switchback COMMAND -h` for a command's flags.")
+}
+
+// parse parses flags and positional arguments in any order.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		} else if err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// Parse errors are reported once, by run; -h prints the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: switchback %s\n", usage)
+		fs.SetOutput(e.stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// loadConfig reads the configuration from the environment.
+func loadConfig(e *env) (config.Config, error) {
+	return config.FromEnv(e.getenv)
+}
+
+// dial connects to the configured Temporal.
+func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdkLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (SWITCHBACK_TEMPORAL_ADDRESS), namespace %s: %w",
+			cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	return c, nil
+}
+
+// sdkLogger quiets the SDK: its info lines are noise in a CLI.
+func sdkLogger(l *slog.Logger) *slogAdapter {
+	return &slogAdapter{l: l}
+}
+
+// varsFlag collects repeated --var k=v flags.
+type varsFlag map[string]string
+
+func (v varsFlag) String() string {
+	parts := make([]string, 0, len(v))
+	for k, val := range v {
+		parts = append(parts, k+"="+val)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v varsFlag) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=value, got %q", s)
+	}
+	v[k] = val
+	return nil
+}
+
+// lazyClient returns a Temporal client that connects on first use.
+func lazyClient(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	c, err := client.NewLazyClient(client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdkLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// keys returns m's keys, sorted.
+func keys[K ~string, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+// cli runs switchback with args against a stack and returns its exit code
+// and output.
+func cli(t *testing.T, s *apptest.Stack, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	vars := map[string]string{}
+	if s != nil {
+		vars["SWITCHBACK_TEMPORAL_ADDRESS"] = s.FrontendAddr
+		vars["SWITCHBACK_TEMPORAL_NAMESPACE"] = s.Namespace
+	}
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	code = run(context.Background(), e, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestStartStatusCancel(t *testing.T) {
+	s := apptest.Start(t)
+
+	code, out, errOut := cli(t, s, "start", "otp", "--to", sandbox.WhatsAppUndeliverable, "--var", "code=493817", "--wait", "--id", "cli-1")
+	if code != 0 || strings.TrimSpace(out) != "cli-1" || !strings.Contains(errOut, "delivered on sms") {
+		t.Fatalf("start --wait = %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	code, out, _ = cli(t, s, "status", "cli-1")
+	for _, want := range []string{"journey cli-1 (otp): delivered", "status failed", "code 131026", "fallback", "status delivered", "done"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("status exit = %d", code)
+	}
+	code, out, _ = cli(t, s, "status", "--json", "cli-1")
+	var tl workflows.Timeline
+	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Outcome != workflows.OutcomeDelivered {
+		t.Errorf("status --json = %d, %v, outcome %q", code, err, tl.Outcome)
+	}
+
+	// The same key again sends nothing.
+	sent := len(s.Sandbox.Sent())
+	code, out, errOut = cli(t, s, "start", "otp", "--to", sandbox.WhatsAppUndeliverable, "--var", "code=493817", "--id", "cli-1")
+	if code != 0 || strings.TrimSpace(out) != "cli-1" || !strings.Contains(errOut, "already exists") || len(s.Sandbox.Sent()) != sent {
+		t.Errorf("repeated start = %d %q %q, sends %d → %d", code, out, errOut, sent, len(s.Sandbox.Sent()))
+	}
+
+	// A journey that fails exits 1.
+	code, _, errOut = cli(t, s, "start", "otp", "--to", sandbox.Unreachable, "--var", "code=1", "--wait")
+	if code != 1 || !strings.Contains(errOut, "failed") {
+		t.Errorf("failing journey: exit %d, stderr %q", code, errOut)
+	}
+
+	// Cancel a journey that waits for a status that never comes.
+	code, out, _ = cli(t, s, "start", "otp", "--to", sandbox.WhatsAppSilent, "--var", "code=1", "--id", "cli-2")
+	if code != 0 || strings.TrimSpace(out) != "cli-2" {
+		t.Fatalf("start = %d %q", code, out)
+	}
+	if code, out, errOut = cli(t, s, "cancel", "cli-2"); code != 0 || !strings.Contains(out, "cancellation requested") {
+		t.Errorf("cancel = %d %q %q", code, out, errOut)
+	}
+	if code, out, _ = cli(t, s, "cancel", "cli-1"); code != 0 || !strings.Contains(out, "already ended") {
+		t.Errorf("cancel of an ended journey = %d %q", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage"},
+		{[]string{"launch"}, 2, `unknown command "launch"`},
+		{[]string{"start", "otp"}, 2, "--to is required"},
+		{[]string{"start"}, 2, "name one built-in journey"},
+		{[]string{"start", "otp", "--to", "+15551234567", "--var", "code"}, 2, "want name=value"},
+		{[]string{"start", "nope", "--to", "+15551234567"}, 1, `unknown journey "nope"`},
+		{[]string{"start", "otp", "--to", "12345", "--var", "code=1"}, 1, "not an E.164 phone number"},
+		{[]string{"start", "otp", "--to", "+15551234567"}, 1, "needs code"},
+		{[]string{"status"}, 2, "give one workflow id"},
+		{[]string{"cancel", "a", "b"}, 2, "give one workflow id"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := cli(t, nil, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("switchback %v = %d %q, want %d and %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "status", "status WORKFLOW_ID [--json]")
+	asJSON := fs.Bool("json", false, "print the timeline as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &usageError{"give one workflow id"}
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	c, err := dial(ctx, cfg, newLogger(e))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := c.QueryWorkflow(ctx, pos[0], "", workflows.QueryTimeline)
+	if err != nil {
+		return fmt.Errorf("query timeline of %s: %w", pos[0], err)
+	}
+	var tl workflows.Timeline
+	if err := v.Get(&tl); err != nil {
+		return fmt.Errorf("decode timeline of %s: %w", pos[0], err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(tl)
+	}
+	printTimeline(e.stdout, pos[0], tl)
+	return nil
+}
+
+// printTimeline writes a timeline for people: one line per event, times
+// relative to the start.
+func printTimeline(w io.Writer, id string, tl workflows.Timeline) {
+	fmt.Fprintf(w, "journey %s (%s): %s\n", id, tl.Journey, tl.Outcome)
+	if len(tl.Events) == 0 {
+		return
+	}
+	start := tl.Events[0].Time
+	fmt.Fprintf(w, "started %s\n\n", start.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tEVENT\tATTEMPT\tCHANNEL\tMESSAGE\tDETAIL")
+	for _, ev := range tl.Events {
+		attempt := ""
+		if ev.Attempt > 0 {
+			attempt = fmt.Sprint(ev.Attempt)
+		}
+		fmt.Fprintf(tw, "+%s\t%s\t%s\t%s\t%s\t%s\n",
+			ev.Time.Sub(start).Round(time.Millisecond), eventName(ev), attempt, ev.Channel, ev.MessageID, detail(ev))
+	}
+	tw.Flush()
+}
+
+func eventName(ev workflows.Event) string {
+	if ev.Kind == workflows.EventStatus {
+		return "status " + string(ev.Status)
+	}
+	return string(ev.Kind)
+}
+
+func detail(ev workflows.Event) string {
+	var parts []string
+	if ev.Code != "" {
+		parts = append(parts, "code "+ev.Code)
+	}
+	if ev.Reason != "" {
+		parts = append(parts, ev.Reason)
+	}
+	return strings.Join(parts, ": ")
+}

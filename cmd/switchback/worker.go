@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/store/sqlite"
+)
+
+// storeFile is the store's SQLite file under the data directory.
+const storeFile = "switchback.db"
+
+func runWorker(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "worker", "worker")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e)
+	senders, err := app.Senders(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := dial(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log})
+	if err := app.StartWorkers(ws); err != nil {
+		return err
+	}
+	defer app.StopWorkers(ws)
+	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(keys(senders)))
+	<-ctx.Done()
+	return nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "serve")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e)
+	if cfg.WhatsApp == nil && cfg.Twilio == nil {
+		return fmt.Errorf("no provider is configured: set the WHATSAPP_* or TWILIO_* variables whose webhooks to serve")
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// A lazy client: the server starts while Temporal is down, and answers
+	// 503 to providers until it is back.
+	c, err := lazyClient(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ln, err := app.Listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log})
+	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault())
+	return app.Serve(ctx, ln, h)
+}

@@ -1,0 +1,157 @@
+// Package app wires Switchback's parts together: channel senders from the
+// configuration, Temporal workers, and the HTTP server. The commands in
+// cmd/switchback and the end-to-end tests share it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/webhooks"
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+// TwilioStatusPath is the path of Twilio's status callbacks.
+const TwilioStatusPath = "/webhooks/twilio/status"
+
+// Senders builds a sender for each provider configured in cfg.
+func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
+	senders := map[channels.Channel]channels.Sender{}
+	if w := cfg.WhatsApp; w != nil {
+		c, err := whatsapp.NewClient(whatsapp.Config{APIURL: w.APIURL, PhoneNumberID: w.PhoneNumberID, AccessToken: w.AccessToken})
+		if err != nil {
+			return nil, fmt.Errorf("whatsapp channel: %w", err)
+		}
+		senders[channels.WhatsApp] = c
+	}
+	if t := cfg.Twilio; t != nil {
+		c, err := sms.NewClient(sms.Config{
+			APIURL:              t.APIURL,
+			AccountSID:          t.AccountSID,
+			AuthToken:           t.AuthToken,
+			From:                t.From,
+			MessagingServiceSID: t.MessagingServiceSID,
+			StatusCallbackURL:   cfg.PublicURLOrDefault() + TwilioStatusPath,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sms channel: %w", err)
+		}
+		senders[channels.SMS] = c
+	}
+	if len(senders) == 0 {
+		return nil, errors.New("no channel is configured: set the WHATSAPP_* or TWILIO_* variables (or run `switchback dev` for the sandbox providers)")
+	}
+	return senders, nil
+}
+
+// Workers returns the workers a Switchback worker process runs: one for
+// journeys, and one per configured channel on that channel's activity task
+// queue. Start them with StartWorkers.
+func Workers(c client.Client, acts *activities.Activities) []worker.Worker {
+	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
+	workflows.Register(wf)
+	ws := []worker.Worker{wf}
+	for _, ch := range []channels.Channel{channels.WhatsApp, channels.SMS, channels.Email} {
+		if _, ok := acts.Senders[ch]; !ok {
+			continue
+		}
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{})
+		w.RegisterActivity(acts)
+		ws = append(ws, w)
+	}
+	return ws
+}
+
+// StartWorkers starts ws; on an error it stops those already started.
+func StartWorkers(ws []worker.Worker) error {
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			StopWorkers(ws[:i])
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	return nil
+}
+
+// StopWorkers stops ws.
+func StopWorkers(ws []worker.Worker) {
+	for _, w := range ws {
+		w.Stop()
+	}
+}
+
+// HTTPOptions configures the HTTP server's handler.
+type HTTPOptions struct {
+	Config   config.Config
+	Temporal webhooks.Signaler
+	Messages store.Store
+	Logger   *slog.Logger
+	// Extra mounts more handlers, by pattern (the dev sandbox).
+	Extra map[string]http.Handler
+}
+
+// HTTPHandler returns the handler of Switchback's HTTP server: the
+// webhooks, /healthz, and any extra handlers.
+func HTTPHandler(opts HTTPOptions) http.Handler {
+	cfg := opts.Config
+	wc := webhooks.Config{
+		PublicURL:  cfg.PublicURLOrDefault(),
+		Temporal:   opts.Temporal,
+		SignalName: workflows.SignalStatus,
+		Messages:   opts.Messages,
+		Logger:     opts.Logger,
+	}
+	if cfg.WhatsApp != nil {
+		wc.WhatsAppAppSecret, wc.WhatsAppVerifyToken = cfg.WhatsApp.AppSecret, cfg.WhatsApp.VerifyToken
+	}
+	if cfg.Twilio != nil {
+		wc.TwilioAuthToken = cfg.Twilio.AuthToken
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/", webhooks.New(wc))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	for pattern, h := range opts.Extra {
+		mux.Handle(pattern, h)
+	}
+	return mux
+}
+
+// Listen listens on addr for the HTTP server, with a one-line error when
+// the address is taken.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for the HTTP server (in use? set SWITCHBACK_HTTP_ADDR or --http-addr): %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves h on ln until ctx is done, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

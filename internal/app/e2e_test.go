@@ -1,0 +1,141 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+// summary lists the timeline's events as kind/channel/status/code, one
+// string, so that a test can compare the story it tells.
+func summary(tl workflows.Timeline) string {
+	var parts []string
+	for _, ev := range tl.Events {
+		s := string(ev.Kind)
+		if ev.Channel != "" {
+			s += ":" + string(ev.Channel)
+		}
+		if ev.Kind == workflows.EventStatus {
+			s += ":" + string(ev.Status)
+		}
+		if ev.Code != "" {
+			s += ":" + ev.Code
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// The OTP journey to a number that WhatsApp reports failed (131026) ends
+// delivered by SMS, through real signed HTTP callbacks from the sandbox to
+// the webhook handlers, and signals into a real Temporal server.
+func TestEndToEndOTPFallsBackToSMS(t *testing.T) {
+	s := apptest.Start(t)
+	run := s.RunOTP(t, sandbox.WhatsAppUndeliverable)
+	res, tl := run.Result, run.Timeline
+	if res.Outcome != workflows.OutcomeDelivered || res.Channel != channels.SMS || !strings.HasPrefix(res.MessageID, "SM") {
+		t.Errorf("result = %+v, want delivered on sms", res)
+	}
+	// The failed status carries no biz_opaque_callback_data (the sandbox
+	// leaves it out, as Meta may): the message index found the journey.
+	got := summary(tl)
+	for _, want := range []string{
+		"attempt:whatsapp sent:whatsapp",
+		"status:failed:131026",
+		"fallback:whatsapp",
+		"attempt:sms sent:sms",
+		"status:delivered",
+		"done:sms",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("timeline %q lacks %q", got, want)
+		}
+	}
+	if tl.Outcome != workflows.OutcomeDelivered {
+		t.Errorf("timeline outcome = %s", tl.Outcome)
+	}
+}
+
+func TestEndToEndOTPPaths(t *testing.T) {
+	s := apptest.Start(t)
+	tests := []struct {
+		to      string
+		outcome workflows.Outcome
+		channel channels.Channel
+		events  []string // must appear in the timeline summary, in any order
+	}{
+		{sandbox.WhatsAppUndeliverable, workflows.OutcomeDelivered, channels.SMS, []string{"status:failed:131026", "fallback:whatsapp"}},
+		{"+15551234567", workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:delivered"}},
+		{sandbox.WhatsAppWindowClosed, workflows.OutcomeDelivered, channels.SMS, []string{"send_failed:whatsapp:131047", "fallback:whatsapp:131047"}},
+		{sandbox.Unreachable, workflows.OutcomeFailed, "", []string{"status:failed:131026", "status:failed:30003"}},
+		{sandbox.SMSInvalid, workflows.OutcomeFailed, "", []string{"send_failed:sms:21211"}},
+		{sandbox.WhatsAppRateLimited, workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:delivered"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.to, func(t *testing.T) {
+			run := s.RunOTP(t, tt.to)
+			res, tl := run.Result, run.Timeline
+			if dir := os.Getenv("SWITCHBACK_RECORD_HISTORIES"); dir != "" {
+				s.WriteHistory(t, run.ID, filepath.Join(dir, "otp-"+strings.TrimPrefix(tt.to, "+")+".json"))
+			}
+			if res.Outcome != tt.outcome || res.Channel != tt.channel {
+				t.Errorf("result = %+v, want %s on %q", res, tt.outcome, tt.channel)
+			}
+			got := summary(tl)
+			for _, w := range tt.events {
+				if !strings.Contains(got, w) {
+					t.Errorf("timeline %q lacks %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+// A repeated start with the same key returns the first journey and sends
+// nothing new, while it runs and after it ended.
+func TestEndToEndStartIsIdempotent(t *testing.T) {
+	s := apptest.Start(t)
+	ctx := context.Background()
+	j, err := journeys.Builtin("otp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := journeys.StartOptions{Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": "1"}, ID: "order-42-otp", ContactKey: []byte("k")}
+	first, existed, err := journeys.Start(ctx, s.Client, opts)
+	if err != nil || existed {
+		t.Fatalf("first start: existed=%v err=%v", existed, err)
+	}
+	second, existed, err := journeys.Start(ctx, s.Client, opts)
+	if err != nil || !existed || second.GetRunID() != first.GetRunID() {
+		t.Fatalf("second start while running: run %s existed=%v err=%v, want run %s existed", second.GetRunID(), existed, err, first.GetRunID())
+	}
+	// Let the first journey send before it is cancelled.
+	for deadline := time.Now().Add(10 * time.Second); len(s.Sandbox.Sent()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first journey sent nothing")
+		}
+	}
+	if err := s.Client.CancelWorkflow(ctx, first.GetID(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Get(ctx, nil); err == nil {
+		t.Fatal("cancelled journey ended without an error")
+	}
+	sent := len(s.Sandbox.Sent())
+	third, existed, err := journeys.Start(ctx, s.Client, opts)
+	if err != nil || !existed || third.GetRunID() != first.GetRunID() {
+		t.Fatalf("start after the end: run %s existed=%v err=%v, want run %s existed", third.GetRunID(), existed, err, first.GetRunID())
+	}
+	if n := len(s.Sandbox.Sent()); n != sent || n != 1 {
+		t.Errorf("sandbox received %d messages, want 1", n)
+	}
+}

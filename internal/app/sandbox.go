@@ -1,0 +1,51 @@
+package app
+
+import (
+	"crypto/rand"
+
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/sandbox"
+)
+
+// SandboxPrefix is where the sandbox providers are mounted on the HTTP server.
+const SandboxPrefix = "/sandbox"
+
+// SandboxPhoneNumberID is the WhatsApp phone number id of the sandbox.
+const SandboxPhoneNumberID = "100000000000001"
+
+// UseSandbox points every provider that cfg leaves unconfigured at the
+// sandbox served under SandboxPrefix of cfg's HTTP server, with fresh
+// credentials. It returns the completed configuration, the sandbox's
+// configuration, and the names of the providers it replaced.
+func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
+	base := "http://" + cfg.HTTPAddr + SandboxPrefix
+	sc := sandbox.Config{
+		WhatsAppWebhookURL: cfg.PublicURLOrDefault() + "/webhooks/whatsapp",
+		AppSecret:          rand.Text(),
+		AccessToken:        rand.Text(),
+		PhoneNumberID:      SandboxPhoneNumberID,
+		TwilioAccountSID:   "AC" + rand.Text(),
+		TwilioAuthToken:    rand.Text(),
+	}
+	var replaced []string
+	if cfg.WhatsApp == nil {
+		cfg.WhatsApp = &config.WhatsApp{
+			AccessToken:   sc.AccessToken,
+			PhoneNumberID: sc.PhoneNumberID,
+			AppSecret:     sc.AppSecret,
+			VerifyToken:   "switchback-dev",
+			APIURL:        base + "/v23.0",
+		}
+		replaced = append(replaced, "WhatsApp")
+	}
+	if cfg.Twilio == nil {
+		cfg.Twilio = &config.Twilio{
+			AccountSID: sc.TwilioAccountSID,
+			AuthToken:  sc.TwilioAuthToken,
+			From:       "+15005550006",
+			APIURL:     base,
+		}
+		replaced = append(replaced, "Twilio SMS")
+	}
+	return cfg, sc, replaced
+}

@@ -1,0 +1,167 @@
+// Package apptest starts a whole Switchback on a real in-process Temporal
+// server for end-to-end tests.
+package apptest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store/sqlite"
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+// Stack is Switchback wired as `switchback dev` wires it, on a real
+// in-process Temporal server (temporaltest, in-memory SQLite), with the
+// sandbox providers on loopback.
+type Stack struct {
+	Client  client.Client
+	Sandbox *sandbox.Sandbox
+	// Namespace and FrontendAddr locate the Temporal server.
+	Namespace    string
+	FrontendAddr string
+	// HTTPAddr is the address of Switchback's HTTP server.
+	HTTPAddr string
+}
+
+// Start starts a Stack; t's cleanup stops it.
+func Start(t *testing.T) *Stack {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+
+	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	c := ts.GetDefaultClient()
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range journeys.SearchAttributeNames() {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: ts.GetDefaultNamespace(), SearchAttributes: attrs,
+	}); err != nil {
+		t.Fatalf("register search attributes: %v", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTPAddr = ln.Addr().String()
+	cfg, sc, _ := app.UseSandbox(cfg)
+	sc.StatusDelay = 20 * time.Millisecond
+	sb, err := sandbox.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+
+	st, err := sqlite.Open(ctx, t.TempDir()+"/switchback.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	senders, err := app.Senders(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st})
+	if err := app.StartWorkers(ws); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.StopWorkers(ws) })
+
+	h := app.HTTPHandler(app.HTTPOptions{
+		Config: cfg, Temporal: c, Messages: st,
+		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+	})
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx, ln, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(), HTTPAddr: cfg.HTTPAddr}
+}
+
+// Run is a finished journey.
+type Run struct {
+	ID       string
+	Result   workflows.Result
+	Timeline workflows.Timeline
+}
+
+// RunOTP runs the built-in otp journey to to, with code 493817, until it
+// ends.
+func (s *Stack) RunOTP(t *testing.T, to string) Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	j, err := journeys.Builtin("otp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _, err := journeys.Start(ctx, s.Client, journeys.StartOptions{
+		Journey: j, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: []byte("test"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.Result
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("journey: %v", err)
+	}
+	v, err := s.Client.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryTimeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl workflows.Timeline
+	if err := v.Get(&tl); err != nil {
+		t.Fatal(err)
+	}
+	return Run{ID: run.GetID(), Result: res, Timeline: tl}
+}
+
+// WriteHistory writes the event history of workflow id to file as JSON, in
+// the form `temporal workflow show -o json` writes and the SDK's
+// WorkflowReplayer reads.
+func (s *Stack) WriteHistory(t *testing.T, id, file string) {
+	t.Helper()
+	ctx := context.Background()
+	var h historypb.History
+	it := s.Client.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,200 @@
+// Package config reads Switchback's settings from environment variables,
+// named as users of each provider expect, and checks them at start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Config is everything Switchback reads from its environment.
+type Config struct {
+	// TemporalAddress is the Temporal frontend (SWITCHBACK_TEMPORAL_ADDRESS).
+	TemporalAddress string
+	// TemporalNamespace is the namespace of journeys (SWITCHBACK_TEMPORAL_NAMESPACE).
+	TemporalNamespace string
+	// HTTPAddr is where webhooks are served (SWITCHBACK_HTTP_ADDR).
+	HTTPAddr string
+	// PublicURL is the externally visible base URL of the HTTP server
+	// (SWITCHBACK_PUBLIC_URL); callbacks and Twilio signatures use it.
+	PublicURL string
+	// DataDir holds local state: the dev server's and the store's SQLite
+	// files (SWITCHBACK_DATA_DIR).
+	DataDir string
+	// ContactKey keys the contact hash used as a search attribute
+	// (SWITCHBACK_CONTACT_KEY). Empty: a development key.
+	ContactKey string
+	// WhatsApp is nil when no WHATSAPP_* variable is set.
+	WhatsApp *WhatsApp
+	// Twilio is nil when no TWILIO_* variable is set.
+	Twilio *Twilio
+}
+
+// WhatsApp holds the WhatsApp Cloud API settings.
+type WhatsApp struct {
+	AccessToken   string // WHATSAPP_ACCESS_TOKEN
+	PhoneNumberID string // WHATSAPP_PHONE_NUMBER_ID
+	AppSecret     string // WHATSAPP_APP_SECRET
+	VerifyToken   string // WHATSAPP_VERIFY_TOKEN
+	APIURL        string // WHATSAPP_API_URL
+}
+
+// Twilio holds the Twilio settings for SMS.
+type Twilio struct {
+	AccountSID          string // TWILIO_ACCOUNT_SID
+	AuthToken           string // TWILIO_AUTH_TOKEN
+	From                string // TWILIO_FROM
+	MessagingServiceSID string // TWILIO_MESSAGING_SERVICE_SID
+	APIURL              string // TWILIO_API_URL
+}
+
+// Defaults of settings left unset.
+const (
+	DefaultTemporalAddress   = "127.0.0.1:7233"
+	DefaultTemporalNamespace = "default"
+	DefaultHTTPAddr          = "127.0.0.1:8080"
+	DefaultDataDir           = ".switchback"
+	DefaultWhatsAppAPIURL    = "https://graph.facebook.com/v23.0"
+	DefaultTwilioAPIURL      = "https://api.twilio.com"
+	// DevContactKey keys contact hashes when SWITCHBACK_CONTACT_KEY is unset.
+	// It is public: set your own key in production.
+	DevContactKey = "switchback-development-contact-key"
+)
+
+// FromEnv reads the configuration through getenv (os.Getenv, or a map in
+// tests). A provider counts as configured as soon as one of its variables
+// is set; it must then be complete. Every error names its variable.
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		TemporalAddress:   get("SWITCHBACK_TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		TemporalNamespace: get("SWITCHBACK_TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
+		HTTPAddr:          get("SWITCHBACK_HTTP_ADDR", DefaultHTTPAddr),
+		PublicURL:         get("SWITCHBACK_PUBLIC_URL", ""),
+		DataDir:           get("SWITCHBACK_DATA_DIR", DefaultDataDir),
+		ContactKey:        get("SWITCHBACK_CONTACT_KEY", ""),
+	}
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_TEMPORAL_ADDRESS=%q: want host:port", c.TemporalAddress))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_HTTP_ADDR=%q: want host:port", c.HTTPAddr))
+	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("SWITCHBACK_PUBLIC_URL: %w", err))
+		}
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+
+	if anySet(getenv, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_API_URL") {
+		w := &WhatsApp{
+			AccessToken:   get("WHATSAPP_ACCESS_TOKEN", ""),
+			PhoneNumberID: get("WHATSAPP_PHONE_NUMBER_ID", ""),
+			AppSecret:     get("WHATSAPP_APP_SECRET", ""),
+			VerifyToken:   get("WHATSAPP_VERIFY_TOKEN", ""),
+			APIURL:        strings.TrimSuffix(get("WHATSAPP_API_URL", DefaultWhatsAppAPIURL), "/"),
+		}
+		errs = append(errs, required(map[string]string{
+			"WHATSAPP_ACCESS_TOKEN":    w.AccessToken,
+			"WHATSAPP_PHONE_NUMBER_ID": w.PhoneNumberID,
+			"WHATSAPP_APP_SECRET":      w.AppSecret,
+			"WHATSAPP_VERIFY_TOKEN":    w.VerifyToken,
+		}, "WhatsApp")...)
+		if err := checkURL(w.APIURL); err != nil {
+			errs = append(errs, fmt.Errorf("WHATSAPP_API_URL: %w", err))
+		}
+		c.WhatsApp = w
+	}
+	if anySet(getenv, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_URL") {
+		t := &Twilio{
+			AccountSID:          get("TWILIO_ACCOUNT_SID", ""),
+			AuthToken:           get("TWILIO_AUTH_TOKEN", ""),
+			From:                get("TWILIO_FROM", ""),
+			MessagingServiceSID: get("TWILIO_MESSAGING_SERVICE_SID", ""),
+			APIURL:              strings.TrimSuffix(get("TWILIO_API_URL", DefaultTwilioAPIURL), "/"),
+		}
+		errs = append(errs, required(map[string]string{
+			"TWILIO_ACCOUNT_SID": t.AccountSID,
+			"TWILIO_AUTH_TOKEN":  t.AuthToken,
+		}, "Twilio")...)
+		if t.AccountSID != "" && !strings.HasPrefix(t.AccountSID, "AC") {
+			errs = append(errs, fmt.Errorf("TWILIO_ACCOUNT_SID: an account SID starts with AC"))
+		}
+		if (t.From == "") == (t.MessagingServiceSID == "") {
+			errs = append(errs, errors.New("Twilio: set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID"))
+		}
+		if err := checkURL(t.APIURL); err != nil {
+			errs = append(errs, fmt.Errorf("TWILIO_API_URL: %w", err))
+		}
+		c.Twilio = t
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// PublicURLOrDefault returns PublicURL, or http://HTTPAddr when unset.
+func (c Config) PublicURLOrDefault() string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	return "http://" + c.HTTPAddr
+}
+
+// ContactKeyOrDefault returns the contact key, or DevContactKey when unset.
+func (c Config) ContactKeyOrDefault() []byte {
+	if c.ContactKey == "" {
+		return []byte(DevContactKey)
+	}
+	return []byte(c.ContactKey)
+}
+
+func anySet(getenv func(string) string, names ...string) bool {
+	for _, n := range names {
+		if strings.TrimSpace(getenv(n)) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// required reports each empty value of a partly configured provider, in
+// name order so that messages are stable.
+func required(values map[string]string, provider string) []error {
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var errs []error
+	for _, n := range names {
+		if values[n] == "" {
+			errs = append(errs, fmt.Errorf("%s is configured but %s is not set", provider, n))
+		}
+	}
+	return errs
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q: want an absolute http or https URL", s)
+	}
+	return nil
+}

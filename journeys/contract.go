@@ -1,0 +1,60 @@
+package journeys
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/switchbackhq/switchback/channels"
+)
+
+// WorkflowType is the Temporal workflow type that runs every journey. A
+// backend in any language starts it with an Input encoded as JSON.
+const WorkflowType = "Journey"
+
+// TaskQueue is the task queue of the Journey workflow.
+const TaskQueue = "switchback"
+
+// ActivityTaskQueue is the task queue of the send activity for a channel:
+// one queue per provider, so that a provider's rate limit can be set on it.
+func ActivityTaskQueue(c channels.Channel) string { return TaskQueue + "-" + string(c) }
+
+// Input starts a journey. The journey definition travels in it, so that
+// editing a journey file never changes a journey already running.
+type Input struct {
+	Journey Journey `json:"journey"`
+	// To is the recipient's phone number in E.164 form (+15551234567).
+	To string `json:"to"`
+	// Vars fill the journey's params.
+	Vars map[string]string `json:"vars,omitempty"`
+}
+
+// Search attributes that Switchback sets on every journey. None of them
+// holds a phone number or an email address.
+var (
+	// JourneyAttr is the journey's name.
+	JourneyAttr = temporal.NewSearchAttributeKeyKeyword("SwitchbackJourney")
+	// ContactAttr is the contact key: a keyed hash of the recipient's number.
+	ContactAttr = temporal.NewSearchAttributeKeyKeyword("SwitchbackContact")
+	// ChannelAttr is the channel of the latest attempt.
+	ChannelAttr = temporal.NewSearchAttributeKeyKeyword("SwitchbackChannel")
+	// OutcomeAttr is running until the journey ends, then its outcome.
+	OutcomeAttr = temporal.NewSearchAttributeKeyKeyword("SwitchbackOutcome")
+)
+
+// SearchAttributeNames lists the names of Switchback's custom search
+// attributes, all of type Keyword, for registering them on a namespace.
+func SearchAttributeNames() []string {
+	return []string{JourneyAttr.GetName(), ContactAttr.GetName(), ChannelAttr.GetName(), OutcomeAttr.GetName()}
+}
+
+// ContactKey returns the stable key of a contact: the hex HMAC-SHA256 of
+// the phone number under secret. It lets support find a customer's journeys
+// without the number ever reaching Temporal's visibility store.
+func ContactKey(secret []byte, number string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(number))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}

@@ -1,0 +1,79 @@
+package journeys
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// StartOptions says which journey to start, for whom.
+type StartOptions struct {
+	Journey Journey
+	To      string
+	Vars    map[string]string
+	// ID becomes the workflow id: a second start with the same ID returns
+	// the first journey and sends nothing. Empty: a new random id.
+	ID string
+	// ContactKey keys the hash of To stored as the SwitchbackContact
+	// search attribute.
+	ContactKey []byte
+}
+
+// Check reports what would make Start refuse opts: an invalid journey, a
+// recipient that is not a phone number, a missing variable.
+func (opts StartOptions) Check() error {
+	if err := opts.Journey.Validate(); err != nil {
+		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+	}
+	if err := CheckRecipient(opts.To); err != nil {
+		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+	}
+	if err := opts.Journey.CheckVars(opts.Vars); err != nil {
+		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+	}
+	return nil
+}
+
+// Start starts a journey on Temporal and returns its run. It checks the
+// input first, so that a journey never starts with a missing variable.
+// When a journey with the same ID exists, running or finished, Start returns
+// it and reports existed = true.
+func Start(ctx context.Context, c client.Client, opts StartOptions) (run client.WorkflowRun, existed bool, err error) {
+	if err := opts.Check(); err != nil {
+		return nil, false, err
+	}
+	id := opts.ID
+	if id == "" {
+		id = opts.Journey.Name + "-" + rand.Text()[:16]
+	}
+	so := client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// Report a journey with this id, running or ended, instead of
+		// starting another: the same key never sends twice.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			JourneyAttr.ValueSet(opts.Journey.Name),
+			ContactAttr.ValueSet(ContactKey(opts.ContactKey, opts.To)),
+			OutcomeAttr.ValueSet("running"),
+		),
+	}
+	in := Input{Journey: opts.Journey, To: opts.To, Vars: opts.Vars}
+	run, err = c.ExecuteWorkflow(ctx, so, WorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		return c.GetWorkflow(ctx, id, ""), true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("start journey %q as %s: %w", opts.Journey.Name, id, err)
+	}
+	return run, false, nil
+}

@@ -1,0 +1,229 @@
+// Package webhooks holds the HTTP handlers that providers call: they verify
+// each callback's signature, parse it, find the journey it belongs to and
+// signal the status to that journey's workflow.
+//
+// A handler answers 200 only once Temporal has durably accepted every
+// signal in the request; when Temporal cannot be reached it answers 503 so
+// that the provider retries. Duplicates are harmless: journeys drop them.
+package webhooks
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// DefaultMaxBodyBytes bounds a callback's body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Signaler delivers a signal to a workflow; a Temporal client.Client is one.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Config configures the webhook handlers. A provider whose secret is empty
+// has no handler: its routes answer 404.
+type Config struct {
+	// WhatsAppAppSecret checks X-Hub-Signature-256 (WHATSAPP_APP_SECRET).
+	WhatsAppAppSecret string
+	// WhatsAppVerifyToken answers Meta's subscription handshake (WHATSAPP_VERIFY_TOKEN).
+	WhatsAppVerifyToken string
+	// TwilioAuthToken checks X-Twilio-Signature (TWILIO_AUTH_TOKEN).
+	TwilioAuthToken string
+	// PublicURL is the externally visible base URL of this server
+	// (SWITCHBACK_PUBLIC_URL): Twilio signs the URL it called.
+	PublicURL string
+	// Temporal receives the status signals.
+	Temporal Signaler
+	// SignalName is the workflow signal that carries a channels.StatusUpdate.
+	SignalName string
+	// Messages finds the journey of a status that carries no correlation.
+	Messages store.Store
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// SignalTimeout bounds the signalling of one request (default 10s).
+	SignalTimeout time.Duration
+	Logger        *slog.Logger
+}
+
+// Handler serves the provider webhooks:
+//
+//	GET  /webhooks/whatsapp       Meta's verification handshake
+//	POST /webhooks/whatsapp       WhatsApp Cloud API notifications
+//	POST /webhooks/twilio/status  Twilio message status callbacks
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.SignalTimeout <= 0 {
+		cfg.SignalTimeout = 10 * time.Second
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.WhatsAppAppSecret != "" {
+		h.mux.HandleFunc("GET /webhooks/whatsapp", h.whatsAppHandshake)
+		h.mux.HandleFunc("POST /webhooks/whatsapp", h.whatsAppNotification)
+	}
+	if cfg.TwilioAuthToken != "" {
+		h.mux.HandleFunc("POST /webhooks/twilio/status", h.twilioStatus)
+	}
+	return h
+}
+
+// ServeHTTP routes a request to its provider's handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) whatsAppHandshake(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	token := q.Get("hub.verify_token")
+	if q.Get("hub.mode") != "subscribe" || h.cfg.WhatsAppVerifyToken == "" ||
+		subtle.ConstantTimeCompare([]byte(token), []byte(h.cfg.WhatsAppVerifyToken)) != 1 {
+		h.log.Warn("whatsapp webhook handshake refused", "mode", q.Get("hub.mode"))
+		http.Error(w, "verification failed: hub.mode must be subscribe and hub.verify_token must match WHATSAPP_VERIFY_TOKEN", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, q.Get("hub.challenge"))
+}
+
+func (h *Handler) whatsAppNotification(w http.ResponseWriter, r *http.Request) {
+	body, ok := h.readBody(w, r, "whatsapp")
+	if !ok {
+		return
+	}
+	if err := whatsapp.VerifySignature(body, r.Header.Get("X-Hub-Signature-256"), h.cfg.WhatsAppAppSecret); err != nil {
+		h.log.Warn("whatsapp webhook signature rejected", "error", err)
+		http.Error(w, "bad signature: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	n, err := whatsapp.ParseNotification(body)
+	if err != nil {
+		http.Error(w, "malformed notification: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.SignalTimeout)
+	defer cancel()
+	for _, ev := range n.StatusEvents() {
+		var corr *channels.Correlation
+		if ev.HasCorrelation {
+			corr = &ev.Correlation
+		}
+		if err := h.deliver(ctx, ev.Update, corr); err != nil {
+			h.unavailable(w, "whatsapp", ev.Update, err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) twilioStatus(w http.ResponseWriter, r *http.Request) {
+	body, ok := h.readBody(w, r, "twilio")
+	if !ok {
+		return
+	}
+	url := strings.TrimSuffix(h.cfg.PublicURL, "/") + r.URL.RequestURI()
+	if !sms.VerifySignature(h.cfg.TwilioAuthToken, url, body, r.Header.Get("X-Twilio-Signature")) {
+		h.log.Warn("twilio webhook signature rejected", "url", url)
+		http.Error(w, "bad signature: X-Twilio-Signature does not match "+url+" (check SWITCHBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN)", http.StatusForbidden)
+		return
+	}
+	form, err := parseForm(r, body)
+	if err != nil {
+		http.Error(w, "malformed status callback: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	u, corr, hasCorr, err := sms.ParseStatusCallback(r.URL.Query(), form)
+	if err != nil {
+		http.Error(w, "malformed status callback: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	var c *channels.Correlation
+	if hasCorr {
+		c = &corr
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.SignalTimeout)
+	defer cancel()
+	if err := h.deliver(ctx, u, c); err != nil {
+		h.unavailable(w, "twilio", u, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// deliver signals u to the journey that sent the message. A status for a
+// journey that no longer exists, or for a message no journey sent, is
+// logged and dropped: the provider must stop retrying it.
+func (h *Handler) deliver(ctx context.Context, u channels.StatusUpdate, corr *channels.Correlation) error {
+	if corr == nil {
+		ref, err := h.cfg.Messages.LookupMessage(ctx, u.Provider, u.MessageID)
+		if errors.Is(err, store.ErrNotFound) {
+			h.log.Warn("status for a message no journey sent; dropped", "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find journey of %s message %s: %w", u.Provider, u.MessageID, err)
+		}
+		corr = &channels.Correlation{WorkflowID: ref.WorkflowID, Attempt: ref.Attempt}
+	}
+	if u.Attempt == 0 {
+		u.Attempt = corr.Attempt
+	}
+	err := h.cfg.Temporal.SignalWorkflow(ctx, corr.WorkflowID, "", h.cfg.SignalName, u)
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &notFound):
+		h.log.Info("status for a journey that does not exist or has ended; dropped",
+			"workflow_id", corr.WorkflowID, "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
+		return nil
+	default:
+		return fmt.Errorf("signal journey %s: %w", corr.WorkflowID, err)
+	}
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, provider string, u channels.StatusUpdate, err error) {
+	h.log.Error("could not deliver status; asking the provider to retry", "provider", provider,
+		"message_id", u.MessageID, "status", u.Status, "error", err)
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "temporarily unavailable, retry later", http.StatusServiceUnavailable)
+}
+
+// readBody reads the raw body (signatures cover the exact bytes), bounded
+// by MaxBodyBytes.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		h.log.Warn("webhook body too large", "provider", provider, "limit", tooBig.Limit)
+		http.Error(w, fmt.Sprintf("body larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+		return nil, false
+	case err != nil:
+		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}
