@@ -50,11 +50,9 @@ func TestEndToEndOTPFallsBackToSMS(t *testing.T) {
 	got := summary(tl)
 	for _, want := range []string{
 		"attempt:whatsapp sent:whatsapp",
-		"status:failed:131026",
-		"fallback:whatsapp",
+		"status:whatsapp:failed:131026 fallback:whatsapp",
 		"attempt:sms sent:sms",
-		"status:delivered",
-		"done:sms",
+		"status:sms:delivered done:sms",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("timeline %q lacks %q", got, want)
@@ -73,12 +71,12 @@ func TestEndToEndOTPPaths(t *testing.T) {
 		channel channels.Channel
 		events  []string // must appear in the timeline summary, in any order
 	}{
-		{sandbox.WhatsAppUndeliverable, workflows.OutcomeDelivered, channels.SMS, []string{"status:failed:131026", "fallback:whatsapp"}},
-		{"+15551234567", workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:delivered"}},
+		{sandbox.WhatsAppUndeliverable, workflows.OutcomeDelivered, channels.SMS, []string{"status:whatsapp:failed:131026", "fallback:whatsapp", "status:sms:delivered"}},
+		{"+15551234567", workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
 		{sandbox.WhatsAppWindowClosed, workflows.OutcomeDelivered, channels.SMS, []string{"send_failed:whatsapp:131047", "fallback:whatsapp:131047"}},
-		{sandbox.Unreachable, workflows.OutcomeFailed, "", []string{"status:failed:131026", "status:failed:30003"}},
+		{sandbox.Unreachable, workflows.OutcomeFailed, "", []string{"status:whatsapp:failed:131026", "status:sms:failed:30003"}},
 		{sandbox.SMSInvalid, workflows.OutcomeFailed, "", []string{"send_failed:sms:21211"}},
-		{sandbox.WhatsAppRateLimited, workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:delivered"}},
+		{sandbox.WhatsAppRateLimited, workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.to, func(t *testing.T) {
