@@ -74,13 +74,31 @@ type Template struct {
 	ButtonURL []string `json:"button_url,omitempty"`
 }
 
-// Message is one rendered message to one recipient on one channel. Exactly
-// one of Template and Text is set.
+// EmailContent is the content of an email: a SendGrid dynamic template and its
+// data, or a subject with a text and/or HTML body.
+type EmailContent struct {
+	TemplateID string            `json:"template_id,omitempty"`
+	Data       map[string]string `json:"data,omitempty"`
+	Subject    string            `json:"subject,omitempty"`
+	Text       string            `json:"text,omitempty"`
+	HTML       string            `json:"html,omitempty"`
+}
+
+// Message is one rendered message to one recipient on one channel. On
+// WhatsApp exactly one of Template and Text is set; on SMS, Text; on email,
+// Email.
 type Message struct {
-	Channel     Channel     `json:"channel"`
-	To          string      `json:"to"`
-	Template    *Template   `json:"template,omitempty"`
-	Text        string      `json:"text,omitempty"`
+	Channel Channel `json:"channel"`
+	// To is an E.164 phone number (+15551234567) for WhatsApp and SMS, and
+	// an email address for email.
+	To       string        `json:"to"`
+	Template *Template     `json:"template,omitempty"`
+	Text     string        `json:"text,omitempty"`
+	Email    *EmailContent `json:"email,omitempty"`
+	// Journey and Step name what sent the message, for provider-side
+	// reporting (e.g. SendGrid categories).
+	Journey     string      `json:"journey,omitempty"`
+	Step        string      `json:"step,omitempty"`
 	Correlation Correlation `json:"correlation"`
 }
 

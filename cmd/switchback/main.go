@@ -142,6 +142,27 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// parseID parses a command line that names one workflow id.
+func parseID(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", &usageError{"give one workflow id"}
+	}
+	return pos[0], nil
+}
+
+// dialEnv connects to the Temporal that the environment names.
+func dialEnv(ctx context.Context, e *env) (client.Client, error) {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	return dial(ctx, cfg, newLogger(e))
+}
+
 // loadConfig reads the configuration from the environment.
 func loadConfig(e *env) (config.Config, error) {
 	return config.FromEnv(e.getenv)

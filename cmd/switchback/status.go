@@ -15,36 +15,29 @@ import (
 func runStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "status", "status WORKFLOW_ID [--json]")
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
-	pos, err := parse(fs, args)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return &usageError{"give one workflow id"}
-	}
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	c, err := dial(ctx, cfg, newLogger(e))
+	c, err := dialEnv(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	v, err := c.QueryWorkflow(ctx, pos[0], "", workflows.QueryTimeline)
+	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryTimeline)
 	if err != nil {
-		return fmt.Errorf("query timeline of %s: %w", pos[0], err)
+		return fmt.Errorf("query timeline of %s: %w", id, err)
 	}
 	var tl workflows.Timeline
 	if err := v.Get(&tl); err != nil {
-		return fmt.Errorf("decode timeline of %s: %w", pos[0], err)
+		return fmt.Errorf("decode timeline of %s: %w", id, err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(tl)
 	}
-	printTimeline(e.stdout, pos[0], tl)
+	printTimeline(e.stdout, id, tl)
 	return nil
 }
 
