@@ -21,12 +21,45 @@ const TaskQueue = "switchback"
 // one queue per provider, so that a provider's rate limit can be set on it.
 func ActivityTaskQueue(c channels.Channel) string { return TaskQueue + "-" + string(c) }
 
+// The names of the journey workflow's signals, query and update.
+const (
+	// SignalStatus carries a channels.StatusUpdate from a webhook.
+	SignalStatus = "status"
+	// SignalEvent carries an EventInput from the backend or an inbound message.
+	SignalEvent = "event"
+	// QueryTimeline returns the journey's Timeline.
+	QueryTimeline = "timeline"
+	// UpdateVerify checks a code (a string) and returns a VerifyResult.
+	UpdateVerify = "verify"
+)
+
+// EventInput is an event sent to a journey: a backend's order shipped, an
+// inbound reply, a goal reached.
+type EventInput struct {
+	Name string            `json:"name"`
+	Vars map[string]string `json:"vars,omitempty"`
+	// ID deduplicates: an event with an ID already seen is ignored.
+	ID string `json:"id,omitempty"`
+}
+
+// VerifyResult is the answer to a verify update.
+type VerifyResult struct {
+	Verified bool `json:"verified"`
+	// Remaining is how many checks are left after this one.
+	Remaining int `json:"remaining"`
+}
+
 // Input starts a journey. The journey definition travels in it, so that
 // editing a journey file never changes a journey already running.
 type Input struct {
 	Journey Journey `json:"journey"`
 	// To is the recipient's phone number in E.164 form (+15551234567).
 	To string `json:"to"`
+	// Email is the recipient's email address, for email attempts; attempts
+	// on email are skipped without one.
+	Email string `json:"email,omitempty"`
+	// TimeZone is the recipient's IANA time zone, for quiet hours.
+	TimeZone string `json:"timezone,omitempty"`
 	// Vars fill the journey's params.
 	Vars map[string]string `json:"vars,omitempty"`
 }

@@ -8,11 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/switchbackhq/switchback/channels"
 )
 
 //go:embed *.yaml
@@ -51,7 +50,8 @@ func LoadFile(file string) (Journey, error) {
 }
 
 // Parse decodes and validates one journey written in YAML. file names the
-// source in errors. Unknown fields are errors.
+// source in errors, with the line of the field at fault. Unknown fields are
+// errors.
 func Parse(file string, data []byte) (Journey, error) {
 	var j Journey
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -62,8 +62,13 @@ func Parse(file string, data []byte) (Journey, error) {
 	if err := j.Validate(); err != nil {
 		var ve ValidationErrors
 		if errors.As(err, &ve) {
-			for i := range ve {
-				ve[i].File = file
+			var root yaml.Node
+			if yaml.Unmarshal(data, &root) == nil {
+				lines := map[string]int{}
+				indexLines(&root, "", lines)
+				for i := range ve {
+					ve[i].File, ve[i].Line = file, lineOf(lines, ve[i].Path)
+				}
 			}
 		}
 		return Journey{}, err
@@ -71,27 +76,77 @@ func Parse(file string, data []byte) (Journey, error) {
 	return j, nil
 }
 
+// indexLines records the line of every mapping key and sequence item under
+// n, by path ("steps[0].send.attempts[1].within").
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, lines)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			lines[p] = c.Line
+			indexLines(c, p, lines)
+		}
+	}
+}
+
+// lineOf returns the line of path, or of its closest ancestor.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
 // ValidationError is one problem with a journey definition, located by
-// file, step and field.
+// file, line, step and field.
 type ValidationError struct {
-	File  string
-	Step  string // step id, or "steps[2]" when it has none
-	Field string // e.g. "attempts[0].within"
-	Msg   string
+	File string
+	Line int
+	// Step is the id of the step at fault, if any.
+	Step string
+	// Path locates the field from the top of the journey, e.g.
+	// "steps[0].send.attempts[1].within".
+	Path string
+	Msg  string
 }
 
 func (e ValidationError) Error() string {
-	var where []string
+	var b strings.Builder
 	if e.File != "" {
-		where = append(where, e.File)
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
 	}
 	if e.Step != "" {
-		where = append(where, "step "+e.Step)
+		fmt.Fprintf(&b, "step %s: ", e.Step)
 	}
-	if e.Field != "" {
-		where = append(where, e.Field)
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
 	}
-	return strings.Join(where, ": ") + ": " + e.Msg
+	b.WriteString(e.Msg)
+	return b.String()
 }
 
 // ValidationErrors is every problem found in one journey.
@@ -103,113 +158,4 @@ func (es ValidationErrors) Error() string {
 		msgs[i] = e.Error()
 	}
 	return strings.Join(msgs, "\n")
-}
-
-// Validate checks that j can run: a name, a known purpose, at least one
-// step, and for every attempt a known channel, content that channel can
-// carry, a known awaited status, and templates that name only declared
-// params.
-func (j Journey) Validate() error {
-	var errs ValidationErrors
-	add := func(step, field, format string, args ...any) {
-		errs = append(errs, ValidationError{Step: step, Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
-	if j.Name == "" {
-		add("", "name", "is required")
-	}
-	switch j.Purpose {
-	case Authentication, Utility, Marketing:
-	default:
-		add("", "purpose", "must be authentication, utility or marketing, not %q", j.Purpose)
-	}
-	if len(j.Steps) == 0 {
-		add("", "steps", "at least one step is required")
-	}
-	seen := map[string]bool{}
-	for i, s := range j.Steps {
-		id := fmt.Sprintf("steps[%d]", i)
-		if s.Send == nil {
-			add(id, "", "has no kind (send)")
-			continue
-		}
-		if s.Send.ID != "" {
-			id = s.Send.ID
-			if seen[id] {
-				add(id, "id", "is used by an earlier step")
-			}
-			seen[id] = true
-		}
-		if len(s.Send.Attempts) == 0 {
-			add(id, "attempts", "at least one attempt is required")
-		}
-		for k, a := range s.Send.Attempts {
-			field := fmt.Sprintf("attempts[%d]", k)
-			for _, msg := range a.problems(j.Params) {
-				add(id, field+msg.field, "%s", msg.text)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
-}
-
-type problem struct{ field, text string }
-
-func (a Attempt) problems(params []string) []problem {
-	var ps []problem
-	switch a.Channel {
-	case channels.WhatsApp:
-		if (a.Template == nil) == (a.Text == "") {
-			ps = append(ps, problem{"", "a whatsapp attempt needs a template or text, not both"})
-		}
-		if a.Template != nil {
-			if a.Template.Name == "" {
-				ps = append(ps, problem{".template.name", "is required"})
-			}
-			if a.Template.Language == "" {
-				ps = append(ps, problem{".template.language", "is required (e.g. en_US)"})
-			}
-		}
-	case channels.SMS:
-		if a.Text == "" {
-			ps = append(ps, problem{".text", "an sms attempt needs text"})
-		}
-		if a.Template != nil {
-			ps = append(ps, problem{".template", "sms sends text only"})
-		}
-	case channels.Email:
-		ps = append(ps, problem{".channel", "email is not supported yet"})
-	default:
-		ps = append(ps, problem{".channel", fmt.Sprintf("unknown channel %q (whatsapp, sms or email)", a.Channel)})
-	}
-	if a.Await != "" && (!a.Await.Valid() || a.Await == channels.StatusFailed) {
-		ps = append(ps, problem{".await", fmt.Sprintf("unknown status %q (accepted, sent, delivered or read)", a.Await)})
-	}
-	for _, t := range a.texts() {
-		if err := checkTemplate(t.text, params); err != nil {
-			ps = append(ps, problem{t.field, err.Error()})
-		}
-	}
-	return ps
-}
-
-type fieldText struct{ field, text string }
-
-// texts lists the attempt's text templates with the fields they come from.
-func (a Attempt) texts() []fieldText {
-	var ts []fieldText
-	if a.Text != "" {
-		ts = append(ts, fieldText{".text", a.Text})
-	}
-	if a.Template != nil {
-		for i, s := range a.Template.Body {
-			ts = append(ts, fieldText{fmt.Sprintf(".template.body[%d]", i), s})
-		}
-		for i, s := range a.Template.ButtonURL {
-			ts = append(ts, fieldText{fmt.Sprintf(".template.button_url[%d]", i), s})
-		}
-	}
-	return ts
 }

@@ -3,7 +3,11 @@ package journeys
 import (
 	"errors"
 	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -19,58 +23,128 @@ type MissingParamsError struct {
 }
 
 func (e *MissingParamsError) Error() string {
-	return fmt.Sprintf("journey %q needs %s: pass --var %s=...", e.Journey, strings.Join(e.Missing, ", "), e.Missing[0])
+	return fmt.Sprintf("%s needs %s: pass --var %s=...", e.Journey, strings.Join(e.Missing, ", "), e.Missing[0])
 }
 
-// CheckVars reports the journey's declared params that vars lacks or leaves
-// empty, as a *MissingParamsError.
+// CheckVars checks vars against the journey's params: each present and
+// not empty (a *MissingParamsError lists those that are not), and each of
+// its declared type and matching its pattern.
 func (j Journey) CheckVars(vars map[string]string) error {
+	return checkParams(fmt.Sprintf("journey %q", j.Name), j.Params, vars)
+}
+
+// CheckEventVars checks the variables an event carries against the params
+// of the handler for it.
+func (h Handler) CheckEventVars(journey string, vars map[string]string) error {
+	return checkParams(fmt.Sprintf("journey %q event %q", journey, h.Event), h.Params, vars)
+}
+
+func checkParams(what string, params []Param, vars map[string]string) error {
 	var missing []string
-	for _, p := range j.Params {
-		if vars[p] == "" {
-			missing = append(missing, p)
+	var bad []error
+	for _, p := range params {
+		v, ok := vars[p.Name]
+		if !ok || v == "" {
+			missing = append(missing, p.Name)
+			continue
+		}
+		if err := p.check(v); err != nil {
+			bad = append(bad, err)
 		}
 	}
 	if len(missing) > 0 {
-		return &MissingParamsError{Journey: j.Name, Missing: missing}
+		return &MissingParamsError{Journey: what, Missing: missing}
+	}
+	return errors.Join(bad...)
+}
+
+// check checks one value against the param's type and pattern.
+func (p Param) check(v string) error {
+	switch p.Type {
+	case "number":
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return fmt.Errorf("param %s: %q is not a number", p.Name, v)
+		}
+	case "url":
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("param %s: %q is not an absolute http(s) URL", p.Name, v)
+		}
+	case "email":
+		if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
+			return fmt.Errorf("param %s: %q is not an email address", p.Name, v)
+		}
+	}
+	if p.Pattern != "" {
+		re, err := regexp.Compile("^(?:" + p.Pattern + ")$")
+		if err != nil {
+			return fmt.Errorf("param %s: bad pattern: %w", p.Name, err)
+		}
+		if !re.MatchString(v) {
+			return fmt.Errorf("param %s: %q does not match %s", p.Name, v, p.Pattern)
+		}
 	}
 	return nil
 }
 
 // Render fills the attempt's content with vars and returns the message to
-// send to. A variable that vars lacks is an error, never an empty string.
+// send to to (a phone number, or an email address for email). A variable
+// that vars lacks is an error, never an empty string.
 func (a Attempt) Render(to string, vars map[string]string) (channels.Message, error) {
 	msg := channels.Message{Channel: a.Channel, To: to}
-	var err error
-	if msg.Text, err = renderText(a.Text, vars); err != nil {
-		return channels.Message{}, fmt.Errorf("render %s text: %w", a.Channel, err)
+	r := renderer{vars: vars}
+	switch a.Channel {
+	case channels.Email:
+		e := &channels.EmailContent{Subject: r.text("subject", a.Subject), Text: r.text("text", a.Text), HTML: r.text("html", a.HTML)}
+		if t := a.Template; t != nil {
+			e.TemplateID = t.ID
+			if len(t.Data) > 0 {
+				e.Data = map[string]string{}
+				for _, k := range sortedKeys(t.Data) {
+					e.Data[k] = r.text("template.data."+k, t.Data[k])
+				}
+			}
+		}
+		msg.Email = e
+	case channels.WhatsApp:
+		msg.Text = r.text("session", a.Session)
+		if t := a.Template; t != nil {
+			msg.Template = &channels.Template{Name: t.Name, Language: t.Language, Body: r.all("template.body", t.Body), ButtonURL: r.all("template.button_url", t.ButtonURL)}
+		}
+	default:
+		msg.Text = r.text("text", a.Text)
 	}
-	if a.Template != nil {
-		t := &channels.Template{Name: a.Template.Name, Language: a.Template.Language}
-		if t.Body, err = renderAll(a.Template.Body, vars); err != nil {
-			return channels.Message{}, fmt.Errorf("render template %q body: %w", t.Name, err)
-		}
-		if t.ButtonURL, err = renderAll(a.Template.ButtonURL, vars); err != nil {
-			return channels.Message{}, fmt.Errorf("render template %q button_url: %w", t.Name, err)
-		}
-		msg.Template = t
+	if r.err != nil {
+		return channels.Message{}, fmt.Errorf("render %s attempt: %w", a.Channel, r.err)
 	}
 	return msg, nil
 }
 
-func renderAll(texts []string, vars map[string]string) ([]string, error) {
+// renderer renders text templates and keeps the first error.
+type renderer struct {
+	vars map[string]string
+	err  error
+}
+
+func (r *renderer) text(field, text string) string {
+	if r.err != nil || text == "" {
+		return ""
+	}
+	out, err := renderText(text, r.vars)
+	if err != nil {
+		r.err = fmt.Errorf("%s: %w", field, err)
+	}
+	return out
+}
+
+func (r *renderer) all(field string, texts []string) []string {
 	if texts == nil {
-		return nil, nil
+		return nil
 	}
 	out := make([]string, len(texts))
 	for i, s := range texts {
-		r, err := renderText(s, vars)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r
+		out[i] = r.text(fmt.Sprintf("%s[%d]", field, i), s)
 	}
-	return out, nil
+	return out
 }
 
 func renderText(text string, vars map[string]string) (string, error) {

@@ -27,19 +27,109 @@ const (
 )
 
 // Journey is one journey definition: what to send, on which channels, in
-// which order, and how long to wait for each.
+// which order, how long to wait, and which events steer it.
 type Journey struct {
-	Name    string   `yaml:"name" json:"name"`
-	Purpose Purpose  `yaml:"purpose" json:"purpose"`
-	Params  []string `yaml:"params,omitempty" json:"params,omitempty"`
+	Name    string  `yaml:"name" json:"name"`
+	Purpose Purpose `yaml:"purpose" json:"purpose"`
+	// Params are the variables a start must pass.
+	Params []Param `yaml:"params,omitempty" json:"params,omitempty"`
 	// Expire bounds the whole journey; zero means no bound.
 	Expire Duration `yaml:"expire,omitempty" json:"expire,omitempty"`
-	Steps  []Step   `yaml:"steps" json:"steps"`
+	// Goal names events that end the journey as converted, at any point.
+	Goal []string `yaml:"goal,omitempty" json:"goal,omitempty"`
+	// QuietHours hold marketing sends until the window opens.
+	QuietHours *QuietHours `yaml:"quiet_hours,omitempty" json:"quiet_hours,omitempty"`
+	// Verify makes the journey check a code that the customer received
+	// (the Update "verify"); it stays open until verified or expired.
+	Verify *Verification `yaml:"verify,omitempty" json:"verify,omitempty"`
+	Steps  []Step        `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// On reacts to events the backend sends, after Steps: each handler runs
+	// its steps when its event arrives.
+	On []Handler `yaml:"on,omitempty" json:"on,omitempty"`
+}
+
+// Param is a variable a journey needs, with an optional type and pattern.
+// In YAML a param is a name, or a mapping with name, type and pattern.
+type Param struct {
+	Name string `yaml:"name" json:"name"`
+	// Type is string (default), number, url or email.
+	Type string `yaml:"type,omitempty" json:"type,omitempty"`
+	// Pattern is a regular expression the whole value must match.
+	Pattern string `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+}
+
+// UnmarshalYAML reads a param written as a name or as a mapping.
+func (p *Param) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p.Name = n.Value
+		return nil
+	}
+	type plain Param
+	return n.Decode((*plain)(p))
+}
+
+// UnmarshalJSON reads a param written as a name or as an object.
+func (p *Param) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &p.Name)
+	}
+	type plain Param
+	return json.Unmarshal(b, (*plain)(p))
+}
+
+// QuietHours is a daily window, from Start to End (HH:MM, End may be past
+// midnight), in which marketing messages are not sent.
+type QuietHours struct {
+	Start string `yaml:"start" json:"start"`
+	End   string `yaml:"end" json:"end"`
+	// TimeZone is the journey's IANA time zone, used when the recipient's
+	// is unknown (default UTC).
+	TimeZone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+}
+
+// Verification configures code verification.
+type Verification struct {
+	// Param names the variable that holds the code.
+	Param string `yaml:"param" json:"param"`
+	// MaxAttempts bounds the checks (default 5).
+	MaxAttempts int `yaml:"max_attempts,omitempty" json:"max_attempts,omitempty"`
+}
+
+// Handler runs steps when an event arrives.
+type Handler struct {
+	Event string `yaml:"event" json:"event"`
+	// Params are variables the event must carry.
+	Params []Param `yaml:"params,omitempty" json:"params,omitempty"`
+	Steps  []Step  `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// End ends the journey after the handler's steps.
+	End bool `yaml:"end,omitempty" json:"end,omitempty"`
+	// AnyTime lets the handler run after a later handler has. Otherwise
+	// handlers are a progression: an event whose handler comes before one
+	// that already ran is out of order and ignored. Each handler runs once.
+	AnyTime bool `yaml:"any_time,omitempty" json:"any_time,omitempty"`
 }
 
 // Step is one step of a journey. Exactly one kind is set.
 type Step struct {
-	Send *SendStep `yaml:"send,omitempty" json:"send,omitempty"`
+	Send   *SendStep   `yaml:"send,omitempty" json:"send,omitempty"`
+	Wait   *WaitStep   `yaml:"wait,omitempty" json:"wait,omitempty"`
+	Branch *BranchStep `yaml:"branch,omitempty" json:"branch,omitempty"`
+	Exit   *ExitStep   `yaml:"exit,omitempty" json:"exit,omitempty"`
+}
+
+// ID returns the step's id, whatever its kind.
+func (s Step) ID() string {
+	switch {
+	case s.Send != nil:
+		return s.Send.ID
+	case s.Wait != nil:
+		return s.Wait.ID
+	case s.Branch != nil:
+		return s.Branch.ID
+	case s.Exit != nil:
+		return s.Exit.ID
+	}
+	return ""
 }
 
 // SendStep sends one message through a fallback chain of attempts: each
@@ -47,14 +137,68 @@ type Step struct {
 type SendStep struct {
 	ID       string    `yaml:"id" json:"id"`
 	Attempts []Attempt `yaml:"attempts" json:"attempts"`
+	// OnFailure says what follows when every attempt fails: exit (default)
+	// ends the journey as failed; continue goes on with the next step.
+	OnFailure string `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
 }
+
+// WaitStep waits for a duration, or until an event arrives or a timeout
+// passes.
+type WaitStep struct {
+	ID       string   `yaml:"id" json:"id"`
+	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Until    string   `yaml:"until,omitempty" json:"until,omitempty"`
+	Timeout  Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// OnTimeout is continue (default) or exit.
+	OnTimeout string `yaml:"on_timeout,omitempty" json:"on_timeout,omitempty"`
+}
+
+// BranchStep goes to Then when its condition holds, else to Else (default:
+// the next step). The condition is an event received so far, or the
+// outcome of an earlier send step (and optionally its channel).
+type BranchStep struct {
+	ID    string `yaml:"id" json:"id"`
+	Event string `yaml:"event,omitempty" json:"event,omitempty"`
+	Step  string `yaml:"step,omitempty" json:"step,omitempty"`
+	// Outcome is delivered, read, failed or no_answer.
+	Outcome StepOutcome      `yaml:"outcome,omitempty" json:"outcome,omitempty"`
+	Channel channels.Channel `yaml:"channel,omitempty" json:"channel,omitempty"`
+	Then    string           `yaml:"then" json:"then"`
+	Else    string           `yaml:"else,omitempty" json:"else,omitempty"`
+}
+
+// ExitStep ends the journey.
+type ExitStep struct {
+	ID string `yaml:"id" json:"id"`
+	// Outcome is how the journey ends: completed (default), converted or failed.
+	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty"`
+}
+
+// StepOutcome is how a send step ended.
+type StepOutcome string
+
+// Send step outcomes.
+const (
+	StepDelivered StepOutcome = "delivered" // the awaited status, delivered or beyond
+	StepRead      StepOutcome = "read"      // read by the customer
+	StepFailed    StepOutcome = "failed"    // every attempt failed or was skipped
+	StepNoAnswer  StepOutcome = "no_answer" // the last attempt heard nothing in time
+)
 
 // Attempt is one link of a fallback chain: a channel, what to send on it,
 // the status to wait for, and how long to wait.
 type Attempt struct {
-	Channel  channels.Channel `yaml:"channel" json:"channel"`
-	Template *Template        `yaml:"template,omitempty" json:"template,omitempty"`
-	Text     string           `yaml:"text,omitempty" json:"text,omitempty"`
+	Channel channels.Channel `yaml:"channel" json:"channel"`
+	// Template is a WhatsApp template, or (with ID) a SendGrid dynamic template.
+	Template *Template `yaml:"template,omitempty" json:"template,omitempty"`
+	// Session is free-form WhatsApp text, sent only inside an open 24-hour
+	// customer-service window.
+	Session string `yaml:"session,omitempty" json:"session,omitempty"`
+	// Text is the SMS text, or the text body of an email.
+	Text string `yaml:"text,omitempty" json:"text,omitempty"`
+	// Subject and HTML complete an email without a template.
+	Subject string `yaml:"subject,omitempty" json:"subject,omitempty"`
+	HTML    string `yaml:"html,omitempty" json:"html,omitempty"`
 	// Await is the status that ends the step (default delivered).
 	Await channels.Status `yaml:"await,omitempty" json:"await,omitempty"`
 	// Within bounds the attempt, from its start to the awaited status, send
@@ -63,12 +207,15 @@ type Attempt struct {
 }
 
 // Template names an approved WhatsApp template and the text of its
-// parameters, each a text/template over the journey's variables.
+// parameters, or a SendGrid dynamic template and its data. Every value is a
+// text/template over the journey's variables.
 type Template struct {
-	Name      string   `yaml:"name" json:"name"`
-	Language  string   `yaml:"language" json:"language"`
-	Body      []string `yaml:"body,omitempty" json:"body,omitempty"`
-	ButtonURL []string `yaml:"button_url,omitempty" json:"button_url,omitempty"`
+	Name      string            `yaml:"name,omitempty" json:"name,omitempty"`
+	Language  string            `yaml:"language,omitempty" json:"language,omitempty"`
+	Body      []string          `yaml:"body,omitempty" json:"body,omitempty"`
+	ButtonURL []string          `yaml:"button_url,omitempty" json:"button_url,omitempty"`
+	ID        string            `yaml:"id,omitempty" json:"id,omitempty"`
+	Data      map[string]string `yaml:"data,omitempty" json:"data,omitempty"`
 }
 
 // Default values for attempt fields left empty.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -17,6 +18,9 @@ type StartOptions struct {
 	Journey Journey
 	To      string
 	Vars    map[string]string
+	// Email and TimeZone complete the recipient (optional).
+	Email    string
+	TimeZone string
 	// ID becomes the workflow id: a second start with the same ID returns
 	// the first journey and sends nothing. Empty: a new random id.
 	ID string
@@ -37,6 +41,16 @@ func (opts StartOptions) Check() error {
 	if err := opts.Journey.CheckVars(opts.Vars); err != nil {
 		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
 	}
+	if opts.Email != "" {
+		if err := (Param{Name: "email", Type: "email"}).check(opts.Email); err != nil {
+			return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+		}
+	}
+	if opts.TimeZone != "" {
+		if _, err := time.LoadLocation(opts.TimeZone); err != nil {
+			return fmt.Errorf("start journey %q: unknown time zone %q", opts.Journey.Name, opts.TimeZone)
+		}
+	}
 	return nil
 }
 
@@ -52,7 +66,24 @@ func Start(ctx context.Context, c client.Client, opts StartOptions) (run client.
 	if id == "" {
 		id = opts.Journey.Name + "-" + rand.Text()[:16]
 	}
-	so := client.StartWorkflowOptions{
+	run, err = c.ExecuteWorkflow(ctx, startOptions(opts, id), WorkflowType, opts.input())
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		return c.GetWorkflow(ctx, id, ""), true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("start journey %q as %s: %w", opts.Journey.Name, id, err)
+	}
+	return run, false, nil
+}
+
+func (opts StartOptions) input() Input {
+	return Input{Journey: opts.Journey, To: opts.To, Email: opts.Email, TimeZone: opts.TimeZone, Vars: opts.Vars}
+}
+
+// startOptions are the workflow options of a journey start.
+func startOptions(opts StartOptions, id string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -66,14 +97,4 @@ func Start(ctx context.Context, c client.Client, opts StartOptions) (run client.
 			OutcomeAttr.ValueSet("running"),
 		),
 	}
-	in := Input{Journey: opts.Journey, To: opts.To, Vars: opts.Vars}
-	run, err = c.ExecuteWorkflow(ctx, so, WorkflowType, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case errors.As(err, &started):
-		return c.GetWorkflow(ctx, id, ""), true, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("start journey %q as %s: %w", opts.Journey.Name, id, err)
-	}
-	return run, false, nil
 }

@@ -1,49 +1,46 @@
 // Package workflows holds the Journey workflow: it interprets a journey
 // definition step by step, sends through each step's fallback chain, follows
-// the delivery statuses that webhooks signal back, and keeps a timeline of
-// what it did and why.
+// the delivery statuses that webhooks signal back, reacts to events, checks
+// codes, and keeps a timeline of what it did and why.
 package workflows
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
-// SignalStatus is the signal that carries a channels.StatusUpdate to a journey.
-const SignalStatus = "status"
+// defaultVerifyWindow is how long a code can be checked when the journey
+// has no expire.
+const defaultVerifyWindow = 10 * time.Minute
 
-// QueryTimeline is the query that returns a journey's Timeline.
-const QueryTimeline = "timeline"
-
-// sendTimeout bounds one call to a provider; the attempt's within bounds
-// all its retries together.
-const sendTimeout = 15 * time.Second
-
-// sendRetry is the retry policy of a send that failed in a retryable way
-// (rate limit, provider 5xx, network).
-var sendRetry = temporal.RetryPolicy{
-	InitialInterval:    time.Second,
-	BackoffCoefficient: 2,
-	MaximumInterval:    10 * time.Second,
-}
+// defaultVerifyAttempts bounds code checks when the journey does not.
+const defaultVerifyAttempts = 5
 
 // Journey runs one journey for one recipient. Register it under
 // journeys.WorkflowType.
 func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 	r := &run{
 		in:       in,
+		vars:     in.Vars,
 		statuses: map[string]channels.Status{},
 		sent:     map[string]sentMessage{},
+		steps:    map[string]stepResult{},
+		seen:     map[string]bool{},
+		eventIDs: map[string]bool{},
 		timeline: Timeline{Journey: in.Journey.Name, Outcome: OutcomeRunning},
 		signals:  workflow.GetSignalChannel(ctx, SignalStatus),
+		events:   workflow.GetSignalChannel(ctx, SignalEvent),
+		wake:     workflow.NewBufferedChannel(ctx, 1),
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryTimeline, func() (Timeline, error) {
 		return r.timeline, nil
@@ -58,37 +55,54 @@ func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 	if err := in.Journey.CheckVars(in.Vars); err != nil {
 		return Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}
-
-	var res Result
-	for i, step := range in.Journey.Steps {
-		if step.Send == nil {
-			continue
-		}
-		id := step.Send.ID
-		if id == "" {
-			id = fmt.Sprintf("step%d", i+1)
-		}
-		var err error
-		res, err = r.send(ctx, id, step.Send)
-		if err != nil {
-			if temporal.IsCanceledError(err) {
-				r.finish(ctx, Result{Outcome: OutcomeCanceled}, "cancelled")
-			}
+	if v := in.Journey.Verify; v != nil {
+		if err := r.setVerify(ctx, v); err != nil {
 			return Result{}, err
 		}
-		if res.Outcome != OutcomeDelivered {
-			break
-		}
 	}
-	r.finish(ctx, res, "")
-	return res, nil
+
+	err := r.runSteps(ctx, "", in.Journey.Steps)
+	if err == nil && r.verify != nil {
+		err = r.awaitVerification(ctx)
+	}
+	if err == nil && len(in.Journey.On) > 0 {
+		err = r.handleEvents(ctx)
+	}
+	var end *ending
+	switch {
+	case errors.As(err, &end):
+		r.finish(ctx, end.outcome, end.reason)
+	case temporal.IsCanceledError(err):
+		r.finish(ctx, OutcomeCanceled, "cancelled")
+		return Result{}, err
+	case err != nil:
+		return Result{}, err
+	case r.last.outcome == journeys.StepDelivered || r.last.outcome == journeys.StepRead:
+		r.finish(ctx, OutcomeDelivered, "")
+	default:
+		r.finish(ctx, OutcomeCompleted, "")
+	}
+	return r.result, nil
 }
+
+// ending is the error that unwinds the steps when the journey ends early:
+// an exit step, a goal event, a verified code, a failed send, expiry.
+type ending struct {
+	outcome Outcome
+	reason  string
+}
+
+func (e *ending) Error() string { return "journey ended: " + string(e.outcome) }
 
 // run is the state of one journey execution.
 type run struct {
 	in       journeys.Input
+	vars     map[string]string // the variables in scope: the input's, plus an event's in its handler
 	timeline Timeline
-	signals  workflow.ReceiveChannel
+	result   Result
+	signals  workflow.ReceiveChannel // status updates
+	events   workflow.ReceiveChannel // events
+	wake     workflow.Channel        // an update handler changed the state
 	started  time.Time
 	deadline time.Time // zero: no expire
 	attempt  int       // attempts so far, across steps
@@ -97,6 +111,13 @@ type run struct {
 	// heard of, including ones whose send has not returned yet.
 	statuses map[string]channels.Status
 	sent     map[string]sentMessage // message key → the attempt that sent it
+	steps    map[string]stepResult  // send step id → how it ended
+	last     stepResult             // the last send step's result
+	seen     map[string]bool        // event names received
+	eventIDs map[string]bool        // event ids received, for deduplication
+	pending  []journeys.EventInput  // events for the on handlers, in arrival order
+	end      *ending                // set when the journey must end at once
+	verify   *verifyState
 }
 
 // sentMessage is what the journey knows of a message it sent.
@@ -105,208 +126,309 @@ type sentMessage struct {
 	channel channels.Channel
 }
 
+// stepResult is how a send step ended.
+type stepResult struct {
+	outcome journeys.StepOutcome
+	channel channels.Channel
+}
+
 func messageKey(provider, id string) string { return provider + "/" + id }
 
-// awaitResult is how waiting for a status ended.
-type awaitResult int
+// runSteps runs a list of steps from the first, following branches, until
+// the list ends (nil) or the journey ends (*ending).
+func (r *run) runSteps(ctx workflow.Context, scope string, steps []journeys.Step) error {
+	index := map[string]int{}
+	for i, s := range steps {
+		if id := s.ID(); id != "" {
+			index[id] = i
+		}
+	}
+	for i := 0; i < len(steps); {
+		s := steps[i]
+		id := s.ID()
+		if id == "" {
+			id = fmt.Sprintf("%sstep%d", scope, i+1)
+		}
+		next := i + 1
+		switch {
+		case s.Send != nil:
+			if err := r.sendStep(ctx, id, s.Send); err != nil {
+				return err
+			}
+		case s.Wait != nil:
+			if err := r.waitStep(ctx, id, s.Wait); err != nil {
+				return err
+			}
+		case s.Branch != nil:
+			taken, reason := r.test(s.Branch)
+			target := s.Branch.Else
+			if taken {
+				target = s.Branch.Then
+			}
+			r.record(ctx, Event{Kind: EventBranch, Step: id, Reason: fmt.Sprintf("%s: go to %s", reason, orNext(target))})
+			if n, ok := index[target]; ok {
+				next = n
+			}
+		case s.Exit != nil:
+			outcome := Outcome(s.Exit.Outcome)
+			if outcome == "" {
+				outcome = OutcomeCompleted
+			}
+			return &ending{outcome: outcome, reason: "exit step " + id}
+		}
+		i = next
+	}
+	return nil
+}
+
+func orNext(target string) string {
+	if target == "" {
+		return "the next step"
+	}
+	return target
+}
+
+// test evaluates a branch's condition and says why.
+func (r *run) test(b *journeys.BranchStep) (bool, string) {
+	if b.Event != "" {
+		if r.seen[b.Event] {
+			return true, fmt.Sprintf("event %s received", b.Event)
+		}
+		return false, fmt.Sprintf("no event %s", b.Event)
+	}
+	res := r.steps[b.Step]
+	ok := res.outcome == b.Outcome || (b.Outcome == journeys.StepDelivered && res.outcome == journeys.StepRead)
+	if ok && b.Channel != "" {
+		ok = res.channel == b.Channel
+	}
+	got := string(res.outcome)
+	if res.channel != "" {
+		got += " on " + string(res.channel)
+	}
+	want := string(b.Outcome)
+	if b.Channel != "" {
+		want += " on " + string(b.Channel)
+	}
+	if ok {
+		return true, fmt.Sprintf("step %s ended %s", b.Step, got)
+	}
+	return false, fmt.Sprintf("step %s ended %s, not %s", b.Step, got, want)
+}
+
+// waitStep waits a duration, or until an event or its timeout.
+func (r *run) waitStep(ctx workflow.Context, id string, w *journeys.WaitStep) error {
+	now := workflow.Now(ctx)
+	if w.Until == "" {
+		r.record(ctx, Event{Kind: EventWait, Step: id, Reason: "waiting " + w.Duration.String()})
+		if _, err := r.waitFor(ctx, waitSpec{until: now.Add(time.Duration(w.Duration))}); err != nil {
+			return err
+		}
+		return nil
+	}
+	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("waiting for %s, at most %s", w.Until, w.Timeout)})
+	got, err := r.waitFor(ctx, waitSpec{until: now.Add(time.Duration(w.Timeout)), cond: func() bool { return r.seen[w.Until] }})
+	if err != nil {
+		return err
+	}
+	if got == waitCond {
+		r.record(ctx, Event{Kind: EventWait, Step: id, Name: w.Until, Reason: w.Until + " received"})
+		return nil
+	}
+	if w.OnTimeout == "exit" {
+		return &ending{outcome: OutcomeCompleted, reason: fmt.Sprintf("no %s within %s", w.Until, w.Timeout)}
+	}
+	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("no %s within %s: going on", w.Until, w.Timeout)})
+	return nil
+}
+
+// waitSpec says what waitFor waits for.
+type waitSpec struct {
+	fut   workflow.Future // an activity, or nil
+	until time.Time       // a timer, or zero; capped at the journey's expire
+	cond  func() bool     // a state the journey's signals and updates may bring about, or nil
+}
+
+// waitResult is why waitFor returned.
+type waitResult int
 
 const (
-	awaitReached awaitResult = iota
-	awaitFailed
-	awaitTimedOut
+	waitFuture waitResult = iota
+	waitTimeout
+	waitCond
 )
 
-// send runs one send step: each attempt in order until one reaches its
-// awaited status.
-func (r *run) send(ctx workflow.Context, step string, s *journeys.SendStep) (Result, error) {
-	for _, a := range s.Attempts {
-		r.attempt++
-		n := r.attempt
-		now := workflow.Now(ctx)
-		limit, expiring := now.Add(a.WithinOrDefault()), false
-		if !r.deadline.IsZero() && !r.deadline.After(limit) {
-			limit, expiring = r.deadline, true
-		}
-		if !limit.After(now) {
-			return Result{Outcome: OutcomeExpired}, nil
-		}
-		ev := Event{Step: step, Attempt: n, Channel: a.Channel}
-		msg, err := a.Render(r.in.To, r.in.Vars)
-		if err != nil {
-			r.fallback(ctx, ev, "", err.Error())
-			continue
-		}
-		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
-		want := a.AwaitOrDefault()
-		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s, awaiting %s within %s", describe(msg), want, limit.Sub(now))))
-		r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(a.Channel)))
-
-		sent, err := r.sendMessage(ctx, limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: step, Message: msg})
-		if err != nil {
-			if temporal.IsCanceledError(err) {
-				return Result{}, err
-			}
-			code, reason := failure(err)
-			ev.Code = code
-			r.record(ctx, withReason(ev, EventSendFailed, reason))
-			if expiring && !workflow.Now(ctx).Before(limit) {
-				return Result{Outcome: OutcomeExpired}, nil
-			}
-			r.fallback(ctx, ev, code, "send failed: "+reason)
-			continue
-		}
-		ev.Provider, ev.MessageID = sent.Provider, sent.MessageID
-		key := messageKey(sent.Provider, sent.MessageID)
-		r.current = key
-		r.sent[key] = sentMessage{attempt: n, channel: a.Channel}
-		r.record(ctx, withReason(ev, EventSent, "accepted by "+sent.Provider))
-		r.advance(key, channels.StatusAccepted)
-
-		switch res, err := r.await(ctx, key, want, limit); {
-		case err != nil:
-			return Result{}, err
-		case res == awaitReached:
-			return Result{Outcome: OutcomeDelivered, Channel: a.Channel, MessageID: sent.MessageID, Status: r.statuses[key]}, nil
-		case res == awaitFailed:
-			r.fallback(ctx, ev, "", fmt.Sprintf("%s reported the message failed", sent.Provider))
-		case expiring:
-			return Result{Outcome: OutcomeExpired}, nil
-		default:
-			r.fallback(ctx, ev, "", fmt.Sprintf("no %s status within %s", want, limit.Sub(now)))
-		}
+// waitFor waits until the future is ready, the time comes, or cond holds,
+// handling status signals, events and updates meanwhile. It returns an
+// *ending when the journey must end: a goal event, a verified code, or the
+// journey's expire.
+func (r *run) waitFor(ctx workflow.Context, w waitSpec) (waitResult, error) {
+	if r.end != nil {
+		return 0, r.end
 	}
-	return Result{Outcome: OutcomeFailed}, nil
-}
-
-// sendMessage runs the send activity, taking status signals while it runs:
-// a provider may report a status before its API call has returned.
-func (r *run) sendMessage(ctx workflow.Context, limit time.Time, req activities.SendRequest) (channels.SendResult, error) {
-	budget := limit.Sub(workflow.Now(ctx))
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              journeys.ActivityTaskQueue(req.Message.Channel),
-		ScheduleToCloseTimeout: budget,
-		StartToCloseTimeout:    min(sendTimeout, budget),
-		RetryPolicy:            &sendRetry,
-	})
-	fut := workflow.ExecuteActivity(actx, activities.SendName, req)
-	for !fut.IsReady() {
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(fut, func(workflow.Future) {})
-		r.addStatusReceive(ctx, sel)
-		sel.Select(ctx)
+	if w.cond != nil && w.cond() {
+		return waitCond, nil
 	}
-	var res channels.SendResult
-	err := fut.Get(ctx, &res)
-	return res, err
-}
-
-// await waits until the message reaches want, fails, or limit passes.
-func (r *run) await(ctx workflow.Context, key string, want channels.Status, limit time.Time) (awaitResult, error) {
-	check := func() (awaitResult, bool) {
-		switch s := r.statuses[key]; {
-		case s.Reached(want):
-			return awaitReached, true
-		case s == channels.StatusFailed:
-			return awaitFailed, true
-		}
-		return 0, false
+	until, expiring := w.until, false
+	if !r.deadline.IsZero() && (until.IsZero() || !r.deadline.After(until)) && w.fut == nil {
+		until, expiring = r.deadline, true
 	}
-	if res, ok := check(); ok {
-		return res, nil
+	var timer workflow.Future
+	if !until.IsZero() {
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		defer cancelTimer()
+		timer = workflow.NewTimer(timerCtx, until.Sub(workflow.Now(ctx)))
 	}
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	defer cancelTimer()
-	timer := workflow.NewTimer(timerCtx, limit.Sub(workflow.Now(ctx)))
 	for {
-		var timedOut bool
+		var fired bool
 		var timerErr error
 		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(f workflow.Future) { timedOut, timerErr = true, f.Get(ctx, nil) })
-		r.addStatusReceive(ctx, sel)
-		sel.Select(ctx)
-		if timedOut {
-			if timerErr != nil {
-				return 0, timerErr
-			}
-			return awaitTimedOut, nil
+		if w.fut != nil {
+			sel.AddFuture(w.fut, func(workflow.Future) {})
 		}
-		if res, ok := check(); ok {
-			return res, nil
+		if timer != nil {
+			sel.AddFuture(timer, func(f workflow.Future) { fired, timerErr = true, f.Get(ctx, nil) })
+		}
+		r.addReceives(ctx, sel)
+		sel.Select(ctx)
+		switch {
+		case fired && timerErr != nil:
+			return 0, timerErr
+		case fired && expiring:
+			return 0, &ending{outcome: OutcomeExpired, reason: "the journey's expire passed"}
+		case fired:
+			return waitTimeout, nil
+		case r.end != nil:
+			return 0, r.end
+		case w.fut != nil && w.fut.IsReady():
+			return waitFuture, nil
+		case w.cond != nil && w.cond():
+			return waitCond, nil
 		}
 	}
 }
 
-// addStatusReceive makes sel take the next status signal.
-func (r *run) addStatusReceive(ctx workflow.Context, sel workflow.Selector) {
+// addReceives makes sel take the next status signal, event, or wake-up.
+func (r *run) addReceives(ctx workflow.Context, sel workflow.Selector) {
 	sel.AddReceive(r.signals, func(c workflow.ReceiveChannel, _ bool) {
 		var u channels.StatusUpdate
 		c.Receive(ctx, &u)
 		r.receive(ctx, u)
 	})
+	sel.AddReceive(r.events, func(c workflow.ReceiveChannel, _ bool) {
+		var ev journeys.EventInput
+		c.Receive(ctx, &ev)
+		r.receiveEvent(ctx, ev)
+	})
+	sel.AddReceive(r.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 }
 
-// receive takes one status update. Duplicates and statuses that would move
-// a message backwards are dropped; a status for a message whose send has not
-// returned yet is held until it does; a late status for an earlier attempt
-// is recorded but never re-sends.
-func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
-	if !u.Status.Valid() || u.MessageID == "" {
-		r.record(ctx, Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-			Reason: "ignored: not a status update Switchback knows"})
-		return
+// receiveEvent takes one event: duplicates (by id) are dropped; a goal
+// ends the journey as converted; an event for an on handler is queued.
+func (r *run) receiveEvent(ctx workflow.Context, ev journeys.EventInput) {
+	if ev.ID != "" {
+		if r.eventIDs[ev.ID] {
+			return
+		}
+		r.eventIDs[ev.ID] = true
 	}
-	key := messageKey(u.Provider, u.MessageID)
-	if !r.advance(key, u.Status) {
-		return
-	}
-	ev := Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-		Code: u.ErrorCode, Reason: u.ErrorReason, Attempt: u.Attempt}
-	m, known := r.sent[key]
-	if known {
-		ev.Attempt, ev.Channel = m.attempt, m.channel
-	}
+	r.seen[ev.Name] = true
+	e := Event{Kind: EventReceived, Name: ev.Name}
 	switch {
-	case !known:
-		ev.Reason = joinReason(ev.Reason, "held until the send returns")
-	case key != r.current:
-		ev.Reason = joinReason(ev.Reason, "late: for an earlier attempt, nothing is re-sent")
+	case slices.Contains(r.in.Journey.Goal, ev.Name):
+		e.Reason = "goal reached"
+		if r.end == nil {
+			r.end = &ending{outcome: OutcomeConverted, reason: "goal " + ev.Name}
+		}
+	case slices.ContainsFunc(r.in.Journey.On, func(h journeys.Handler) bool { return h.Event == ev.Name }):
+		r.pending = append(r.pending, ev)
 	}
-	r.record(ctx, ev)
+	r.record(ctx, e)
 }
 
-// advance moves the message to status s if that is progress, and reports
-// whether it was.
-func (r *run) advance(key string, s channels.Status) bool {
-	if !r.statuses[key].Advances(s) {
-		return false
+// handleEvents runs the on handlers for events as they arrive, until a
+// handler ends the journey or it expires.
+func (r *run) handleEvents(ctx workflow.Context) error {
+	handlers := r.in.Journey.On
+	ran := make([]bool, len(handlers))
+	latest := -1
+	names := make([]string, len(handlers))
+	for i, h := range handlers {
+		names[i] = h.Event
 	}
-	r.statuses[key] = s
-	return true
-}
-
-func (r *run) fallback(ctx workflow.Context, ev Event, code, reason string) {
-	ev.Code = code
-	r.record(ctx, withReason(ev, EventFallback, reason))
-}
-
-// finish drains status signals that arrived in the meantime, so the
-// timeline shows them, and records the outcome.
-func (r *run) finish(ctx workflow.Context, res Result, reason string) {
-	var u channels.StatusUpdate
-	for r.signals.ReceiveAsync(&u) {
-		r.receive(ctx, u)
-		u = channels.StatusUpdate{}
-	}
-	if reason == "" {
-		reason = string(res.Outcome)
-		if res.Outcome == OutcomeDelivered {
-			reason = fmt.Sprintf("%s on %s", res.Status, res.Channel)
+	r.timeline.Awaiting = "events: " + fmt.Sprint(names)
+	defer func() { r.timeline.Awaiting = "" }()
+	for {
+		if _, err := r.waitFor(ctx, waitSpec{cond: func() bool { return len(r.pending) > 0 }}); err != nil {
+			return err
+		}
+		ev := r.pending[0]
+		r.pending = r.pending[1:]
+		h := slices.IndexFunc(handlers, func(h journeys.Handler) bool { return h.Event == ev.Name })
+		switch {
+		case ran[h]:
+			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: "ignored: already handled"})
+			continue
+		case !handlers[h].AnyTime && h < latest:
+			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: fmt.Sprintf("ignored: out of order, %s came first", handlers[latest].Event)})
+			continue
+		}
+		if err := handlers[h].CheckEventVars(r.in.Journey.Name, ev.Vars); err != nil {
+			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: "ignored: " + err.Error()})
+			continue
+		}
+		ran[h], latest = true, max(latest, h)
+		r.vars = mergeVars(r.in.Vars, ev.Vars)
+		err := r.runSteps(ctx, ev.Name+".", handlers[h].Steps)
+		r.vars = r.in.Vars
+		if err != nil {
+			return err
+		}
+		if handlers[h].End {
+			return &ending{outcome: OutcomeCompleted, reason: "event " + ev.Name}
 		}
 	}
-	r.timeline.Outcome = res.Outcome
-	r.record(ctx, Event{Kind: EventDone, Channel: res.Channel, MessageID: res.MessageID, Status: res.Status, Reason: reason})
+}
+
+func mergeVars(base, extra map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// finish drains status signals and events that arrived in the meantime,
+// so the timeline shows them, and records the outcome.
+func (r *run) finish(ctx workflow.Context, outcome Outcome, reason string) {
+	for {
+		var u channels.StatusUpdate
+		if !r.signals.ReceiveAsync(&u) {
+			break
+		}
+		r.receive(ctx, u)
+	}
+	for {
+		var ev journeys.EventInput
+		if !r.events.ReceiveAsync(&ev) {
+			break
+		}
+		r.receiveEvent(ctx, ev)
+	}
+	r.result.Outcome = outcome
+	if reason == "" {
+		reason = string(outcome)
+		if outcome == OutcomeDelivered {
+			reason = fmt.Sprintf("%s on %s", r.result.Status, r.result.Channel)
+		}
+	}
+	r.timeline.Outcome = outcome
+	r.timeline.Awaiting = ""
+	r.record(ctx, Event{Kind: EventDone, Channel: r.result.Channel, MessageID: r.result.MessageID, Status: r.result.Status, Reason: reason})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	r.upsert(dctx, journeys.OutcomeAttr.ValueSet(string(res.Outcome)))
+	r.upsert(dctx, journeys.OutcomeAttr.ValueSet(string(outcome)))
 }
 
 func (r *run) record(ctx workflow.Context, ev Event) {
@@ -320,47 +442,85 @@ func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {
 	}
 }
 
-func withReason(ev Event, kind EventKind, reason string) Event {
-	ev.Kind, ev.Reason = kind, reason
-	return ev
+// verifyState is what the journey keeps to check a code: never the code.
+type verifyState struct {
+	hash      [sha256.Size]byte
+	attempts  int
+	max       int
+	until     time.Time
+	verified  bool
+	exhausted bool
 }
 
-func joinReason(a, b string) string {
-	if a == "" {
-		return b
+// setVerify keeps a hash of the code and registers the verify update.
+func (r *run) setVerify(ctx workflow.Context, v *journeys.Verification) error {
+	until := r.deadline
+	if until.IsZero() {
+		until = r.started.Add(defaultVerifyWindow)
 	}
-	return a + "; " + b
-}
-
-// describe says what a message is, without its content (which may be a code).
-func describe(m channels.Message) string {
-	if m.Template != nil {
-		return fmt.Sprintf("template %s (%s)", m.Template.Name, m.Template.Language)
+	r.verify = &verifyState{hash: r.codeHash(ctx, r.in.Vars[v.Param]), max: v.MaxAttempts, until: until}
+	if r.verify.max == 0 {
+		r.verify.max = defaultVerifyAttempts
 	}
-	return "text message"
-}
-
-// failure extracts the provider's code and a reason from a send activity error.
-func failure(err error) (code, reason string) {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.SendErrorType {
-		var f activities.SendFailure
-		if appErr.HasDetails() && appErr.Details(&f) == nil {
-			kind := "retryable"
-			if f.Permanent {
-				kind = "permanent"
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify, func(ctx workflow.Context, code string) (journeys.VerifyResult, error) {
+		vs := r.verify
+		vs.attempts++
+		h := r.codeHash(ctx, code)
+		ok := subtle.ConstantTimeCompare(vs.hash[:], h[:]) == 1
+		res := journeys.VerifyResult{Verified: ok, Remaining: vs.max - vs.attempts}
+		switch {
+		case ok:
+			vs.verified = true
+			r.record(ctx, Event{Kind: EventVerify, Reason: "right code"})
+			if r.end == nil {
+				r.end = &ending{outcome: OutcomeVerified, reason: "code verified"}
 			}
-			reason = fmt.Sprintf("%s error %s from %s: %s", kind, f.Code, f.Provider, f.Reason)
-			var timeoutErr *temporal.TimeoutError
-			if errors.As(err, &timeoutErr) {
-				reason = "gave up retrying within the attempt's time; last " + reason
+		case vs.attempts >= vs.max:
+			vs.exhausted = true
+			r.record(ctx, Event{Kind: EventVerify, Reason: "wrong code; no checks left"})
+			if r.end == nil {
+				r.end = &ending{outcome: OutcomeLocked, reason: fmt.Sprintf("%d wrong codes", vs.attempts)}
 			}
-			return f.Code, reason
+		default:
+			r.record(ctx, Event{Kind: EventVerify, Reason: fmt.Sprintf("wrong code; %d checks left", res.Remaining)})
 		}
+		r.wake.SendAsync(nil)
+		return res, nil
+	}, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, code string) error {
+			vs := r.verify
+			switch {
+			case code == "":
+				return errors.New("no code given")
+			case vs.verified:
+				return errors.New("the code was already verified")
+			case vs.exhausted:
+				return fmt.Errorf("no checks left: %d wrong codes", vs.attempts)
+			case !workflow.Now(ctx).Before(vs.until):
+				return errors.New("the code has expired")
+			case r.end != nil:
+				return fmt.Errorf("the journey has ended (%s)", r.end.outcome)
+			}
+			return nil
+		},
+	})
+}
+
+func (r *run) codeHash(ctx workflow.Context, code string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(workflow.GetInfo(ctx).WorkflowExecution.ID + "\x00" + code))
+}
+
+// awaitVerification keeps the journey open, after its steps, until the code
+// is verified, too many wrong codes are checked, or the code expires. A
+// journey whose sends all failed has nothing to verify.
+func (r *run) awaitVerification(ctx workflow.Context) error {
+	if r.last.outcome == journeys.StepFailed {
+		return &ending{outcome: OutcomeFailed, reason: "the code could not be delivered"}
 	}
-	var timeoutErr *temporal.TimeoutError
-	if errors.As(err, &timeoutErr) {
-		return "timeout", fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType())
+	r.timeline.Awaiting = "verification until " + r.verify.until.UTC().Format(time.RFC3339)
+	defer func() { r.timeline.Awaiting = "" }()
+	if _, err := r.waitFor(ctx, waitSpec{until: r.verify.until}); err != nil {
+		return err
 	}
-	return "", err.Error()
+	return &ending{outcome: OutcomeExpired, reason: "the code expired unverified"}
 }

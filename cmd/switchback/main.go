@@ -37,6 +37,10 @@ func commands() []command {
 		{"start", "start a journey: start JOURNEY --to NUMBER --var k=v [--id KEY] [--wait]", runStart},
 		{"status", "show a journey's timeline: status ID [--json]", runStatus},
 		{"cancel", "cancel a running journey: cancel ID", runCancel},
+		{"verify", "check the code a customer typed: verify ID CODE", runVerify},
+		{"signal", "send an event to a journey: signal ID EVENT [--var k=v] [--start JOURNEY --to NUMBER]", runSignal},
+		{"list", "list journeys: list [--journey NAME] [--contact NUMBER] [--status OUTCOME]", runList},
+		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
 	}
 }
 

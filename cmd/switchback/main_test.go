@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/sandbox"
@@ -31,12 +35,18 @@ func TestStartStatusCancel(t *testing.T) {
 	s := apptest.Start(t)
 
 	code, out, errOut := cli(t, s, "start", "otp", "--to", sandbox.WhatsAppUndeliverable, "--var", "code=493817", "--wait", "--id", "cli-1")
-	if code != 0 || strings.TrimSpace(out) != "cli-1" || !strings.Contains(errOut, "delivered on sms") {
+	if code != 0 || strings.TrimSpace(out) != "cli-1" || !strings.Contains(errOut, "delivered on sms") || !strings.Contains(errOut, "awaiting verification") {
 		t.Fatalf("start --wait = %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut = cli(t, s, "verify", "cli-1", "000000"); code != 1 || !strings.Contains(errOut, "4 checks left") {
+		t.Errorf("verify wrong code = %d %q", code, errOut)
+	}
+	if code, out, errOut = cli(t, s, "verify", "cli-1", "493817"); code != 0 || !strings.Contains(out, "verified cli-1") {
+		t.Fatalf("verify = %d %q %q", code, out, errOut)
 	}
 
 	code, out, _ = cli(t, s, "status", "cli-1")
-	for _, want := range []string{"journey cli-1 (otp): delivered", "status failed", "code 131026", "fallback", "status delivered", "done"} {
+	for _, want := range []string{"journey cli-1 (otp): verified", "status failed", "code 131026", "fallback", "status delivered", "done"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
@@ -46,7 +56,7 @@ func TestStartStatusCancel(t *testing.T) {
 	}
 	code, out, _ = cli(t, s, "status", "--json", "cli-1")
 	var tl workflows.Timeline
-	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Outcome != workflows.OutcomeDelivered {
+	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Outcome != workflows.OutcomeVerified {
 		t.Errorf("status --json = %d, %v, outcome %q", code, err, tl.Outcome)
 	}
 
@@ -58,13 +68,13 @@ func TestStartStatusCancel(t *testing.T) {
 	}
 
 	// A journey that fails exits 1.
-	code, _, errOut = cli(t, s, "start", "otp", "--to", sandbox.Unreachable, "--var", "code=1", "--wait")
+	code, _, errOut = cli(t, s, "start", "otp", "--to", sandbox.Unreachable, "--var", "code=4242", "--wait")
 	if code != 1 || !strings.Contains(errOut, "failed") {
 		t.Errorf("failing journey: exit %d, stderr %q", code, errOut)
 	}
 
 	// Cancel a journey that waits for a status that never comes.
-	code, out, _ = cli(t, s, "start", "otp", "--to", sandbox.WhatsAppSilent, "--var", "code=1", "--id", "cli-2")
+	code, out, _ = cli(t, s, "start", "otp", "--to", sandbox.WhatsAppSilent, "--var", "code=4242", "--id", "cli-2")
 	if code != 0 || strings.TrimSpace(out) != "cli-2" {
 		t.Fatalf("start = %d %q", code, out)
 	}
@@ -73,6 +83,61 @@ func TestStartStatusCancel(t *testing.T) {
 	}
 	if code, out, _ = cli(t, s, "cancel", "cli-1"); code != 0 || !strings.Contains(out, "already ended") {
 		t.Errorf("cancel of an ended journey = %d %q", code, out)
+	}
+
+	// list finds journeys by contact and outcome (visibility may lag a little).
+	var listed string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		_, listed, _ = cli(t, s, "list", "--contact", sandbox.WhatsAppUndeliverable, "--status", "verified")
+		if strings.Contains(listed, "cli-1") {
+			break
+		}
+	}
+	if !strings.Contains(listed, "cli-1") || !strings.Contains(listed, "otp") || strings.Contains(listed, "cli-2") {
+		t.Errorf("list = %q, want cli-1 only", listed)
+	}
+}
+
+func TestSignalWithStartOrderUpdate(t *testing.T) {
+	s := apptest.Start(t)
+	// The shipped event comes before the journey exists: it starts it.
+	code, out, errOut := cli(t, s, "signal", "order-A1", "shipped", "--var", "tracking_url=https://track.example/A1",
+		"--start", "order_update", "--to", "+15551234567", "--start-var", "order_id=A1")
+	if code != 0 || !strings.Contains(out, "sent shipped to order-A1") {
+		t.Fatalf("signal --start = %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut = cli(t, s, "signal", "order-A1", "delivered"); code != 0 {
+		t.Fatalf("signal delivered = %d %q", code, errOut)
+	}
+	ctx := context.Background()
+	var res workflows.Result
+	if err := s.Client.GetWorkflow(ctx, "order-A1", "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != workflows.OutcomeCompleted {
+		t.Errorf("outcome = %s, want completed", res.Outcome)
+	}
+	var templates []string
+	for _, m := range s.Sandbox.Sent() {
+		templates = append(templates, m.Template)
+	}
+	if fmt.Sprint(templates) != "[order_shipped order_delivered]" {
+		t.Errorf("sent templates = %v", templates)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if code, out, errOut := cli(t, nil, "validate"); code != 0 || !strings.Contains(out, "ok  otp") || !strings.Contains(out, "ok  order_update") || !strings.Contains(out, "ok  abandoned_cart") {
+		t.Errorf("validate built-ins = %d %q %q", code, out, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	spec := "name: bad\npurpose: utility\nsteps:\n  - send:\n      id: s\n      attempts:\n        - channel: fax\n          text: hi\n"
+	if err := os.WriteFile(bad, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := cli(t, nil, "validate", bad)
+	if want := bad + ":7: step s: steps[0].send.attempts[0].channel: unknown channel \"fax\""; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("validate bad = %d %q, want %q", code, errOut, want)
 	}
 }
 

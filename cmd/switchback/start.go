@@ -3,16 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/journeys"
-	"github.com/switchbackhq/switchback/workflows"
 )
 
 func runStart(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "start", "start JOURNEY --to NUMBER [--var name=value ...] [--id KEY] [--wait] [--file journey.yaml]")
 	to := fs.String("to", "", "recipient phone number, E.164 (+15551234567)")
+	email := fs.String("email", "", "recipient email address, for email attempts")
+	tz := fs.String("timezone", "", "recipient IANA time zone, for quiet hours")
 	id := fs.String("id", "", "workflow id; a repeated start with the same id sends nothing")
-	wait := fs.Bool("wait", false, "wait for the journey to end; exit 1 unless it delivered")
+	wait := fs.Bool("wait", false, "wait until the journey ends or awaits the customer; exit 1 if it failed")
 	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY)")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "journey variable name=value (repeatable)")
@@ -39,7 +43,7 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := journeys.StartOptions{Journey: j, To: *to, Vars: vars, ID: *id, ContactKey: cfg.ContactKeyOrDefault()}
+	opts := journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars, ID: *id, ContactKey: cfg.ContactKeyOrDefault()}
 	if err := opts.Check(); err != nil {
 		return err
 	}
@@ -59,13 +63,37 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	if !*wait {
 		return nil
 	}
-	var res workflows.Result
+	return waitJourney(ctx, e, c, run)
+}
+
+// waitJourney waits until the journey ends, or waits only for the customer
+// or the backend, and reports how it stands. It fails when the journey
+// failed, expired, was locked or cancelled.
+func waitJourney(ctx context.Context, e *env, c client.Client, run client.WorkflowRun) error {
+	id := run.GetID()
+	tl, err := journeys.WaitSettled(ctx, c, id, 250*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	if tl.Outcome == journeys.OutcomeRunning {
+		if d := tl.Delivery; d != nil {
+			fmt.Fprintf(e.stderr, "journey %s: %s on %s (message %s)\n", id, d.Status, d.Channel, d.MessageID)
+		}
+		fmt.Fprintf(e.stderr, "journey %s is running, awaiting %s\n", id, tl.Awaiting)
+		return nil
+	}
+	var res journeys.Result
 	if err := run.Get(ctx, &res); err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("journey %s ended with an error: %v", run.GetID(), err)}
+		return &exitError{code: 1, msg: fmt.Sprintf("journey %s ended: %v", id, err)}
 	}
-	if res.Outcome != workflows.OutcomeDelivered {
-		return &exitError{code: 1, msg: fmt.Sprintf("journey %s %s (see: switchback status %s)", run.GetID(), res.Outcome, run.GetID())}
+	switch res.Outcome {
+	case journeys.OutcomeDelivered, journeys.OutcomeCompleted, journeys.OutcomeConverted, journeys.OutcomeVerified:
+		if res.Channel != "" {
+			fmt.Fprintf(e.stderr, "journey %s %s: %s on %s (message %s)\n", id, res.Outcome, res.Status, res.Channel, res.MessageID)
+		} else {
+			fmt.Fprintf(e.stderr, "journey %s %s\n", id, res.Outcome)
+		}
+		return nil
 	}
-	fmt.Fprintf(e.stderr, "journey %s: %s on %s (message %s)\n", run.GetID(), res.Status, res.Channel, res.MessageID)
-	return nil
+	return &exitError{code: 1, msg: fmt.Sprintf("journey %s %s (see: switchback status %s)", id, res.Outcome, id)}
 }

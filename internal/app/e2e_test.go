@@ -42,7 +42,7 @@ func TestEndToEndOTPFallsBackToSMS(t *testing.T) {
 	s := apptest.Start(t)
 	run := s.RunOTP(t, sandbox.WhatsAppUndeliverable)
 	res, tl := run.Result, run.Timeline
-	if res.Outcome != workflows.OutcomeDelivered || res.Channel != channels.SMS || !strings.HasPrefix(res.MessageID, "SM") {
+	if res.Outcome != workflows.OutcomeVerified || res.Channel != channels.SMS || !strings.HasPrefix(res.MessageID, "SM") {
 		t.Errorf("result = %+v, want delivered on sms", res)
 	}
 	// The failed status carries no biz_opaque_callback_data (the sandbox
@@ -52,13 +52,13 @@ func TestEndToEndOTPFallsBackToSMS(t *testing.T) {
 		"attempt:whatsapp sent:whatsapp",
 		"status:whatsapp:failed:131026 fallback:whatsapp",
 		"attempt:sms sent:sms",
-		"status:sms:delivered done:sms",
+		"status:sms:delivered verify done:sms",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("timeline %q lacks %q", got, want)
 		}
 	}
-	if tl.Outcome != workflows.OutcomeDelivered {
+	if tl.Outcome != workflows.OutcomeVerified {
 		t.Errorf("timeline outcome = %s", tl.Outcome)
 	}
 }
@@ -71,12 +71,12 @@ func TestEndToEndOTPPaths(t *testing.T) {
 		channel channels.Channel
 		events  []string // must appear in the timeline summary, in any order
 	}{
-		{sandbox.WhatsAppUndeliverable, workflows.OutcomeDelivered, channels.SMS, []string{"status:whatsapp:failed:131026", "fallback:whatsapp", "status:sms:delivered"}},
-		{"+15551234567", workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
-		{sandbox.WhatsAppWindowClosed, workflows.OutcomeDelivered, channels.SMS, []string{"send_failed:whatsapp:131047", "fallback:whatsapp:131047"}},
+		{sandbox.WhatsAppUndeliverable, workflows.OutcomeVerified, channels.SMS, []string{"status:whatsapp:failed:131026", "fallback:whatsapp", "status:sms:delivered"}},
+		{"+15551234567", workflows.OutcomeVerified, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
+		{sandbox.WhatsAppWindowClosed, workflows.OutcomeVerified, channels.SMS, []string{"send_failed:whatsapp:131047", "fallback:whatsapp:131047"}},
 		{sandbox.Unreachable, workflows.OutcomeFailed, "", []string{"status:whatsapp:failed:131026", "status:sms:failed:30003"}},
 		{sandbox.SMSInvalid, workflows.OutcomeFailed, "", []string{"send_failed:sms:21211"}},
-		{sandbox.WhatsAppRateLimited, workflows.OutcomeDelivered, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
+		{sandbox.WhatsAppRateLimited, workflows.OutcomeVerified, channels.WhatsApp, []string{"status:whatsapp:delivered"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.to, func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestEndToEndStartIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := journeys.StartOptions{Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": "1"}, ID: "order-42-otp", ContactKey: []byte("k")}
+	opts := journeys.StartOptions{Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": "4242"}, ID: "order-42-otp", ContactKey: []byte("k")}
 	first, existed, err := journeys.Start(ctx, s.Client, opts)
 	if err != nil || existed {
 		t.Fatalf("first start: existed=%v err=%v", existed, err)

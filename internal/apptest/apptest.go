@@ -112,7 +112,8 @@ type Run struct {
 }
 
 // RunOTP runs the built-in otp journey to to, with code 493817, until it
-// ends.
+// ends: when the code has been delivered, it verifies the code as the
+// customer would.
 func (s *Stack) RunOTP(t *testing.T, to string) Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -126,6 +127,16 @@ func (s *Stack) RunOTP(t *testing.T, to string) Run {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The customer types the code once it has arrived.
+	settled, err := journeys.WaitSettled(ctx, s.Client, run.GetID(), 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settled.Awaiting != "" {
+		if _, err := journeys.Verify(ctx, s.Client, run.GetID(), "493817"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var res workflows.Result
 	if err := run.Get(ctx, &res); err != nil {

@@ -1,4 +1,4 @@
-package workflows
+package journeys
 
 import (
 	"time"
@@ -12,8 +12,16 @@ type Outcome string
 // Journey outcomes, also the values of the SwitchbackOutcome search attribute.
 const (
 	OutcomeRunning Outcome = "running"
-	// OutcomeDelivered: an attempt reached the status it awaited.
+	// OutcomeDelivered: the journey's last send reached the status it awaited.
 	OutcomeDelivered Outcome = "delivered"
+	// OutcomeCompleted: the journey ran to its end or to an exit step.
+	OutcomeCompleted Outcome = "completed"
+	// OutcomeConverted: a goal event arrived.
+	OutcomeConverted Outcome = "converted"
+	// OutcomeVerified: the customer's code was checked and right.
+	OutcomeVerified Outcome = "verified"
+	// OutcomeLocked: too many wrong codes were checked.
+	OutcomeLocked Outcome = "locked"
 	// OutcomeFailed: every attempt failed, was refused or timed out.
 	OutcomeFailed Outcome = "failed"
 	// OutcomeExpired: the journey's expire passed first.
@@ -33,14 +41,21 @@ const (
 	EventSendFailed EventKind = "send_failed" // the provider refused it, or could not be reached in time
 	EventStatus     EventKind = "status"      // a delivery status arrived
 	EventFallback   EventKind = "fallback"    // the attempt gave up; the next one starts
+	EventSkipped    EventKind = "skipped"     // an attempt was not made, and why
+	EventReceived   EventKind = "event"       // an event from the backend or the customer arrived
+	EventWait       EventKind = "wait"        // a wait step began or ended
+	EventBranch     EventKind = "branch"      // a branch step chose its way
+	EventVerify     EventKind = "verify"      // a code was checked
 	EventDone       EventKind = "done"        // the journey ended
 )
 
 // Event is one entry of a journey's timeline.
 type Event struct {
-	Time      time.Time        `json:"time"`
-	Kind      EventKind        `json:"kind"`
-	Step      string           `json:"step,omitempty"`
+	Time time.Time `json:"time"`
+	Kind EventKind `json:"kind"`
+	Step string    `json:"step,omitempty"`
+	// Name is the name of an event received.
+	Name      string           `json:"name,omitempty"`
 	Attempt   int              `json:"attempt,omitempty"`
 	Channel   channels.Channel `json:"channel,omitempty"`
 	Provider  string           `json:"provider,omitempty"`
@@ -56,7 +71,12 @@ type Event struct {
 type Timeline struct {
 	Journey string  `json:"journey"`
 	Outcome Outcome `json:"outcome"`
-	Events  []Event `json:"events"`
+	// Awaiting says what a running journey waits for from outside, e.g.
+	// "verification until 2026-11-25T20:40:00Z".
+	Awaiting string `json:"awaiting,omitempty"`
+	// Delivery is the latest message that reached its awaited status.
+	Delivery *Result `json:"delivery,omitempty"`
+	Events   []Event `json:"events"`
 }
 
 // Result is what a finished journey returns.

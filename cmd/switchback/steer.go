@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/switchbackhq/switchback/journeys"
+)
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "verify", "verify WORKFLOW_ID CODE")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return &usageError{"give a workflow id and the code the customer typed"}
+	}
+	c, err := dialEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := journeys.Verify(ctx, c, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	if !res.Verified {
+		return &exitError{code: 1, msg: fmt.Sprintf("wrong code for %s: %d checks left", pos[0], res.Remaining)}
+	}
+	fmt.Fprintf(e.stdout, "verified %s\n", pos[0])
+	return nil
+}
+
+func runSignal(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "signal", "signal WORKFLOW_ID EVENT [--var name=value ...] [--event-id ID] [--start JOURNEY --to NUMBER]")
+	vars := varsFlag{}
+	fs.Var(vars, "var", "event variable name=value (repeatable)")
+	eventID := fs.String("event-id", "", "deduplication id: an event with an id already seen is ignored")
+	start := fs.String("start", "", "start this built-in journey with the workflow id if it is not running (signal-with-start)")
+	to := fs.String("to", "", "recipient of the journey --start starts")
+	startVars := varsFlag{}
+	fs.Var(startVars, "start-var", "journey variable for --start, name=value (repeatable)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return &usageError{"give a workflow id and an event name"}
+	}
+	ev := journeys.EventInput{Name: pos[1], Vars: vars, ID: *eventID}
+	var opts journeys.StartOptions
+	if *start != "" {
+		j, err := journeys.Builtin(*start)
+		if err != nil {
+			return err
+		}
+		cfg, err := loadConfig(e)
+		if err != nil {
+			return err
+		}
+		opts = journeys.StartOptions{Journey: j, To: *to, Vars: startVars, ID: pos[0], ContactKey: cfg.ContactKeyOrDefault()}
+		if err := opts.Check(); err != nil {
+			return err
+		}
+	}
+	c, err := dialEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if *start != "" {
+		if _, err := journeys.SignalWithStart(ctx, c, opts, ev); err != nil {
+			return err
+		}
+	} else if err := journeys.Signal(ctx, c, pos[0], ev); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, pos[0])
+	return nil
+}
+
+func runList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "list", "list [--journey NAME] [--contact NUMBER] [--status running|delivered|failed|...] [--limit N]")
+	journey := fs.String("journey", "", "only journeys of this name")
+	contact := fs.String("contact", "", "only journeys to this phone number (matched by its contact key)")
+	status := fs.String("status", "", "only journeys with this outcome (running, delivered, verified, failed, ...)")
+	limit := fs.Int("limit", 50, "at most this many journeys")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	q := []string{fmt.Sprintf("WorkflowType = %q", journeys.WorkflowType)}
+	if *journey != "" {
+		q = append(q, fmt.Sprintf("%s = %q", journeys.JourneyAttr.GetName(), *journey))
+	}
+	if *contact != "" {
+		if err := journeys.CheckRecipient(*contact); err != nil {
+			return err
+		}
+		q = append(q, fmt.Sprintf("%s = %q", journeys.ContactAttr.GetName(), journeys.ContactKey(cfg.ContactKeyOrDefault(), *contact)))
+	}
+	if *status != "" {
+		q = append(q, fmt.Sprintf("%s = %q", journeys.OutcomeAttr.GetName(), *status))
+	}
+	c, err := dial(ctx, cfg, newLogger(e))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return listJourneys(ctx, e, c, strings.Join(q, " AND "), *limit)
+}
+
+func listJourneys(ctx context.Context, e *env, c client.Client, query string, limit int) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKFLOW ID\tJOURNEY\tOUTCOME\tCHANNEL\tSTARTED")
+	var token []byte
+	n := 0
+	for n < limit {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token, PageSize: int32(min(limit-n, 100))})
+		if err != nil {
+			return fmt.Errorf("list journeys (%s): %w", query, err)
+		}
+		for _, ex := range resp.GetExecutions() {
+			attrs := ex.GetSearchAttributes().GetIndexedFields()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ex.GetExecution().GetWorkflowId(),
+				keyword(attrs, journeys.JourneyAttr.GetName()), keyword(attrs, journeys.OutcomeAttr.GetName()),
+				keyword(attrs, journeys.ChannelAttr.GetName()), ex.GetStartTime().AsTime().Format("2006-01-02 15:04:05"))
+			n++
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+// keyword decodes a Keyword search attribute, or returns "".
+func keyword(attrs map[string]*commonpb.Payload, name string) string {
+	var s string
+	if p, ok := attrs[name]; ok {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &s)
+	}
+	return s
+}

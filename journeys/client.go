@@ -1,0 +1,108 @@
+package journeys
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// Signal sends an event to a running journey.
+func Signal(ctx context.Context, c client.Client, id string, ev EventInput) error {
+	if ev.Name == "" {
+		return fmt.Errorf("signal journey %s: the event has no name", id)
+	}
+	if err := c.SignalWorkflow(ctx, id, "", SignalEvent, ev); err != nil {
+		return fmt.Errorf("signal %s to journey %s: %w", ev.Name, id, err)
+	}
+	return nil
+}
+
+// SignalWithStart sends an event to the journey opts.ID, starting it first
+// if it is not running, so that an event that comes before its journey is
+// never lost (an order shipped before the order journey started).
+func SignalWithStart(ctx context.Context, c client.Client, opts StartOptions, ev EventInput) (client.WorkflowRun, error) {
+	if opts.ID == "" {
+		return nil, fmt.Errorf("signal-with-start journey %q: an ID is required", opts.Journey.Name)
+	}
+	if ev.Name == "" {
+		return nil, fmt.Errorf("signal-with-start journey %s: the event has no name", opts.ID)
+	}
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	so := startOptions(opts, opts.ID)
+	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	so.WorkflowExecutionErrorWhenAlreadyStarted = false
+	run, err := c.SignalWithStartWorkflow(ctx, opts.ID, SignalEvent, ev, so, WorkflowType, opts.input())
+	if err != nil {
+		return nil, fmt.Errorf("signal-with-start %s to journey %s: %w", ev.Name, opts.ID, err)
+	}
+	return run, nil
+}
+
+// Verify checks a code the customer typed against the journey's code.
+func Verify(ctx context.Context, c client.Client, id, code string) (VerifyResult, error) {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   UpdateVerify,
+		Args:         []any{code},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return VerifyResult{}, fmt.Errorf("verify code for journey %s: %w", id, err)
+	}
+	var res VerifyResult
+	if err := h.Get(ctx, &res); err != nil {
+		return VerifyResult{}, fmt.Errorf("verify code for journey %s: %w", id, err)
+	}
+	return res, nil
+}
+
+// Cancel cancels a running journey; pending sends and waits stop.
+func Cancel(ctx context.Context, c client.Client, id string) error {
+	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
+		return fmt.Errorf("cancel journey %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetTimeline returns a journey's timeline.
+func GetTimeline(ctx context.Context, c client.Client, id string) (Timeline, error) {
+	v, err := c.QueryWorkflow(ctx, id, "", QueryTimeline)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("query timeline of %s: %w", id, err)
+	}
+	var tl Timeline
+	if err := v.Get(&tl); err != nil {
+		return Timeline{}, fmt.Errorf("decode timeline of %s: %w", id, err)
+	}
+	return tl, nil
+}
+
+// WaitSettled returns the journey's timeline once the journey has ended or
+// waits only for the customer or the backend (a code to verify, an event),
+// polling every interval (default 250ms).
+func WaitSettled(ctx context.Context, c client.Client, id string, interval time.Duration) (Timeline, error) {
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		tl, err := GetTimeline(ctx, c, id)
+		if err != nil {
+			return Timeline{}, err
+		}
+		if tl.Outcome != OutcomeRunning || tl.Awaiting != "" {
+			return tl, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Timeline{}, fmt.Errorf("wait for journey %s: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
