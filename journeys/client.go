@@ -2,10 +2,12 @@ package journeys
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
 
@@ -43,14 +45,29 @@ func SignalWithStart(ctx context.Context, c client.Client, opts StartOptions, ev
 	return run, nil
 }
 
-// Verify checks a code the customer typed against the journey's code.
+// Verify checks a code the customer typed against the journey's code. An
+// update that Temporal could not deliver because a workflow task failed
+// (WorkflowNotReady) is tried again, a few times.
 func Verify(ctx context.Context, c client.Client, id, code string) (VerifyResult, error) {
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   UpdateVerify,
-		Args:         []any{code},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	var h client.WorkflowUpdateHandle
+	var err error
+	for try, wait := 0, 100*time.Millisecond; ; try, wait = try+1, wait*2 {
+		h, err = c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   id,
+			UpdateName:   UpdateVerify,
+			Args:         []any{code},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		var notReady *serviceerror.WorkflowNotReady
+		if !errors.As(err, &notReady) || try == 4 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return VerifyResult{}, fmt.Errorf("verify code for journey %s: %w", id, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify code for journey %s: %w", id, err)
 	}

@@ -18,7 +18,7 @@ func TestBuiltinOTP(t *testing.T) {
 		t.Fatalf("otp = %+v", j)
 	}
 	as := j.Steps[0].Send.Attempts
-	if len(as) != 2 || as[0].Channel != channels.WhatsApp || as[1].Channel != channels.SMS {
+	if len(as) != 3 || as[0].Channel != channels.WhatsApp || as[1].Channel != channels.SMS || as[2].Channel != channels.Email {
 		t.Fatalf("attempts = %+v", as)
 	}
 	if as[0].WithinOrDefault() != 30*time.Second || as[1].WithinOrDefault() != 60*time.Second || as[0].AwaitOrDefault() != channels.StatusDelivered {
@@ -34,15 +34,43 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		yaml string
-		want []string // each must appear in the error
+		want string // the exact error
 	}{
-		{"unknown field", head + "        - channel: sms\n          text: hi\n          wihtin: 30s\n", []string{"f.yaml", "line 10", "wihtin"}},
-		{"bad duration", head + "        - channel: sms\n          text: hi\n          within: 30 seconds\n", []string{"f.yaml", "line 10", "30 seconds"}},
-		{"unknown channel", head + "        - channel: pigeon\n          text: hi\n", []string{"f.yaml: step s1: attempts[0].channel", "pigeon"}},
-		{"undeclared param", head + "        - channel: sms\n          text: \"{{.name}}\"\n", []string{"step s1: attempts[0].text", "name"}},
-		{"bad await", head + "        - channel: sms\n          text: hi\n          await: opened\n", []string{"attempts[0].await", "opened"}},
-		{"whatsapp template without language", head + "        - channel: whatsapp\n          template: {name: otp_code}\n", []string{"attempts[0].template.language"}},
-		{"bad purpose", "name: t\npurpose: spam\nsteps: []\n", []string{"purpose", "spam", "steps"}},
+		{"unknown field", head + "        - channel: sms\n          text: hi\n          wihtin: 30s\n",
+			"f.yaml: yaml: unmarshal errors:\n  line 10: field wihtin not found in type journeys.Attempt"},
+		{"bad duration", head + "        - channel: sms\n          text: hi\n          within: 30 seconds\n",
+			`f.yaml: line 10: bad duration "30 seconds": time: unknown unit " seconds" in duration "30 seconds"`},
+		{"unknown channel", head + "        - channel: pigeon\n          text: hi\n",
+			`f.yaml:8: step s1: steps[0].send.attempts[0].channel: unknown channel "pigeon" (whatsapp, sms or email)`},
+		{"undeclared param", head + "        - channel: sms\n          text: \"{{.name}}\"\n",
+			"f.yaml:9: step s1: steps[0].send.attempts[0].text: uses undeclared params name (declare them in params)"},
+		{"bad await", head + "        - channel: sms\n          text: hi\n          await: opened\n",
+			`f.yaml:10: step s1: steps[0].send.attempts[0].await: unknown status "opened" (accepted, sent, delivered or read)`},
+		{"whatsapp template without language", head + "        - channel: whatsapp\n          template: {name: otp_code}\n",
+			"f.yaml:9: step s1: steps[0].send.attempts[0].template.language: is required (e.g. en_US)"},
+		{"whatsapp text", head + "        - channel: whatsapp\n          text: hi\n",
+			"f.yaml:8: step s1: steps[0].send.attempts[0]: a whatsapp attempt needs a template or session text, not both\n" +
+				"f.yaml:8: step s1: steps[0].send.attempts[0]: whatsapp takes a template or session text; text, subject and html belong to sms and email"},
+		{"email without content", head + "        - channel: email\n          subject: hi\n",
+			"f.yaml:8: step s1: steps[0].send.attempts[0]: an email attempt needs a template id, or a subject and a text or html body"},
+		{"bad purpose and no steps", "name: t\npurpose: spam\n",
+			"f.yaml:2: purpose: must be authentication, utility or marketing, not \"spam\"\nf.yaml: steps: a journey needs steps or on handlers"},
+		{"branch to an unknown step", "name: t\npurpose: utility\nsteps:\n  - wait: {id: w, duration: 1h}\n  - branch: {id: b, event: reply, then: nowhere}\n",
+			`f.yaml:5: step b: steps[1].branch.then: no step has id "nowhere"`},
+		{"branch on a later step", "name: t\npurpose: utility\nsteps:\n  - branch: {id: b, step: s, outcome: read, then: s}\n  - send: {id: s, attempts: [{channel: sms, text: hi}]}\n",
+			`f.yaml:4: step b: steps[0].branch.step: "s" is not an earlier send step`},
+		{"unreachable step", "name: t\npurpose: utility\nsteps:\n  - exit: {id: e}\n  - wait: {id: w, duration: 1h}\n",
+			"f.yaml:5: step w: steps[1]: is unreachable: an exit comes before it and no branch goes to it"},
+		{"wait until without timeout", "name: t\npurpose: utility\nsteps:\n  - wait: {id: w, until: reply}\n",
+			`f.yaml:4: step w: steps[0].wait.timeout: a wait until "reply" needs a timeout`},
+		{"duplicate step id", "name: t\npurpose: utility\nsteps:\n  - wait: {id: w, duration: 1h}\n  - wait: {id: w, duration: 2h}\n",
+			`f.yaml:5: step w: steps[1]: id "w" is used by an earlier step`},
+		{"bad quiet hours", "name: t\npurpose: marketing\nquiet_hours: {start: \"9pm\", end: \"08:00\", timezone: Mars/Base}\nsteps:\n  - wait: {id: w, duration: 1h}\n",
+			"f.yaml:3: quiet_hours.start: \"9pm\" is not a time of day (HH:MM)\nf.yaml:3: quiet_hours.timezone: unknown time zone \"Mars/Base\""},
+		{"verify an undeclared param", "name: t\npurpose: authentication\nverify: {param: pin}\nsteps:\n  - wait: {id: w, duration: 1h}\n",
+			`f.yaml:3: verify.param: "pin" is not one of the journey's params`},
+		{"two handlers for one event", "name: t\npurpose: utility\non:\n  - {event: shipped}\n  - {event: shipped}\n",
+			`f.yaml:5: on[1].event: "shipped" has an earlier handler`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,10 +78,8 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("want an error")
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
 			}
 		})
 	}
@@ -81,8 +107,11 @@ func TestRender(t *testing.T) {
 	if err := j.CheckVars(map[string]string{"other": "x"}); !errors.As(err, &missing) || missing.Missing[0] != "code" {
 		t.Errorf("CheckVars = %v, want missing code", err)
 	}
-	if err := j.CheckVars(map[string]string{"code": "1"}); err != nil {
+	if err := j.CheckVars(map[string]string{"code": "4242"}); err != nil {
 		t.Errorf("CheckVars with code: %v", err)
+	}
+	if err := j.CheckVars(map[string]string{"code": "12ab"}); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("CheckVars with a bad code = %v", err)
 	}
 }
 
