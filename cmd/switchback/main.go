@@ -40,6 +40,7 @@ func commands() []command {
 		{"verify", "check the code a customer typed: verify ID CODE", runVerify},
 		{"signal", "send an event to a journey: signal ID EVENT [--var k=v] [--start JOURNEY --to NUMBER]", runSignal},
 		{"list", "list journeys: list [--journey NAME] [--contact NUMBER] [--status OUTCOME]", runList},
+		{"simulate", "try a journey with time skipping, sending nothing: simulate JOURNEY --scenario whatsapp=failed", runSimulate},
 		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
 	}
 }

@@ -165,3 +165,18 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulate(t *testing.T) {
+	code, out, errOut := cli(t, nil, "simulate", "otp", "--var", "code=493817", "--scenario", "whatsapp=failed,sms=delivered", "--verify", "493817@1m")
+	for _, want := range []string{"(otp): verified", "status failed", "code 131026", "fallback", "sms", "status delivered", "+1m0s  verify", "code verified"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("simulate output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("simulate = %d %q", code, errOut)
+	}
+	if code, _, errOut = cli(t, nil, "simulate", "otp", "--var", "code=493817", "--scenario", "fax=lost"); code != 2 || !strings.Contains(errOut, "fax=lost") {
+		t.Errorf("bad scenario = %d %q", code, errOut)
+	}
+}

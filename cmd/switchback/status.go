@@ -64,8 +64,11 @@ func printTimeline(w io.Writer, id string, tl workflows.Timeline) {
 }
 
 func eventName(ev workflows.Event) string {
-	if ev.Kind == workflows.EventStatus {
+	switch ev.Kind {
+	case workflows.EventStatus:
 		return "status " + string(ev.Status)
+	case workflows.EventReceived:
+		return "event " + ev.Name
 	}
 	return string(ev.Kind)
 }

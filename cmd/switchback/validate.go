@@ -43,3 +43,13 @@ func validateJourneys(e *env, files []string) error {
 	}
 	return nil
 }
+
+// checkBuiltins refuses to run with an invalid built-in journey.
+func checkBuiltins() error {
+	for _, name := range journeys.BuiltinNames() {
+		if _, err := journeys.Builtin(name); err != nil {
+			return fmt.Errorf("built-in journey %s is invalid: %w", name, err)
+		}
+	}
+	return nil
+}
