@@ -137,3 +137,45 @@ func TestEndToEndStartIsIdempotent(t *testing.T) {
 		t.Errorf("sandbox received %d messages, want 1", n)
 	}
 }
+
+// An order journey started by its first event (signal-with-start), fed a
+// late event and its end, over real signals.
+func TestEndToEndOrderUpdate(t *testing.T) {
+	s := apptest.Start(t)
+	ctx := context.Background()
+	j, err := journeys.Builtin("order_update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := journeys.StartOptions{Journey: j, To: "+15551234567", Vars: map[string]string{"order_id": "A-7"}, ID: "order-A-7", ContactKey: []byte("k")}
+	run, err := journeys.SignalWithStart(ctx, s.Client, opts, journeys.EventInput{Name: "shipped", ID: "evt-1", Vars: map[string]string{"tracking_url": "https://track.example/A-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []journeys.EventInput{
+		{Name: "shipped", ID: "evt-1"}, // a retried delivery of the same event
+		{Name: "confirmed", ID: "evt-0"},
+		{Name: "delivered", ID: "evt-2"},
+	} {
+		if err := journeys.Signal(ctx, s.Client, "order-A-7", ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var res workflows.Result
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != workflows.OutcomeCompleted {
+		t.Errorf("outcome = %s, want completed", res.Outcome)
+	}
+	var templates []string
+	for _, m := range s.Sandbox.Sent() {
+		templates = append(templates, m.Template)
+	}
+	if strings.Join(templates, ",") != "order_shipped,order_delivered" {
+		t.Errorf("sent %v, want order_shipped then order_delivered", templates)
+	}
+	if dir := os.Getenv("SWITCHBACK_RECORD_HISTORIES"); dir != "" {
+		s.WriteHistory(t, "order-A-7", filepath.Join(dir, "order_update.json"))
+	}
+}
