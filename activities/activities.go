@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -44,10 +45,16 @@ type SendFailure struct {
 type Activities struct {
 	// Senders sends on each configured channel.
 	Senders map[channels.Channel]channels.Sender
-	// Messages keeps provider message id → journey, for status callbacks
-	// that arrive without their correlation data.
+	// Messages is the store: provider message id → journey for status
+	// callbacks that arrive without their correlation data, contacts,
+	// consent, suppressions, the service window and the event log.
 	Messages store.Store
 	Logger   *slog.Logger
+	// ContactKey keys contact keys (config.Config.ContactKeyOrDefault):
+	// the same key as the webhooks' and the journeys' search attribute.
+	ContactKey []byte
+	// Now is the clock of eligibility and event times (default time.Now).
+	Now func() time.Time
 }
 
 // SendMessage sends req.Message on its channel and records the provider's
@@ -78,6 +85,7 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 		// Callbacks still carry their correlation in most cases.
 		a.logger().ErrorContext(ctx, "record message id", "provider", res.Provider, "message_id", res.MessageID, "error", err)
 	}
+	a.recordAccepted(ctx, req, res)
 	return res, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Channel names a way of reaching a customer.
@@ -72,6 +73,87 @@ type Template struct {
 	Language  string   `json:"language,omitempty"`
 	Body      []string `json:"body,omitempty"`
 	ButtonURL []string `json:"button_url,omitempty"`
+	// Header is the parameter of a header that has one: text, or an
+	// image, document or video.
+	Header *Header `json:"header,omitempty"`
+	// Buttons are the parameters of buttons, each with its index. URL
+	// buttons given by ButtonURL take indexes 0, 1, ... in order.
+	Buttons []TemplateButton `json:"buttons,omitempty"`
+}
+
+// Header is the header of a template or interactive message: Text, or Media.
+type Header struct {
+	Text  string `json:"text,omitempty"`
+	Media *Media `json:"media,omitempty"`
+}
+
+// Template button kinds.
+const (
+	ButtonQuickReply = "quick_reply" // Payload comes back when the button is tapped
+	ButtonURL        = "url"         // Text is appended to the button's URL
+)
+
+// TemplateButton is the parameter of one template button.
+type TemplateButton struct {
+	Index   int    `json:"index"`
+	Kind    string `json:"kind"` // ButtonQuickReply or ButtonURL
+	Payload string `json:"payload,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// Media kinds.
+const (
+	MediaImage    = "image"
+	MediaDocument = "document"
+	MediaAudio    = "audio"
+	MediaVideo    = "video"
+)
+
+// Media is an image, document, audio or video, by uploaded media ID or by
+// a public link (exactly one of the two).
+type Media struct {
+	Kind     string `json:"kind"`
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
+	Caption  string `json:"caption,omitempty"`  // image, document, video
+	Filename string `json:"filename,omitempty"` // document
+}
+
+// Interactive kinds.
+const (
+	InteractiveButtons = "button" // up to three reply buttons
+	InteractiveList    = "list"   // a menu of rows in sections
+)
+
+// Interactive is a message with reply buttons or a list.
+type Interactive struct {
+	Kind    string        `json:"kind"` // InteractiveButtons or InteractiveList
+	Header  *Header       `json:"header,omitempty"`
+	Body    string        `json:"body"`
+	Footer  string        `json:"footer,omitempty"`
+	Buttons []ReplyButton `json:"buttons,omitempty"`
+	// ListButton labels the button that opens a list; Sections are its rows.
+	ListButton string        `json:"list_button,omitempty"`
+	Sections   []ListSection `json:"sections,omitempty"`
+}
+
+// ReplyButton is one reply button: its ID comes back when tapped.
+type ReplyButton struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// ListSection is a titled group of list rows.
+type ListSection struct {
+	Title string    `json:"title,omitempty"`
+	Rows  []ListRow `json:"rows"`
+}
+
+// ListRow is one choice of a list: its ID comes back when chosen.
+type ListRow struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
 }
 
 // EmailContent is the content of an email: a SendGrid dynamic template and its
@@ -85,8 +167,8 @@ type EmailContent struct {
 }
 
 // Message is one rendered message to one recipient on one channel. On
-// WhatsApp exactly one of Template and Text is set; on SMS, Text; on email,
-// Email.
+// WhatsApp exactly one of Template, Text, Media and Interactive is set; on
+// SMS, Text; on email, Email.
 type Message struct {
 	Channel Channel `json:"channel"`
 	// To is an E.164 phone number (+15551234567) for WhatsApp and SMS, and
@@ -95,6 +177,12 @@ type Message struct {
 	Template *Template     `json:"template,omitempty"`
 	Text     string        `json:"text,omitempty"`
 	Email    *EmailContent `json:"email,omitempty"`
+	// Media and Interactive are WhatsApp session messages.
+	Media       *Media       `json:"media,omitempty"`
+	Interactive *Interactive `json:"interactive,omitempty"`
+	// ReplyTo is the provider message ID a WhatsApp session message
+	// replies to (shown quoted), or "".
+	ReplyTo string `json:"reply_to,omitempty"`
 	// Journey and Step name what sent the message, for provider-side
 	// reporting (e.g. SendGrid categories).
 	Journey     string      `json:"journey,omitempty"`
@@ -196,7 +284,15 @@ type SendError struct {
 	// Config marks errors that mean Switchback is misconfigured (bad token,
 	// missing permission): permanent, and worth an operator's attention.
 	Config bool
-	Err    error
+	// RetryAfter is how long the provider asked to wait before the next
+	// try (an HTTP Retry-After header, or a rate-limit reset), or 0.
+	RetryAfter time.Duration
+	// Unknown marks a send whose outcome is unknown: the request was
+	// written but no answer came (a timeout, a dropped connection). The
+	// provider may have accepted it, so retrying could send it twice; its
+	// status callbacks, which carry the correlation, tell what happened.
+	Unknown bool
+	Err     error
 }
 
 func (e *SendError) Error() string {
@@ -207,6 +303,9 @@ func (e *SendError) Error() string {
 	if e.Config {
 		kind = "configuration"
 	}
+	if e.Unknown {
+		kind = "unknown-outcome"
+	}
 	return fmt.Sprintf("%s send via %s: %s error %s: %s", e.Channel, e.Provider, kind, e.Code, e.Reason)
 }
 
@@ -216,4 +315,21 @@ func (e *SendError) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var se *SendError
 	return errors.As(err, &se) && se.Permanent
+}
+
+// IsUnknownOutcome reports whether err is, or wraps, a SendError whose
+// outcome is unknown (see SendError.Unknown).
+func IsUnknownOutcome(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Unknown
+}
+
+// RetryDelay returns the wait a provider asked for before retrying err, or
+// 0 when err is not a SendError or the provider asked for nothing.
+func RetryDelay(err error) time.Duration {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.RetryAfter
+	}
+	return 0
 }

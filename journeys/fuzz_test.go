@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzRenderVariable renders the built-in otp journey with an arbitrary
+// FuzzRenderVariable renders an otp-like journey with an arbitrary
 // code: nothing panics, and the value lands verbatim in every place that
 // uses it. Template syntax, HTML, quotes or control characters in a
 // variable are never evaluated or escaped.
@@ -46,7 +46,19 @@ func FuzzRenderVariable(f *testing.F) {
 	for _, v := range []string{"493817", "{{.code}}", "{{template \"x\"}}", "<script>alert(1)</script>", "\u202e\u0000'\"; --", "🙂🙂", "%s%n"} {
 		f.Add(v)
 	}
-	otp, err := Builtin("otp")
+	otp, err := Parse("fuzz.yaml", []byte(`
+name: fuzz
+purpose: authentication
+params:
+  - {name: code}
+steps:
+  - send:
+      attempts:
+        - channel: whatsapp
+          template: {name: otp_code, language: en_US, body: ["{{.code}}"], button_url: ["{{.code}}"]}
+        - channel: sms
+          text: "Your code is {{.code}}."
+`))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestParseErrors(t *testing.T) {
 		{"whatsapp template without language", head + "        - channel: whatsapp\n          template: {name: otp_code}\n",
 			"f.yaml:9: step s1: steps[0].send.attempts[0].template.language: is required (e.g. en_US)"},
 		{"whatsapp text", head + "        - channel: whatsapp\n          text: hi\n",
-			"f.yaml:8: step s1: steps[0].send.attempts[0]: a whatsapp attempt needs a template or session text, not both\n" +
+			"f.yaml:8: step s1: steps[0].send.attempts[0]: a whatsapp attempt needs a template or session text (both: the template goes when the 24-hour window is closed)\n" +
 				"f.yaml:8: step s1: steps[0].send.attempts[0]: whatsapp takes a template or session text; text, subject and html belong to sms and email"},
 		{"email without content", head + "        - channel: email\n          subject: hi\n",
 			"f.yaml:8: step s1: steps[0].send.attempts[0]: an email attempt needs a template id, or a subject and a text or html body"},

@@ -20,6 +20,9 @@ const (
 	OutcomeConverted Outcome = "converted"
 	// OutcomeVerified: the customer's code was checked and right.
 	OutcomeVerified Outcome = "verified"
+	// OutcomeBlocked: every attempt of a send step was skipped (suppressed,
+	// no consent, window closed, no address).
+	OutcomeBlocked Outcome = "blocked"
 	// OutcomeLocked: too many wrong codes were checked.
 	OutcomeLocked Outcome = "locked"
 	// OutcomeFailed: every attempt failed, was refused or timed out.

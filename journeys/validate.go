@@ -263,8 +263,8 @@ func (a Attempt) problems() []problem {
 	t := a.Template
 	switch a.Channel {
 	case channels.WhatsApp:
-		if (t == nil) == (a.Session == "") {
-			ps = append(ps, problem{"", "a whatsapp attempt needs a template or session text, not both"})
+		if t == nil && a.Session == "" {
+			ps = append(ps, problem{"", "a whatsapp attempt needs a template or session text (both: the template goes when the 24-hour window is closed)"})
 		}
 		if t != nil {
 			if t.Name == "" {

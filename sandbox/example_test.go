@@ -51,3 +51,23 @@ func ExampleNew() {
 	// WhatsApp: POST /v23.0/106540352242922/messages
 	// Twilio:   POST /2010-04-01/Accounts/ACsandbox/Messages.json
 }
+
+// The magic email recipients, as a Markdown table for a README.
+func ExampleEmailOutcomes() {
+	fmt.Println("| Address | Name | SendGrid |")
+	fmt.Println("|---|---|---|")
+	for _, o := range sandbox.EmailOutcomes() {
+		fmt.Printf("| %s | %s | %s |\n", o.Address, o.Name, o.Email)
+	}
+	// Output:
+	// | Address | Name | SendGrid |
+	// |---|---|---|
+	// | someone@example.com | EmailDefaultRecipient | accepted (HTTP 202); then processed, delivered, open |
+	// | bounce@example.com | EmailBounce | accepted (HTTP 202); then processed, bounce |
+	// | dropped@example.com | EmailDropped | accepted (HTTP 202); then dropped |
+	// | silent@example.com | EmailSilent | accepted (HTTP 202); then processed |
+	// | deferred@example.com | EmailDeferred | accepted (HTTP 202); then processed, deferred, delivered |
+	// | spam@example.com | EmailSpamReport | accepted (HTTP 202); then processed, delivered, spamreport |
+	// | unsubscribe@example.com | EmailUnsubscribe | accepted (HTTP 202); then processed, delivered, unsubscribe |
+	// | ratelimited@example.com | EmailRateLimited | refused (HTTP 429) on the first send; later sends accepted (HTTP 202); then processed, delivered, open |
+}

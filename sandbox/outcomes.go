@@ -86,6 +86,7 @@ type step struct {
 // rule is what one provider does with a send to one recipient.
 type rule struct {
 	refuse    int    // synchronous error code, or 0 to accept
+	httpOnly  bool   // refuse is an HTTP status with no provider error code (SendGrid)
 	firstOnly bool   // refuse only the first send to the recipient; later sends follow steps
 	steps     []step // status callbacks after an accepted send, in order
 }
@@ -94,8 +95,13 @@ type rule struct {
 // accepted send.
 func (r rule) describe(accepted string) string {
 	var b strings.Builder
-	if r.refuse != 0 {
+	switch {
+	case r.refuse != 0 && r.httpOnly:
+		b.WriteString("refused (HTTP " + strconv.Itoa(r.refuse) + ")")
+	case r.refuse != 0:
 		b.WriteString("refused (HTTP 400, error " + strconv.Itoa(r.refuse) + ")")
+	}
+	if r.refuse != 0 {
 		if !r.firstOnly {
 			return b.String()
 		}

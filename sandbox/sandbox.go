@@ -1,12 +1,12 @@
 // Package sandbox serves lookalikes of the WhatsApp Cloud API messages
-// endpoint and Twilio's Messages resource, for `switchback dev` and for
-// tests.
+// endpoint, Twilio's Messages resource and SendGrid's Mail Send, for
+// `switchback dev` and for tests.
 //
 // The lookalikes check credentials and request bodies the way the real
 // providers do, answer with the real response and error shapes, and then
 // post status callbacks back to Switchback's webhooks, signed as the real
 // providers sign them (X-Hub-Signature-256 for WhatsApp, X-Twilio-Signature
-// for Twilio). The real clients therefore run the same code path against a
+// for Twilio, an ECDSA signature for SendGrid's Event Webhook). The real clients therefore run the same code path against a
 // Sandbox as in production: only the base URL differs.
 //
 // What happens to a send depends on its recipient. Most numbers are
@@ -18,6 +18,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
@@ -82,6 +83,16 @@ type Config struct {
 	TwilioAccountSID string
 	TwilioAuthToken  string
 
+	// SendGridAPIKey is the Bearer key the SendGrid lookalike requires.
+	// Empty turns the SendGrid lookalike off.
+	SendGridAPIKey string
+	// SendGridWebhookURL is where Event Webhook posts go, e.g.
+	// http://127.0.0.1:8080/webhooks/sendgrid; required with SendGridAPIKey.
+	SendGridWebhookURL string
+	// SendGridSigningKey signs the Event Webhook posts. Nil means a new
+	// key; SendGridPublicKey returns its public half.
+	SendGridSigningKey *ecdsa.PrivateKey
+
 	// StatusDelay is the pause before each status callback. Zero means
 	// DefaultStatusDelay; a negative value means no pause.
 	StatusDelay time.Duration
@@ -113,7 +124,8 @@ type SentMessage struct {
 	Template string    // template name, for WhatsApp templates
 	Language string    // template language code, for WhatsApp templates
 	Params   []string  // text of the template's body parameters, in order
-	Body     string    // text body, for WhatsApp text and SMS
+	Body     string    // text body, for WhatsApp text, SMS and email text/plain
+	Subject  string    // email subject (Template holds a SendGrid template id)
 	Outcome  string    // name of the magic recipient, e.g. "WhatsAppSilent", or "DefaultRecipient"
 	Time     time.Time // when the send was accepted
 
@@ -121,6 +133,8 @@ type SentMessage struct {
 	CallbackData string
 	// StatusCallback is the Twilio StatusCallback URL, if any.
 	StatusCallback string
+	// CustomArgs are the SendGrid custom_args, if any.
+	CustomArgs map[string]string
 }
 
 // A Sandbox serves the provider lookalikes. Create one with New, serve its
@@ -130,6 +144,7 @@ type Sandbox struct {
 	log    *slog.Logger
 	client *http.Client
 	mux    *http.ServeMux
+	sgKey  *ecdsa.PrivateKey // nil: no SendGrid lookalike
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -199,13 +214,30 @@ func New(cfg Config) (*Sandbox, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /{version}/{phone_number_id}/messages", s.serveWhatsApp)
 	s.mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", s.serveTwilio)
+	s.mux.HandleFunc("GET /{version}/{waba_id}/message_templates", s.serveTemplates)
+	if cfg.SendGridAPIKey != "" {
+		if err := checkCallbackURL(cfg.SendGridWebhookURL); err != nil {
+			return nil, fmt.Errorf("sandbox: SendGridWebhookURL: %w", err)
+		}
+		s.sgKey = cfg.SendGridSigningKey
+		if s.sgKey == nil {
+			key, _, err := NewSendGridKey()
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: %w", err)
+			}
+			s.sgKey = key
+		}
+		s.mux.HandleFunc("POST /v3/mail/send", s.serveSendGrid)
+	}
 	return s, nil
 }
 
 // Handler returns the HTTP handler serving both lookalikes:
 //
 //	POST /{version}/{phone_number_id}/messages        (WhatsApp Cloud API)
+//	GET  /{version}/{waba_id}/message_templates       (WhatsApp templates)
 //	POST /2010-04-01/Accounts/{sid}/Messages.json     (Twilio)
+//	POST /v3/mail/send                                (SendGrid, when configured)
 func (s *Sandbox) Handler() http.Handler { return s.mux }
 
 // Close stops pending status callbacks and waits for them to return. Sends
@@ -225,6 +257,7 @@ func (s *Sandbox) Sent() []SentMessage {
 	out := make([]SentMessage, len(s.sent))
 	for i, m := range s.sent {
 		m.Params = slices.Clone(m.Params)
+		m.CustomArgs = maps.Clone(m.CustomArgs)
 		out[i] = m
 	}
 	return out

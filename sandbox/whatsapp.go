@@ -35,6 +35,29 @@ type graphRequest struct {
 		} `json:"components"`
 	} `json:"template"`
 	BizOpaqueCallbackData string `json:"biz_opaque_callback_data"`
+	// Media and interactive objects are only checked for presence.
+	Image       json.RawMessage `json:"image"`
+	Document    json.RawMessage `json:"document"`
+	Audio       json.RawMessage `json:"audio"`
+	Video       json.RawMessage `json:"video"`
+	Interactive json.RawMessage `json:"interactive"`
+}
+
+// object returns the raw object of a media or interactive message type.
+func (r *graphRequest) object() json.RawMessage {
+	switch r.Type {
+	case "image":
+		return r.Image
+	case "document":
+		return r.Document
+	case "audio":
+		return r.Audio
+	case "video":
+		return r.Video
+	case "interactive":
+		return r.Interactive
+	}
+	return nil
 }
 
 // graphResponse is the Cloud API's answer to an accepted send.
@@ -133,8 +156,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-// serveWhatsApp handles POST /{version}/{phone_number_id}/messages.
-func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
+// graphAuthorized checks the Graph API access token of r, and answers 401
+// with Graph error 190 when it is wrong.
+func (s *Sandbox) graphAuthorized(w http.ResponseWriter, r *http.Request) bool {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		token = r.URL.Query().Get("access_token")
@@ -145,6 +169,14 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 			Type:    "OAuthException",
 			Code:    codeGraphAccessToken,
 		})
+		return false
+	}
+	return true
+}
+
+// serveWhatsApp handles POST /{version}/{phone_number_id}/messages.
+func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
+	if !s.graphAuthorized(w, r) {
 		return
 	}
 	if id := r.PathValue("phone_number_id"); id != s.cfg.PhoneNumberID {
@@ -203,7 +235,7 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		msg.MessageStatus = "accepted"
-	} else {
+	} else if req.Text != nil {
 		m.Body = req.Text.Body
 	}
 
@@ -260,9 +292,14 @@ func checkGraphRequest(req *graphRequest) (graphError, bool) {
 			return cloudAPIError(codeWAMissingParam, "Required parameter is missing",
 				"The parameter template['language']['code'] is required."), true
 		}
+	case "image", "document", "audio", "video", "interactive":
+		if len(req.object()) == 0 || string(req.object()) == "null" {
+			return cloudAPIError(codeWAMissingParam, "Required parameter is missing",
+				fmt.Sprintf("The parameter %s is required.", req.Type)), true
+		}
 	default:
 		return cloudAPIError(codeWAUnsupportedType, "Unsupported message type",
-			fmt.Sprintf("Unsupported message type %q. The sandbox accepts template and text.", req.Type)), true
+			fmt.Sprintf("Unsupported message type %q. The sandbox accepts template, text, image, document, audio, video and interactive.", req.Type)), true
 	}
 	return graphError{}, false
 }

@@ -1,11 +1,25 @@
-// Package store keeps what Switchback must remember outside Temporal. So
-// far: which journey sent which provider message, so that a status callback
-// without its correlation data still finds its journey.
+// Package store keeps what Switchback must remember outside Temporal: the
+// contacts it writes to, their consent history, suppressions, which
+// channels reach them, when they last wrote to us (the 24-hour window),
+// which journey sent which provider message, and the log of every message
+// event.
+//
+// Store is the one interface; store/sqlite (the default of `switchback
+// dev`) and store/postgres implement it with the same migrations, and
+// store/storetest is the suite both pass.
+//
+// Contacts are identified by their contact key, the keyed hash of their
+// phone number (journeys.ContactKey) that is also the SwitchbackContact
+// search attribute. The store never computes keys: callers do, with the
+// configured secret.
 package store
 
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 )
@@ -22,13 +36,201 @@ type MessageRef struct {
 	Channel    channels.Channel
 }
 
-// Store is what Switchback keeps. Implementations are safe for concurrent use.
+// Contact is a person Switchback writes to.
+type Contact struct {
+	// Key is the contact key: journeys.ContactKey of Number.
+	Key string `json:"key"`
+	// Number is the E.164 phone number, e.g. +15551234567.
+	Number string `json:"number,omitempty"`
+	// Email is kept lower-case.
+	Email string `json:"email,omitempty"`
+	// Locale is a language tag such as en_US.
+	Locale string `json:"locale,omitempty"`
+	// TimeZone is an IANA time zone such as Europe/Berlin.
+	TimeZone string `json:"timezone,omitempty"`
+}
+
+// Consent is one entry of a contact's consent history for one channel and
+// purpose. Entries are never overwritten; the latest one is in force.
+type Consent struct {
+	ContactKey string           `json:"contact_key"`
+	Channel    channels.Channel `json:"channel"`
+	// Purpose is authentication, utility or marketing.
+	Purpose string `json:"purpose"`
+	// Granted is false for a withdrawal.
+	Granted bool `json:"granted"`
+	// Source says where it came from, e.g. "checkout checkbox",
+	// "inbound keyword STOP", "import customers.csv".
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+}
+
+// State returns "granted" or "withdrawn".
+func (c Consent) State() string {
+	if c.Granted {
+		return "granted"
+	}
+	return "withdrawn"
+}
+
+// SuppressionReason says why a contact must not be written to on a channel.
+type SuppressionReason string
+
+// Suppression reasons.
+const (
+	ReasonOptOut        SuppressionReason = "opt-out keyword"
+	ReasonHardBounce    SuppressionReason = "hard bounce"
+	ReasonSpamReport    SuppressionReason = "spam report"
+	ReasonUnsubscribe   SuppressionReason = "unsubscribe"
+	ReasonInvalidNumber SuppressionReason = "invalid number"
+	ReasonBlocked       SuppressionReason = "blocked"
+)
+
+// Suppression stops every send to a contact on a channel. A contact may be
+// suppressed on a channel for several reasons at once; each is lifted on
+// its own.
+type Suppression struct {
+	ContactKey string            `json:"contact_key"`
+	Channel    channels.Channel  `json:"channel"`
+	Reason     SuppressionReason `json:"reason"`
+	// Source says what reported it, e.g. "inbound keyword STOP".
+	Source string    `json:"source,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Reachability is what the latest outcome on a channel says about a
+// contact: a message delivered, or a failure such as WhatsApp's 131026
+// (not a WhatsApp user).
+type Reachability struct {
+	ContactKey string           `json:"contact_key"`
+	Channel    channels.Channel `json:"channel"`
+	Reachable  bool             `json:"reachable"`
+	// Code and Reason explain an unreachable channel.
+	Code   string    `json:"code,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// EventStatus is what a message event reports.
+type EventStatus string
+
+// Message event statuses: the delivery statuses of channels.Status, then
+// what journeys and customers do.
+const (
+	EventAccepted  = EventStatus(channels.StatusAccepted)
+	EventSent      = EventStatus(channels.StatusSent)
+	EventDelivered = EventStatus(channels.StatusDelivered)
+	EventRead      = EventStatus(channels.StatusRead)
+	EventFailed    = EventStatus(channels.StatusFailed)
+	// EventSkipped: eligibility refused the attempt (ErrorReason says why).
+	EventSkipped EventStatus = "skipped"
+	// EventFallback: the attempt gave up and the next one starts.
+	EventFallback EventStatus = "fallback"
+	// EventReply: the customer wrote back while the journey ran.
+	EventReply EventStatus = "reply"
+	// EventConverted: a goal event arrived.
+	EventConverted EventStatus = "converted"
+)
+
+// MessageEvent is one entry of the message event log: an attempt, a
+// status, a skip, a reply. Events are deduplicated on (Provider,
+// MessageID, Status). Events that have no provider message id (a skip, a
+// send the provider refused) use Provider "switchback" and LocalMessageID.
+type MessageEvent struct {
+	Provider        string           `json:"provider"`
+	MessageID       string           `json:"message_id"`
+	Status          EventStatus      `json:"status"`
+	Journey         string           `json:"journey,omitempty"`
+	WorkflowID      string           `json:"workflow_id,omitempty"`
+	Step            string           `json:"step,omitempty"`
+	Attempt         int              `json:"attempt,omitempty"`
+	Channel         channels.Channel `json:"channel,omitempty"`
+	Template        string           `json:"template,omitempty"`
+	ContactKey      string           `json:"contact_key,omitempty"`
+	ErrorCode       string           `json:"error_code,omitempty"`
+	ErrorReason     string           `json:"error_reason,omitempty"`
+	PricingCategory string           `json:"pricing_category,omitempty"`
+	At              time.Time        `json:"at"`
+}
+
+// LocalProvider is the Provider of message events that no provider
+// numbered.
+const LocalProvider = "switchback"
+
+// LocalMessageID returns the MessageID of an event that no provider
+// numbered, such as a skipped attempt: unique per workflow and attempt.
+func LocalMessageID(workflowID string, attempt int) string {
+	return workflowID + "#" + strconv.Itoa(attempt)
+}
+
+// NormalEmail is the form of an email address that the store keeps and
+// that contact keys of email addresses hash: trimmed and lower-case.
+func NormalEmail(addr string) string { return strings.ToLower(strings.TrimSpace(addr)) }
+
+// EventFilter selects message events. Zero fields select everything.
+type EventFilter struct {
+	Journey    string
+	WorkflowID string
+	ContactKey string
+	// Since keeps events at or after it.
+	Since time.Time
+	// Newest keeps only the newest n events (still returned oldest first).
+	Newest int
+}
+
+// Store is what Switchback keeps. Implementations are safe for concurrent
+// use. Every method that finds one record returns an error wrapping
+// ErrNotFound when there is none.
 type Store interface {
 	// RecordMessage remembers ref; recording the same message again is not an error.
 	RecordMessage(ctx context.Context, ref MessageRef) error
-	// LookupMessage finds the journey attempt that sent a provider's message,
-	// or returns ErrNotFound.
+	// LookupMessage finds the journey attempt that sent a provider's message.
 	LookupMessage(ctx context.Context, provider, messageID string) (MessageRef, error)
+
+	// UpsertContact creates c or updates its record; empty fields of c
+	// leave the stored ones as they are.
+	UpsertContact(ctx context.Context, c Contact) error
+	// Contact returns the contact with the key.
+	Contact(ctx context.Context, key string) (Contact, error)
+	// ContactByEmail returns a contact with the email address (any case).
+	ContactByEmail(ctx context.Context, email string) (Contact, error)
+
+	// RecordConsent appends c to the contact's consent history.
+	RecordConsent(ctx context.Context, c Consent) error
+	// LatestConsent returns the consent in force for a contact, channel
+	// and purpose: the latest entry, by At, then by order of recording.
+	LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (Consent, error)
+	// ConsentHistory returns a contact's consent entries, oldest first.
+	ConsentHistory(ctx context.Context, contactKey string) ([]Consent, error)
+
+	// Suppress suppresses a contact on a channel for a reason; suppressing
+	// again for the same reason updates its source and time.
+	Suppress(ctx context.Context, s Suppression) error
+	// Unsuppress lifts the suppression of a contact on a channel for
+	// reason; lifting one that does not exist is not an error.
+	Unsuppress(ctx context.Context, contactKey string, ch channels.Channel, reason SuppressionReason) error
+	// Suppressions returns a contact's suppressions on every channel.
+	Suppressions(ctx context.Context, contactKey string) ([]Suppression, error)
+
+	// SetReachability records the latest outcome on a channel; an older
+	// outcome than the one stored is ignored.
+	SetReachability(ctx context.Context, r Reachability) error
+	// Reachabilities returns what is known of a contact's channels.
+	Reachabilities(ctx context.Context, contactKey string) ([]Reachability, error)
+
+	// RecordInbound records that a contact wrote on a channel at a time;
+	// an earlier time than the one stored is ignored.
+	RecordInbound(ctx context.Context, contactKey string, ch channels.Channel, at time.Time) error
+	// LastInbound returns when a contact last wrote on a channel.
+	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
+
+	// RecordEvent appends e to the message event log and reports whether
+	// it was new: an event whose provider, message id and status are
+	// already there is dropped.
+	RecordEvent(ctx context.Context, e MessageEvent) (bool, error)
+	// Events returns the events f selects, oldest first.
+	Events(ctx context.Context, f EventFilter) ([]MessageEvent, error)
+
 	// Close releases the store.
 	Close() error
 }

@@ -15,12 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/store"
@@ -43,6 +43,20 @@ type Config struct {
 	WhatsAppVerifyToken string
 	// TwilioAuthToken checks X-Twilio-Signature (TWILIO_AUTH_TOKEN).
 	TwilioAuthToken string
+	// SendGridPublicKey checks the signed Event Webhook
+	// (SENDGRID_WEBHOOK_PUBLIC_KEY, base64 DER as SendGrid shows it).
+	SendGridPublicKey string
+	// SendGridMaxSkew bounds the age of a signed timestamp (default 5m).
+	SendGridMaxSkew time.Duration
+	// SendGridEvent, if set, receives every SendGrid event that reports no
+	// delivery status (deferred, spamreport, unsubscribe, ...), for the
+	// store to record; a suppression request has Kind.Suppression() true.
+	// An error answers 503 so that SendGrid retries. Nil: logged only.
+	SendGridEvent func(ctx context.Context, ev email.Event) error
+	// TemplateStatus, if set, receives each WhatsApp
+	// message_template_status_update (the template registry applies it).
+	// An error answers 503 so that Meta retries. Nil: logged only.
+	TemplateStatus func(ctx context.Context, u whatsapp.TemplateStatusUpdate) error
 	// PublicURL is the externally visible base URL of this server
 	// (SWITCHBACK_PUBLIC_URL): Twilio signs the URL it called.
 	PublicURL string
@@ -56,6 +70,16 @@ type Config struct {
 	MaxBodyBytes int64
 	// SignalTimeout bounds the signalling of one request (default 10s).
 	SignalTimeout time.Duration
+	// Journeys finds the running journeys of the sender of an inbound
+	// message (a Temporal client); nil: inbound messages are recorded but
+	// not delivered to journeys.
+	Journeys JourneyLister
+	// ContactKey keys contact keys (SWITCHBACK_CONTACT_KEY).
+	ContactKey []byte
+	// Keywords of inbound messages; empty lists take DefaultKeywords'.
+	Keywords Keywords
+	// Now is the clock of inbound messages without a time (default time.Now).
+	Now func() time.Time
 	Logger        *slog.Logger
 }
 
@@ -64,6 +88,8 @@ type Config struct {
 //	GET  /webhooks/whatsapp       Meta's verification handshake
 //	POST /webhooks/whatsapp       WhatsApp Cloud API notifications
 //	POST /webhooks/twilio/status  Twilio message status callbacks
+//	POST /webhooks/twilio/inbound Twilio inbound messages (SMS)
+//	POST /webhooks/sendgrid       SendGrid Event Webhook (signed)
 type Handler struct {
 	cfg Config
 	mux *http.ServeMux
@@ -88,6 +114,10 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.TwilioAuthToken != "" {
 		h.mux.HandleFunc("POST /webhooks/twilio/status", h.twilioStatus)
+		h.mux.HandleFunc("POST /webhooks/twilio/inbound", h.twilioInbound)
+	}
+	if cfg.SendGridPublicKey != "" {
+		h.mux.HandleFunc("POST /webhooks/sendgrid", h.sendGridEvents)
 	}
 	return h
 }
@@ -135,23 +165,19 @@ func (h *Handler) whatsAppNotification(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := h.whatsAppInbound(ctx, n); err != nil {
+		h.inboundFailed(w, "whatsapp", "", err)
+		return
+	}
+	if !h.whatsAppTemplateStatus(ctx, w, n) {
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
 func (h *Handler) twilioStatus(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readBody(w, r, "twilio")
+	form, ok := h.twilioForm(w, r)
 	if !ok {
-		return
-	}
-	url := strings.TrimSuffix(h.cfg.PublicURL, "/") + r.URL.RequestURI()
-	if !sms.VerifySignature(h.cfg.TwilioAuthToken, url, body, r.Header.Get("X-Twilio-Signature")) {
-		h.log.Warn("twilio webhook signature rejected", "url", url)
-		http.Error(w, "bad signature: X-Twilio-Signature does not match "+url+" (check SWITCHBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN)", http.StatusForbidden)
-		return
-	}
-	form, err := parseForm(r, body)
-	if err != nil {
-		http.Error(w, "malformed status callback: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	u, corr, hasCorr, err := sms.ParseStatusCallback(r.URL.Query(), form)

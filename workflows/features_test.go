@@ -27,12 +27,15 @@ type sim struct {
 	mu    sync.Mutex
 	sends []activities.SendRequest
 	fail  map[channels.Channel]bool
+	// checks plays the store; register another before run to change it.
+	checks *fakeChecks
 }
 
 func newSim(t *testing.T, start time.Time) *sim {
 	var ts testsuite.WorkflowTestSuite
 	s := &sim{t: t, env: ts.NewTestWorkflowEnvironment(), start: start, fail: map[channels.Channel]bool{}}
 	s.env.SetStartTime(start)
+	s.checks = &fakeChecks{window: true}
 	s.env.RegisterWorkflowWithOptions(Journey, workflowOptions())
 	s.env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
 		s.mu.Lock()
@@ -80,6 +83,9 @@ func (s *sim) verify(d time.Duration, code string, got *[]string) {
 
 func (s *sim) run(in journeys.Input) (Result, Timeline) {
 	s.t.Helper()
+	if s.checks != nil {
+		s.checks.register(s.env)
+	}
 	s.env.ExecuteWorkflow(journeys.WorkflowType, in)
 	if !s.env.IsWorkflowCompleted() {
 		s.t.Fatal("journey did not end")
@@ -349,4 +355,3 @@ steps:
 		})
 	}
 }
-

@@ -15,8 +15,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // defaultVerifyWindow is how long a code can be checked when the journey
@@ -48,6 +50,8 @@ func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 		return Result{}, fmt.Errorf("set timeline query: %w", err)
 	}
 	r.started = workflow.Now(ctx)
+	r.workflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	r.checks = workflow.GetVersion(ctx, checksChange, workflow.DefaultVersion, 1) == 1
 	if in.Journey.Expire > 0 {
 		r.deadline = r.started.Add(time.Duration(in.Journey.Expire))
 	}
@@ -118,19 +122,30 @@ type run struct {
 	pending  []journeys.EventInput  // events for the on handlers, in arrival order
 	end      *ending                // set when the journey must end at once
 	verify   *verifyState
+	// checks: this execution checks eligibility and keeps the message
+	// event log (see checksChange).
+	checks     bool
+	workflowID string
+	unrecorded []activities.EventRequest // message events not yet written
 }
 
 // sentMessage is what the journey knows of a message it sent.
 type sentMessage struct {
-	attempt int
-	channel channels.Channel
+	attempt  int
+	step     string
+	channel  channels.Channel
+	template string
 }
 
 // stepResult is how a send step ended.
 type stepResult struct {
 	outcome journeys.StepOutcome
 	channel channels.Channel
+	reasons []string // why each attempt was skipped, when all were
 }
+
+// stepBlocked is the outcome of a send step whose every attempt was skipped.
+const stepBlocked journeys.StepOutcome = "blocked"
 
 func messageKey(provider, id string) string { return provider + "/" + id }
 
@@ -290,6 +305,7 @@ func (r *run) waitFor(ctx workflow.Context, w waitSpec) (waitResult, error) {
 		}
 		r.addReceives(ctx, sel)
 		sel.Select(ctx)
+		r.flush(ctx)
 		switch {
 		case fired && timerErr != nil:
 			return 0, timerErr
@@ -336,6 +352,7 @@ func (r *run) receiveEvent(ctx workflow.Context, ev journeys.EventInput) {
 	switch {
 	case slices.Contains(r.in.Journey.Goal, ev.Name):
 		e.Reason = "goal reached"
+		r.note(Event{Name: ev.Name, Reason: "goal " + ev.Name, Time: workflow.Now(ctx).UTC()}, store.EventConverted, "")
 		if r.end == nil {
 			r.end = &ending{outcome: OutcomeConverted, reason: "goal " + ev.Name}
 		}
@@ -428,6 +445,7 @@ func (r *run) finish(ctx workflow.Context, outcome Outcome, reason string) {
 	r.timeline.Awaiting = ""
 	r.record(ctx, Event{Kind: EventDone, Channel: r.result.Channel, MessageID: r.result.MessageID, Status: r.result.Status, Reason: reason})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	r.flush(dctx)
 	r.upsert(dctx, journeys.OutcomeAttr.ValueSet(string(outcome)))
 }
 

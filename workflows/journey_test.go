@@ -78,8 +78,14 @@ type journeyRun struct {
 
 func runJourney(t *testing.T, in journeys.Input, fake *fakeSends, signals []signalAt, cancelAt time.Duration) journeyRun {
 	t.Helper()
+	return runJourneyWith(t, in, fake, signals, cancelAt, &fakeChecks{window: true})
+}
+
+func runJourneyWith(t *testing.T, in journeys.Input, fake *fakeSends, signals []signalAt, cancelAt time.Duration, checks *fakeChecks) journeyRun {
+	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
+	checks.register(env)
 	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
 	env.RegisterActivityWithOptions(fake.send, activity.RegisterOptions{Name: activities.SendName})
 	for _, s := range signals {
@@ -319,6 +325,7 @@ func TestJourneyRejectsMissingVars(t *testing.T) {
 func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
+	(&fakeChecks{window: true}).register(env)
 	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
 	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
 		// The delivered callback lands while the send is still in flight.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -11,6 +12,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // sendTimeout bounds one call to a provider; the attempt's within bounds
@@ -43,6 +45,9 @@ func (r *run) sendStep(ctx workflow.Context, step string, s *journeys.SendStep) 
 		return err
 	}
 	r.steps[step], r.last = res, res
+	if res.outcome == stepBlocked {
+		return &ending{outcome: OutcomeBlocked, reason: fmt.Sprintf("step %s: every attempt was skipped (%s)", step, strings.Join(res.reasons, "; "))}
+	}
 	if res.outcome == journeys.StepFailed || res.outcome == journeys.StepNoAnswer {
 		if s.OnFailure != "continue" {
 			return &ending{outcome: OutcomeFailed, reason: fmt.Sprintf("step %s: no attempt got through", step)}
@@ -54,6 +59,7 @@ func (r *run) sendStep(ctx workflow.Context, step string, s *journeys.SendStep) 
 // attempts tries the step's attempts in order.
 func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) (stepResult, error) {
 	failed := stepResult{outcome: journeys.StepFailed}
+	var skipped []string
 	for _, a := range s.Attempts {
 		r.attempt++
 		n := r.attempt
@@ -62,8 +68,15 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		if a.Channel == channels.Email {
 			to = r.in.Email
 		}
+		var el activities.Eligibility
 		if to == "" {
-			r.record(ctx, withReason(ev, EventSkipped, fmt.Sprintf("no %s address for this contact", a.Channel)))
+			el.Reason = fmt.Sprintf("no %s address for this contact", a.Channel)
+		} else {
+			el = r.eligible(ctx, a)
+		}
+		if !el.Allowed {
+			skipped = append(skipped, fmt.Sprintf("%s: %s", a.Channel, el.Reason))
+			r.skip(ctx, ev, el.Reason)
 			continue
 		}
 		if err := r.holdForQuietHours(ctx, ev); err != nil {
@@ -82,6 +95,15 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			r.fallback(ctx, ev, "", err.Error())
 			continue
 		}
+		if msg.Template != nil && msg.Text != "" {
+			// A session text with a template to fall back on: the template
+			// goes only when the 24-hour window is closed.
+			if el.UseTemplate {
+				msg.Text = ""
+			} else {
+				msg.Template = nil
+			}
+		}
 		msg.Journey, msg.Step = r.in.Journey.Name, step
 		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
 		want := a.AwaitOrDefault()
@@ -97,6 +119,7 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			code, reason := failure(err)
 			ev.Code = code
 			r.record(ctx, withReason(ev, EventSendFailed, reason))
+			r.note(withReason(ev, EventSendFailed, reason), store.EventFailed, templateName(msg))
 			if expiring && !workflow.Now(ctx).Before(limit) {
 				return stepResult{}, &ending{outcome: OutcomeExpired, reason: "the journey's expire passed"}
 			}
@@ -106,7 +129,7 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		ev.Provider, ev.MessageID = sent.Provider, sent.MessageID
 		key := messageKey(sent.Provider, sent.MessageID)
 		r.current = key
-		r.sent[key] = sentMessage{attempt: n, channel: a.Channel}
+		r.sent[key] = sentMessage{attempt: n, step: step, channel: a.Channel, template: templateName(msg)}
 		r.record(ctx, withReason(ev, EventSent, "accepted by "+sent.Provider))
 		r.advance(key, channels.StatusAccepted)
 
@@ -132,7 +155,18 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			r.fallback(ctx, ev, "", fmt.Sprintf("no %s status within %s", want, limit.Sub(now)))
 		}
 	}
+	if len(skipped) == len(s.Attempts) {
+		return stepResult{outcome: stepBlocked, reasons: skipped}, nil
+	}
 	return failed, nil
+}
+
+// skip records an attempt that is not made, and why.
+func (r *run) skip(ctx workflow.Context, ev Event, reason string) {
+	ev = withReason(ev, EventSkipped, reason)
+	ev.Time = workflow.Now(ctx).UTC()
+	r.record(ctx, ev)
+	r.note(ev, store.EventSkipped, "")
 }
 
 // sendMessage runs the send activity, taking status signals and events
@@ -200,7 +234,7 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 		Code: u.ErrorCode, Reason: u.ErrorReason, Attempt: u.Attempt}
 	m, known := r.sent[key]
 	if known {
-		ev.Attempt, ev.Channel = m.attempt, m.channel
+		ev.Attempt, ev.Channel, ev.Step = m.attempt, m.channel, m.step
 	}
 	switch {
 	case !known:
@@ -209,6 +243,9 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 		ev.Reason = joinReason(ev.Reason, "late: for an earlier attempt, nothing is re-sent")
 	}
 	r.record(ctx, ev)
+	noted := ev
+	noted.Time, noted.Reason = workflow.Now(ctx).UTC(), u.ErrorReason
+	r.note(noted, store.EventStatus(u.Status), m.template)
 }
 
 // advance moves the message to status s if that is progress, and reports
@@ -223,7 +260,10 @@ func (r *run) advance(key string, s channels.Status) bool {
 
 func (r *run) fallback(ctx workflow.Context, ev Event, code, reason string) {
 	ev.Code = code
-	r.record(ctx, withReason(ev, EventFallback, reason))
+	ev = withReason(ev, EventFallback, reason)
+	ev.Time = workflow.Now(ctx).UTC()
+	r.record(ctx, ev)
+	r.note(ev, store.EventFallback, "")
 }
 
 // holdForQuietHours holds a marketing send until the journey's quiet hours

@@ -25,6 +25,7 @@ const (
 	OutcomeConverted = journeys.OutcomeConverted
 	OutcomeVerified  = journeys.OutcomeVerified
 	OutcomeLocked    = journeys.OutcomeLocked
+	OutcomeBlocked   = journeys.OutcomeBlocked
 	OutcomeFailed    = journeys.OutcomeFailed
 	OutcomeExpired   = journeys.OutcomeExpired
 	OutcomeCanceled  = journeys.OutcomeCanceled

@@ -18,6 +18,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/internal/sendhttp"
 )
 
 // Provider is the provider name in send results, status updates and errors.
@@ -255,15 +256,7 @@ func classifyCode(code, status int) (retryable, config bool) {
 
 // sendError builds a SendError for this channel. Config errors are permanent.
 func sendError(code, reason string, retryable, config bool, err error) *channels.SendError {
-	return &channels.SendError{
-		Channel:   channels.SMS,
-		Provider:  Provider,
-		Code:      code,
-		Reason:    reason,
-		Permanent: !retryable || config,
-		Config:    config,
-		Err:       err,
-	}
+	return sendhttp.SendError(channels.SMS, Provider, code, reason, retryable, config, err)
 }
 
 // twilioClient returns a twilio-go client for one send: it sends to

@@ -14,11 +14,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/internal/sendhttp"
 )
 
 // Provider is the provider name in send results, status updates and errors.
@@ -45,6 +45,11 @@ type Config struct {
 	// HTTPClient sends the requests. If nil, a client with a 15s timeout
 	// is used.
 	HTTPClient *http.Client
+	// Templates, if set, is checked before every template send: a
+	// template that is missing, not approved, lacks the language or gets
+	// the wrong parameters fails at once with a permanent SendError,
+	// without a call to the Cloud API. Nil skips the check.
+	Templates TemplateRegistry
 }
 
 // Client sends messages through the Cloud API. It is safe for concurrent use.
@@ -52,6 +57,8 @@ type Client struct {
 	endpoint   string // {APIURL}/{PhoneNumberID}/messages
 	token      string
 	httpClient *http.Client
+	templates  TemplateRegistry
+	now        func() time.Time
 }
 
 // NewClient returns a Client for cfg. Its errors name the missing or invalid
@@ -78,12 +85,18 @@ func NewClient(cfg Config) (*Client, error) {
 		endpoint:   strings.TrimRight(cfg.APIURL, "/") + "/" + url.PathEscape(cfg.PhoneNumberID) + "/messages",
 		token:      cfg.AccessToken,
 		httpClient: hc,
+		templates:  cfg.Templates,
+		now:        time.Now,
 	}, nil
 }
 
-// Send sends msg, a template or a text message, to one WhatsApp user. The
-// message carries msg.Correlation as biz_opaque_callback_data, so that status
-// webhooks lead back to the journey.
+// Send sends msg to one WhatsApp user: a template, a text (optionally in
+// reply to ReplyTo), media, or an interactive message with reply buttons or
+// a list. The recipient is normalised to E.164 first, and a template is
+// checked against Config.Templates; either failing is a permanent error
+// before any call. The message carries msg.Correlation as
+// biz_opaque_callback_data, so that status webhooks lead back to the
+// journey.
 //
 // A nil error means the Cloud API accepted the message, not that it was
 // delivered; delivery is reported by status webhooks. Errors are
@@ -91,8 +104,13 @@ func NewClient(cfg Config) (*Client, error) {
 // refusal by the API carries an *APIError.
 func (c *Client) Send(ctx context.Context, msg channels.Message) (channels.SendResult, error) {
 	what := "text message"
-	if msg.Template != nil {
+	switch {
+	case msg.Template != nil:
 		what = fmt.Sprintf("template %q", msg.Template.Name)
+	case msg.Media != nil:
+		what = msg.Media.Kind + " message"
+	case msg.Interactive != nil:
+		what = "interactive message"
 	}
 	res, err := c.send(ctx, msg)
 	if err != nil {
@@ -102,15 +120,30 @@ func (c *Client) Send(ctx context.Context, msg channels.Message) (channels.SendR
 }
 
 func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendResult, error) {
-	req, err := buildRequest(msg)
+	to, err := NormalizeRecipient(msg.To)
+	if err != nil {
+		return channels.SendResult{}, sendError("invalid_recipient", err.Error(), false, false, err)
+	}
+	req, err := buildRequest(msg, to)
 	if err != nil {
 		return channels.SendResult{}, sendError("invalid_message", err.Error(), false, false, err)
+	}
+	if msg.Template != nil && c.templates != nil {
+		if err := checkTemplate(ctx, c.templates, msg.Template); err != nil {
+			var se *channels.SendError
+			if errors.As(err, &se) {
+				return channels.SendResult{}, se
+			}
+			// The registry itself failed: let the send be retried.
+			return channels.SendResult{}, sendError("template_registry", err.Error(), true, false, err)
+		}
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return channels.SendResult{}, sendError("invalid_message", err.Error(), false, false, err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	var tr sendhttp.Tracker
+	hreq, err := http.NewRequestWithContext(tr.Trace(ctx), http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return channels.SendResult{}, sendError("invalid_request", err.Error(), false, true, err)
 	}
@@ -119,17 +152,25 @@ func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendR
 
 	resp, err := c.httpClient.Do(hreq)
 	if err != nil {
-		// The request was never answered: nothing was accepted, so it is
-		// safe to retry.
+		if tr.Written() {
+			// Meta may have accepted the message: retrying could send it
+			// twice. Its status webhooks carry the correlation.
+			return channels.SendResult{}, unknownOutcome(err)
+		}
+		// The request never reached the API: safe to retry.
 		return channels.SendResult{}, sendError("network", err.Error(), true, false, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
-		return channels.SendResult{}, sendError("network", "reading response: "+err.Error(), true, false, err)
+		return channels.SendResult{}, unknownOutcome(fmt.Errorf("reading response: %w", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return channels.SendResult{}, responseError(resp.StatusCode, data)
+		se := responseError(resp.StatusCode, data)
+		if !se.Permanent {
+			se.RetryAfter = retryAfter(se, resp.Header, c.now())
+		}
+		return channels.SendResult{}, se
 	}
 
 	var ok sendResponse
@@ -147,54 +188,16 @@ func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendR
 	return channels.SendResult{Provider: Provider, MessageID: ok.Messages[0].ID, Status: channels.StatusAccepted}, nil
 }
 
+// unknownOutcome is a send that was written but got no answer.
+func unknownOutcome(err error) *channels.SendError {
+	se := sendError("unknown_outcome", "no answer after the request was sent: "+err.Error(), true, false, err)
+	se.Unknown = true
+	return se
+}
+
 // sendError builds a SendError for this channel. Config errors are permanent.
 func sendError(code, reason string, retryable, config bool, err error) *channels.SendError {
-	return &channels.SendError{
-		Channel:   channels.WhatsApp,
-		Provider:  Provider,
-		Code:      code,
-		Reason:    reason,
-		Permanent: !retryable || config,
-		Config:    config,
-		Err:       err,
-	}
-}
-
-// sendRequest is the body of POST /{phone-number-id}/messages.
-type sendRequest struct {
-	MessagingProduct      string          `json:"messaging_product"`
-	RecipientType         string          `json:"recipient_type"`
-	To                    string          `json:"to"`
-	Type                  string          `json:"type"`
-	Text                  *textObject     `json:"text,omitempty"`
-	Template              *templateObject `json:"template,omitempty"`
-	BizOpaqueCallbackData string          `json:"biz_opaque_callback_data,omitempty"`
-}
-
-type textObject struct {
-	Body string `json:"body"`
-}
-
-type templateObject struct {
-	Name       string         `json:"name"`
-	Language   languageObject `json:"language"`
-	Components []component    `json:"components,omitempty"`
-}
-
-type languageObject struct {
-	Code string `json:"code"`
-}
-
-type component struct {
-	Type       string      `json:"type"`
-	SubType    string      `json:"sub_type,omitempty"`
-	Index      string      `json:"index,omitempty"`
-	Parameters []parameter `json:"parameters"`
-}
-
-type parameter struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	return sendhttp.SendError(channels.WhatsApp, Provider, code, reason, retryable, config, err)
 }
 
 // sendResponse is the documented success response.
@@ -203,66 +206,4 @@ type sendResponse struct {
 		ID            string `json:"id"`
 		MessageStatus string `json:"message_status"`
 	} `json:"messages"`
-}
-
-// buildRequest turns msg into the Cloud API request body.
-func buildRequest(msg channels.Message) (*sendRequest, error) {
-	to := strings.TrimSpace(msg.To)
-	if to == "" {
-		return nil, errors.New("no recipient")
-	}
-	// Without a leading "+", Meta prepends the business number's country
-	// code, which would reach someone else.
-	if !strings.HasPrefix(to, "+") {
-		to = "+" + to
-	}
-	cb := msg.Correlation.String()
-	if n := len([]rune(cb)); n > maxCallbackData {
-		return nil, fmt.Errorf("correlation is %d characters, more than the %d biz_opaque_callback_data allows", n, maxCallbackData)
-	}
-	req := &sendRequest{
-		MessagingProduct:      "whatsapp",
-		RecipientType:         "individual",
-		To:                    to,
-		BizOpaqueCallbackData: cb,
-	}
-	switch {
-	case msg.Template != nil && msg.Text != "":
-		return nil, errors.New("message has both a template and text")
-	case msg.Template != nil:
-		t := msg.Template
-		if t.Name == "" {
-			return nil, errors.New("template has no name")
-		}
-		if t.Language == "" {
-			return nil, fmt.Errorf("template %q has no language", t.Name)
-		}
-		req.Type = "template"
-		req.Template = &templateObject{Name: t.Name, Language: languageObject{Code: t.Language}}
-		if len(t.Body) > 0 {
-			req.Template.Components = append(req.Template.Components, component{Type: "body", Parameters: textParameters(t.Body)})
-		}
-		for i, v := range t.ButtonURL {
-			req.Template.Components = append(req.Template.Components, component{
-				Type:       "button",
-				SubType:    "url",
-				Index:      strconv.Itoa(i),
-				Parameters: textParameters([]string{v}),
-			})
-		}
-	case msg.Text != "":
-		req.Type = "text"
-		req.Text = &textObject{Body: msg.Text}
-	default:
-		return nil, errors.New("message has neither a template nor text")
-	}
-	return req, nil
-}
-
-func textParameters(values []string) []parameter {
-	ps := make([]parameter, len(values))
-	for i, v := range values {
-		ps[i] = parameter{Type: "text", Text: v}
-	}
-	return ps
 }

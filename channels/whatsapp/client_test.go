@@ -313,7 +313,7 @@ func TestSendErrors(t *testing.T) {
 func TestAPIErrorFields(t *testing.T) {
 	body := `{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"error_data":{"messaging_product":"whatsapp","details":"Cloud API message throughput has been reached."},"error_subcode":2494055,"fbtrace_id":"Az8or2yhqkZfEZ-_4Qn_Bam"}}`
 	c := newTestClient(t, &graphAPI{status: 400, body: body})
-	_, err := c.Send(context.Background(), channels.Message{To: "+1555", Text: "hi", Correlation: channels.Correlation{WorkflowID: "w", Attempt: 1}})
+	_, err := c.Send(context.Background(), channels.Message{To: "+16505551234", Text: "hi", Correlation: channels.Correlation{WorkflowID: "w", Attempt: 1}})
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("no *APIError in %v", err)
@@ -331,19 +331,45 @@ func TestAPIErrorFields(t *testing.T) {
 	}
 }
 
+// Every code Classify knows, by class: the table Meta's error codes page
+// and issue 4 give.
 func TestClassify(t *testing.T) {
 	tests := []struct {
-		code int
-		want Class
+		class Class
+		codes []int
 	}{
-		{130429, Retryable}, {131056, Retryable}, {131000, Retryable}, {4, Retryable}, {80007, Retryable},
-		{131047, Permanent}, {131026, Permanent}, {132001, Permanent}, {132000, Permanent}, {131050, Permanent}, {100, Permanent},
-		{0, Configuration}, {190, Configuration}, {10, Configuration}, {200, Configuration}, {299, Configuration}, {368, Configuration}, {131031, Configuration},
-		{300, Unknown}, {555555, Unknown},
+		{Retryable, []int{1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 131057, 133004}},
+		{Configuration, []int{0, 3, 10, 190, 200, 250, 299, 131042, 131045}},
+		{Permanent, []int{33, 100, 368, 130403, 130472, 130497, 131005, 131008, 131009, 131021, 131026, 131031,
+			131037, 131047, 131049, 131050, 131051, 131052, 131053, 131063, 131064,
+			132000, 132001, 132005, 132007, 132012, 132015, 132016, 133016}},
+		{Unknown, []int{300, 555555, 132999}},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.code); got != tt.want {
-			t.Errorf("Classify(%d) = %v, want %v", tt.code, got, tt.want)
+		for _, code := range tt.codes {
+			if got := Classify(code); got != tt.class {
+				t.Errorf("Classify(%d) = %v, want %v", code, got, tt.class)
+			}
+		}
+	}
+}
+
+func TestAPIErrorClass(t *testing.T) {
+	tests := []struct {
+		err  APIError
+		want Class
+	}{
+		{APIError{HTTPStatus: 400, Code: 100}, Permanent},
+		{APIError{HTTPStatus: 400, Code: 100, Subcode: 33}, Configuration},
+		{APIError{HTTPStatus: 400, Code: 100, Type: "GraphMethodException"}, Configuration},
+		{APIError{HTTPStatus: 400, Code: 131047, Type: "GraphMethodException"}, Permanent},
+		{APIError{HTTPStatus: 503, Code: 987654}, Retryable},
+		{APIError{HTTPStatus: 429, Code: 987654}, Retryable},
+		{APIError{HTTPStatus: 400, Code: 987654}, Permanent},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Class(); got != tt.want {
+			t.Errorf("%+v.Class() = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }
@@ -356,7 +382,7 @@ func TestSendNetworkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Send(context.Background(), channels.Message{To: "+1555", Text: "hi"})
+	_, err = c.Send(context.Background(), channels.Message{To: "+16505551234", Text: "hi"})
 	var se *channels.SendError
 	if !errors.As(err, &se) || se.Permanent || se.Code != "network" {
 		t.Fatalf("error = %#v, want a retryable network SendError", err)
@@ -368,7 +394,7 @@ func TestSendContextCanceled(t *testing.T) {
 	c := newTestClient(t, g)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.Send(ctx, channels.Message{To: "+1555", Text: "hi"})
+	_, err := c.Send(ctx, channels.Message{To: "+16505551234", Text: "hi"})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
@@ -397,7 +423,7 @@ func TestSendDeadlineInFlight(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = c.Send(ctx, channels.Message{To: "+1555", Text: "hi"})
+	_, err = c.Send(ctx, channels.Message{To: "+16505551234", Text: "hi"})
 	if !errors.Is(err, context.DeadlineExceeded) || channels.IsPermanent(err) {
 		t.Fatalf("error = %v, want a retryable error wrapping context.DeadlineExceeded", err)
 	}
@@ -408,11 +434,10 @@ func TestSendInvalidMessage(t *testing.T) {
 		name string
 		msg  channels.Message
 	}{
-		{"neither template nor text", channels.Message{To: "+1555"}},
-		{"both template and text", channels.Message{To: "+1555", Text: "x", Template: &channels.Template{Name: "t", Language: "en"}}},
-		{"no recipient", channels.Message{Text: "x"}},
-		{"template without language", channels.Message{To: "+1555", Template: &channels.Template{Name: "t"}}},
-		{"correlation too long", channels.Message{To: "+1555", Text: "x", Correlation: channels.Correlation{WorkflowID: strings.Repeat("w", 510), Attempt: 1}}},
+		{"neither template nor text", channels.Message{To: "+16505551234"}},
+		{"both template and text", channels.Message{To: "+16505551234", Text: "x", Template: &channels.Template{Name: "t", Language: "en"}}},
+		{"template without language", channels.Message{To: "+16505551234", Template: &channels.Template{Name: "t"}}},
+		{"correlation too long", channels.Message{To: "+16505551234", Text: "x", Correlation: channels.Correlation{WorkflowID: strings.Repeat("w", 510), Attempt: 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

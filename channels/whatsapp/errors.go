@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/internal/sendhttp"
 )
 
 // APIError is an error the Graph API returned for a send, in its documented
@@ -72,37 +74,102 @@ func (c Class) String() string {
 }
 
 // Classify returns the class of a Cloud API error code, following Meta's
-// guidance on its error codes page. It returns Unknown for codes that page
-// does not list.
+// error codes page and the guidance it gives for each: throughput and rate
+// limits are retried with backoff; template, policy, window and recipient
+// errors fail this message for good, so the journey falls back; token and
+// permission errors are configuration problems. It returns Unknown for
+// codes that page does not list. Code 100 depends on its subcode: see
+// APIError.Class.
 func Classify(code int) Class {
 	switch {
-	case code >= 200 && code <= 299:
+	case code >= 200 && code <= 299: // permission not granted or removed
 		return Configuration
 	}
 	switch code {
-	// Transient: retry with backoff.
-	case 1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004:
+	case 1, // invalid request or possible server error
+		2,      // temporary downtime or overload
+		4,      // app API call rate limit
+		80007,  // WhatsApp Business Account rate limit
+		130429, // Cloud API throughput reached
+		131000, // unknown error, try again
+		131016, // service temporarily unavailable
+		131048, // spam rate limit: too many messages from this number
+		131056, // pair rate limit: same sender and recipient too often
+		131057, // account in maintenance mode
+		133004: // server temporarily unavailable
 		return Retryable
-	// Account or configuration.
-	case 0, 3, 10, 190, 368, 131031, 131042, 131045:
+	case 0, // app user could not be authenticated
+		3,      // capability or permissions issue
+		10,     // permission not granted or removed
+		190,    // access token expired or invalid
+		131042, // payment method problem
+		131045: // phone number not registered
 		return Configuration
-	// Permanent for this message or recipient.
-	case 33, 100, 130403, 130472, 130497, 131005, 131008, 131009, 131021,
-		131026, 131037, 131047, 131048, 131049, 131050, 131051, 131052,
-		131053, 131063, 131064, 132000, 132001, 132005, 132007, 132012,
-		132015, 132016, 133016:
+	case 33, // business phone number deleted
+		100,    // invalid or misspelled parameter
+		368,    // account restricted for a policy violation
+		130403, // business has blocked the user
+		130472, // held back by an experiment
+		130497, // country restricted
+		131005, // permission denied for this message
+		131008, // required parameter missing
+		131009, // parameter value invalid
+		131021, // sender and recipient are the same number
+		131026, // undeliverable: not a WhatsApp user, old app, terms not accepted
+		131031, // account locked: policy violation or unverifiable data
+		131037, // display name not approved
+		131047, // 24-hour customer service window closed
+		131049, // held back for ecosystem engagement
+		131050, // user stopped marketing messages
+		131051, // unsupported message type
+		131052, // media download error
+		131053, // media upload error
+		131063, // marketing templates disabled
+		131064, // messaging limit for template classification violations
+		132000, // template parameter count mismatch
+		132001, // template does not exist in the language, or not approved
+		132005, // translated text too long
+		132007, // template content violates a policy
+		132012, // template parameter format mismatch
+		132015, // template paused for low quality
+		132016, // template permanently disabled
+		133016: // registration rate limit
 		return Permanent
 	}
 	return Unknown
 }
 
-// Class returns the class of e: Classify(e.Code), or for codes Meta does not
-// document, Retryable on HTTP 429 and 5xx and Permanent otherwise.
+// Class returns the class of e: Classify(e.Code), except that code 100 for
+// an object that does not exist or cannot be reached with this token
+// (subcode 33, or a GraphMethodException: a wrong phone number ID or a
+// token without access to it) is a Configuration error; and, for codes
+// Meta does not document, Retryable on HTTP 429 and 5xx and Permanent
+// otherwise.
 func (e *APIError) Class() Class {
+	if e.Code == 100 && (e.Subcode == 33 || e.Type == "GraphMethodException") {
+		return Configuration
+	}
 	if c := Classify(e.Code); c != Unknown {
 		return c
 	}
 	return classifyStatus(e.HTTPStatus)
+}
+
+// pairRateLimitWait is how long Meta's pair rate limit (131056) asks for:
+// one message every 6 seconds to the same user.
+const pairRateLimitWait = 6 * time.Second
+
+// retryAfter returns the wait before retrying se: the response's
+// Retry-After if any, else 6s for the pair rate limit, else 0 (the retry
+// policy's backoff decides).
+func retryAfter(se *channels.SendError, h http.Header, now time.Time) time.Duration {
+	if d := sendhttp.RetryAfter(h, now); d > 0 {
+		return d
+	}
+	if se.Code == "131056" {
+		return pairRateLimitWait
+	}
+	return 0
 }
 
 // classifyStatus classifies an HTTP status that came without a known code.
@@ -127,23 +194,15 @@ type errorResponse struct {
 	} `json:"error"`
 }
 
-// responseError turns a non-2xx response into a SendError.
-func responseError(status int, body []byte) *channels.SendError {
+// ParseAPIError decodes a Graph API error body answered with HTTP status.
+// It reports false for a body that is not the documented error JSON.
+func ParseAPIError(status int, body []byte) (*APIError, bool) {
 	var er errorResponse
 	if err := json.Unmarshal(body, &er); err != nil || er.Error == nil {
-		// Not the Graph API's JSON: a proxy, a load balancer, an outage page.
-		reason := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
-		if snippet := strings.TrimSpace(string(body)); snippet != "" {
-			if len(snippet) > 200 {
-				snippet = snippet[:200] + "..."
-			}
-			reason += ": " + snippet
-		}
-		err := fmt.Errorf("whatsapp api: unexpected %s", reason)
-		return sendError("http_"+strconv.Itoa(status), reason, classifyStatus(status) == Retryable, false, err)
+		return nil, false
 	}
 	e := er.Error
-	apiErr := &APIError{
+	return &APIError{
 		HTTPStatus: status,
 		Code:       e.Code,
 		Subcode:    e.ErrorSubcode,
@@ -151,6 +210,20 @@ func responseError(status int, body []byte) *channels.SendError {
 		Message:    e.Message,
 		Details:    e.ErrorData.Details,
 		FBTraceID:  e.FBTraceID,
+	}, true
+}
+
+// responseError turns a non-2xx response into a SendError.
+func responseError(status int, body []byte) *channels.SendError {
+	apiErr, ok := ParseAPIError(status, body)
+	if !ok {
+		// Not the Graph API's JSON: a proxy, a load balancer, an outage page.
+		reason := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
+		if snippet := sendhttp.Snippet(body); snippet != "" {
+			reason += ": " + snippet
+		}
+		err := fmt.Errorf("whatsapp api: unexpected %s", reason)
+		return sendError("http_"+strconv.Itoa(status), reason, classifyStatus(status) == Retryable, false, err)
 	}
 	reason := apiErr.Details
 	if reason == "" {

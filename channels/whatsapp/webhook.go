@@ -275,3 +275,52 @@ func mapStatus(s string) (channels.Status, bool) {
 	}
 	return "", false
 }
+
+// FieldTemplateStatus is the webhook field that reports template reviews,
+// pauses and disables.
+const FieldTemplateStatus = "message_template_status_update"
+
+// TemplateStatusUpdate is one message_template_status_update change.
+type TemplateStatusUpdate struct {
+	// WABAID is the WhatsApp Business Account the template belongs to.
+	WABAID string `json:"-"`
+	// Event is the template's new status: APPROVED, REJECTED, PAUSED,
+	// DISABLED, PENDING_DELETION, FLAGGED, REINSTATED, ...
+	Event      string `json:"event"`
+	TemplateID int64  `json:"message_template_id"`
+	Name       string `json:"message_template_name"`
+	// Language is as the webhook writes it (en-US), not as the API does
+	// (en_US); compare them with the separator normalised.
+	Language string `json:"message_template_language"`
+	Category string `json:"message_template_category"`
+	// Reason is why, e.g. INVALID_FORMAT; "" when Meta sends null.
+	Reason        string `json:"reason"`
+	RejectionInfo *struct {
+		Reason         string `json:"reason"`
+		Recommendation string `json:"recommendation"`
+	} `json:"rejection_info,omitempty"`
+}
+
+// TemplateStatusUpdates returns the template status changes in n, in
+// order. A change whose value does not decode is an error wrapping
+// ErrMalformedNotification.
+func (n *Notification) TemplateStatusUpdates() ([]TemplateStatusUpdate, error) {
+	var out []TemplateStatusUpdate
+	for _, e := range n.Entry {
+		for _, c := range e.Changes {
+			if c.Field != FieldTemplateStatus {
+				continue
+			}
+			var u TemplateStatusUpdate
+			if err := json.Unmarshal(c.RawValue, &u); err != nil {
+				return nil, fmt.Errorf("%w: %s value: %v", ErrMalformedNotification, FieldTemplateStatus, err)
+			}
+			if u.Name == "" || u.Event == "" {
+				return nil, fmt.Errorf("%w: %s without a template name or event", ErrMalformedNotification, FieldTemplateStatus)
+			}
+			u.WABAID = e.ID
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

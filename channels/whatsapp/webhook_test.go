@@ -198,3 +198,45 @@ func TestParseNotificationErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTemplateStatusUpdates(t *testing.T) {
+	body := `{"entry":[{"id":"102290129340398","time":1751247548,"changes":[
+		{"value":{"event":"APPROVED","message_template_id":1689556908129832,"message_template_name":"order_confirmation","message_template_language":"en-US","reason":"NONE","message_template_category":"UTILITY"},"field":"message_template_status_update"},
+		{"value":{"event":"REJECTED","message_template_id":1689556908129835,"message_template_name":"abandoned_cart","message_template_language":"en","reason":"INVALID_FORMAT","message_template_category":"MARKETING","rejection_info":{"reason":"Parameters are next to each other.","recommendation":"Separate them."}},"field":"message_template_status_update"},
+		{"value":{"event":"PENDING_DELETION","message_template_id":7,"message_template_name":"old","message_template_language":"en","reason":null},"field":"message_template_status_update"},
+		{"value":{"previous_quality_score":"GREEN","new_quality_score":"YELLOW"},"field":"message_template_quality_update"}
+	]}],"object":"whatsapp_business_account"}`
+	n, err := ParseNotification([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.TemplateStatusUpdates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d updates: %+v", len(got), got)
+	}
+	a, r, d := got[0], got[1], got[2]
+	if a.WABAID != "102290129340398" || a.Event != "APPROVED" || a.TemplateID != 1689556908129832 || a.Name != "order_confirmation" ||
+		a.Language != "en-US" || a.Category != "UTILITY" || a.Reason != "NONE" {
+		t.Errorf("approved = %+v", a)
+	}
+	if r.Event != "REJECTED" || r.RejectionInfo == nil || r.RejectionInfo.Recommendation != "Separate them." {
+		t.Errorf("rejected = %+v", r)
+	}
+	if d.Reason != "" || d.Event != "PENDING_DELETION" {
+		t.Errorf("pending deletion = %+v", d)
+	}
+	if len(n.StatusEvents()) != 0 {
+		t.Error("template updates reported as message statuses")
+	}
+
+	bad, err := ParseNotification([]byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.TemplateStatusUpdates(); !errors.Is(err, ErrMalformedNotification) {
+		t.Errorf("update without a name: %v", err)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/switchbackhq/switchback/internal/devstack"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
-	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
 func runDev(ctx context.Context, e *env, args []string) error {
@@ -29,6 +28,9 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	} else if len(pos) > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if err := checkBuiltins(); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(e)
 	if err != nil {
@@ -84,7 +86,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	defer stack.Stop()
 
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log})
+	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault()})
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}

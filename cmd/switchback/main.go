@@ -37,11 +37,15 @@ func commands() []command {
 		{"start", "start a journey: start JOURNEY --to NUMBER --var k=v [--id KEY] [--wait]", runStart},
 		{"status", "show a journey's timeline: status ID [--json]", runStatus},
 		{"cancel", "cancel a running journey: cancel ID", runCancel},
+		{"contacts", "import contacts or show one: contacts import FILE.csv | contacts show NUMBER", runContacts},
+		{"consent", "record consent: consent grant|withdraw NUMBER --channel C --purpose P [--source S]", runConsent},
+		{"report", "message counts per journey, step, channel, template: report [--journey J] [--since 7d] [--csv]", runReport},
 		{"verify", "check the code a customer typed: verify ID CODE", runVerify},
 		{"signal", "send an event to a journey: signal ID EVENT [--var k=v] [--start JOURNEY --to NUMBER]", runSignal},
 		{"list", "list journeys: list [--journey NAME] [--contact NUMBER] [--status OUTCOME]", runList},
 		{"simulate", "try a journey with time skipping, sending nothing: simulate JOURNEY --scenario whatsapp=failed", runSimulate},
 		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
+		{"templates", "WhatsApp template registry: templates sync | templates list [--json]", runTemplates},
 	}
 }
 

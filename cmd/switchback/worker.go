@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
-	"github.com/switchbackhq/switchback/store/sqlite"
 )
-
-// storeFile is the store's SQLite file under the data directory.
-const storeFile = "switchback.db"
 
 func runWorker(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "worker", "worker")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkBuiltins(); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e)
@@ -27,7 +25,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -37,7 +35,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log})
+	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault()})
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}
@@ -60,7 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cfg.WhatsApp == nil && cfg.Twilio == nil {
 		return fmt.Errorf("no provider is configured: set the WHATSAPP_* or TWILIO_* variables whose webhooks to serve")
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, storeFile))
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -17,11 +18,15 @@ import (
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/store/postgres"
+	"github.com/switchbackhq/switchback/store/sqlite"
+	"github.com/switchbackhq/switchback/templates"
 	"github.com/switchbackhq/switchback/webhooks"
 	"github.com/switchbackhq/switchback/workflows"
 )
@@ -29,11 +34,33 @@ import (
 // TwilioStatusPath is the path of Twilio's status callbacks.
 const TwilioStatusPath = "/webhooks/twilio/status"
 
+// StoreFile is the SQLite store's file under the data directory.
+const StoreFile = "switchback.db"
+
+// OpenStore opens the store cfg selects, migrating it to the latest
+// schema: PostgreSQL when SWITCHBACK_DATABASE_URL is set, else SQLite in
+// StoreFile under the data directory.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("SWITCHBACK_DATABASE_URL: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, StoreFile))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // Senders builds a sender for each provider configured in cfg.
 func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
 	senders := map[channels.Channel]channels.Sender{}
 	if w := cfg.WhatsApp; w != nil {
-		c, err := whatsapp.NewClient(whatsapp.Config{APIURL: w.APIURL, PhoneNumberID: w.PhoneNumberID, AccessToken: w.AccessToken})
+		c, err := whatsapp.NewClient(whatsapp.Config{APIURL: w.APIURL, PhoneNumberID: w.PhoneNumberID, AccessToken: w.AccessToken,
+			Templates: TemplateRegistry(cfg)})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp channel: %w", err)
 		}
@@ -53,24 +80,64 @@ func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
 		}
 		senders[channels.SMS] = c
 	}
+	if s := cfg.SendGrid; s != nil {
+		c, err := email.NewClient(email.Config{APIURL: s.APIURL, APIKey: s.APIKey, From: s.From, ReplyTo: s.ReplyTo})
+		if err != nil {
+			return nil, fmt.Errorf("email channel: %w", err)
+		}
+		senders[channels.Email] = c
+	}
 	if len(senders) == 0 {
-		return nil, errors.New("no channel is configured: set the WHATSAPP_* or TWILIO_* variables (or run `switchback dev` for the sandbox providers)")
+		return nil, errors.New("no channel is configured: set the WHATSAPP_*, TWILIO_* or SENDGRID_* variables (or run `switchback dev` for the sandbox providers)")
 	}
 	return senders, nil
 }
 
+// TemplateRegistry returns the WhatsApp template registry under cfg's data
+// directory. Until `switchback templates sync` has filled it, template
+// sends are not checked against it.
+func TemplateRegistry(cfg config.Config) *templates.Registry {
+	return templates.NewRegistry(filepath.Join(cfg.DataDir, templates.DefaultFile))
+}
+
+// templateStatusHook applies template status webhooks to reg.
+func templateStatusHook(reg *templates.Registry, logger *slog.Logger) func(context.Context, whatsapp.TemplateStatusUpdate) error {
+	return func(ctx context.Context, u whatsapp.TemplateStatusUpdate) error {
+		found, err := reg.ApplyStatus(ctx, u)
+		if err != nil {
+			return fmt.Errorf("template %s (%s): %w", u.Name, u.Language, err)
+		}
+		if !found && logger != nil {
+			logger.Warn("status of a template not in the registry; run `switchback templates sync`",
+				"template", u.Name, "language", u.Language, "event", u.Event)
+		}
+		return nil
+	}
+}
+
 // Workers returns the workers a Switchback worker process runs: one for
 // journeys, and one per configured channel on that channel's activity task
-// queue. Start them with StartWorkers.
+// queue, without rate limits. Start them with StartWorkers.
 func Workers(c client.Client, acts *activities.Activities) []worker.Worker {
+	return WorkersWithRates(c, acts, config.RateLimits{})
+}
+
+// WorkersWithRates is Workers with each channel's task queue limited to
+// its rate in rates (TaskQueueActivitiesPerSecond: Temporal enforces it
+// across every worker of the queue). A zero rate means no limit.
+func WorkersWithRates(c client.Client, acts *activities.Activities, rates config.RateLimits) []worker.Worker {
+	perChannel := map[channels.Channel]float64{channels.WhatsApp: rates.WhatsApp, channels.SMS: rates.SMS, channels.Email: rates.Email}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
 	workflows.Register(wf)
+	// The journey's own checks (eligibility, the event log) run as local
+	// activities beside it, outside the providers' rate limits.
+	wf.RegisterActivity(acts)
 	ws := []worker.Worker{wf}
 	for _, ch := range []channels.Channel{channels.WhatsApp, channels.SMS, channels.Email} {
 		if _, ok := acts.Senders[ch]; !ok {
 			continue
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{})
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: perChannel[ch]})
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
@@ -115,6 +182,13 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 		SignalName: workflows.SignalStatus,
 		Messages:   opts.Messages,
 		Logger:     opts.Logger,
+		ContactKey: cfg.ContactKeyOrDefault(),
+		Keywords:   webhooks.Keywords{OptOut: cfg.OptOutKeywords, OptIn: cfg.OptInKeywords},
+	}
+	// A Temporal client also lists workflows: inbound messages find the
+	// sender's running journeys with it.
+	if l, ok := opts.Temporal.(webhooks.JourneyLister); ok {
+		wc.Journeys = l
 	}
 	if cfg.WhatsApp != nil {
 		wc.WhatsAppAppSecret, wc.WhatsAppVerifyToken = cfg.WhatsApp.AppSecret, cfg.WhatsApp.VerifyToken
@@ -122,6 +196,10 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if cfg.Twilio != nil {
 		wc.TwilioAuthToken = cfg.Twilio.AuthToken
 	}
+	if cfg.SendGrid != nil {
+		wc.SendGridPublicKey = cfg.SendGrid.WebhookPublicKey
+	}
+	wc.TemplateStatus = templateStatusHook(TemplateRegistry(cfg), opts.Logger)
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", webhooks.New(wc))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/workflows"
@@ -107,7 +108,7 @@ func TestEndToEndStartIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := journeys.StartOptions{Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": "4242"}, ID: "order-42-otp", ContactKey: []byte("k")}
+	opts := journeys.StartOptions{Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": "4242"}, ID: "order-42-otp", ContactKey: []byte(config.DevContactKey)}
 	first, existed, err := journeys.Start(ctx, s.Client, opts)
 	if err != nil || existed {
 		t.Fatalf("first start: existed=%v err=%v", existed, err)
@@ -147,7 +148,7 @@ func TestEndToEndOrderUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := journeys.StartOptions{Journey: j, To: "+15551234567", Vars: map[string]string{"order_id": "A-7"}, ID: "order-A-7", ContactKey: []byte("k")}
+	opts := journeys.StartOptions{Journey: j, To: "+15551234567", Vars: map[string]string{"order_id": "A-7"}, ID: "order-A-7", ContactKey: []byte(config.DevContactKey)}
 	run, err := journeys.SignalWithStart(ctx, s.Client, opts, journeys.EventInput{Name: "shipped", ID: "evt-1", Vars: map[string]string{"tracking_url": "https://track.example/A-7"}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,12 @@ const SandboxPrefix = "/sandbox"
 // SandboxPhoneNumberID is the WhatsApp phone number id of the sandbox.
 const SandboxPhoneNumberID = "100000000000001"
 
+// SandboxEmailFrom is the sender of the sandbox's email.
+const SandboxEmailFrom = "Switchback Sandbox <noreply@sandbox.switchback.test>"
+
+// SendGridEventsPath is the path of SendGrid's Event Webhook.
+const SendGridEventsPath = "/webhooks/sendgrid"
+
 // UseSandbox points every provider that cfg leaves unconfigured at the
 // sandbox served under SandboxPrefix of cfg's HTTP server, with fresh
 // credentials. It returns the completed configuration, the sandbox's
@@ -26,6 +32,7 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 		PhoneNumberID:      SandboxPhoneNumberID,
 		TwilioAccountSID:   "AC" + rand.Text(),
 		TwilioAuthToken:    rand.Text(),
+		WABAID:             sandbox.DefaultWABAID,
 	}
 	var replaced []string
 	if cfg.WhatsApp == nil {
@@ -35,6 +42,7 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 			AppSecret:     sc.AppSecret,
 			VerifyToken:   "switchback-dev",
 			APIURL:        base + "/v23.0",
+			WABAID:        sc.WABAID,
 		}
 		replaced = append(replaced, "WhatsApp")
 	}
@@ -46,6 +54,22 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 			APIURL:     base,
 		}
 		replaced = append(replaced, "Twilio SMS")
+	}
+	// A P-256 key from crypto/rand does not fail to generate; if it ever
+	// did, only the SendGrid lookalike would be missing.
+	if key, pub, err := sandbox.NewSendGridKey(); err == nil {
+		sc.SendGridAPIKey = "SG." + rand.Text()
+		sc.SendGridWebhookURL = cfg.PublicURLOrDefault() + SendGridEventsPath
+		sc.SendGridSigningKey = key
+		if cfg.SendGrid == nil {
+			cfg.SendGrid = &config.SendGrid{
+				APIKey:           sc.SendGridAPIKey,
+				From:             SandboxEmailFrom,
+				APIURL:           base,
+				WebhookPublicKey: pub,
+			}
+			replaced = append(replaced, "SendGrid email")
+		}
 	}
 	return cfg, sc, replaced
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
-	"github.com/switchbackhq/switchback/store/sqlite"
+	"github.com/switchbackhq/switchback/webhooks"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -37,10 +37,24 @@ type Stack struct {
 	FrontendAddr string
 	// HTTPAddr is the address of Switchback's HTTP server.
 	HTTPAddr string
+	// Config is Switchback's configuration: the sandbox's credentials, the
+	// HTTP address and the data directory of the store.
+	Config config.Config
+	// SandboxConfig is the sandbox's configuration.
+	SandboxConfig sandbox.Config
+	// Proxy stands between the webhooks and Temporal when
+	// Options.WebhookProxy is set; nil otherwise.
+	Proxy *Proxy
 }
 
 // Start starts a Stack; t's cleanup stops it.
 func Start(t *testing.T) *Stack {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith starts a Stack configured by opts; t's cleanup stops it.
+func StartWith(t *testing.T, opts Options) *Stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -66,33 +80,64 @@ func Start(t *testing.T) *Stack {
 		t.Fatal(err)
 	}
 	cfg.HTTPAddr = ln.Addr().String()
+	cfg.DataDir = t.TempDir()
 	cfg, sc, _ := app.UseSandbox(cfg)
 	sc.StatusDelay = 20 * time.Millisecond
+	if opts.StatusDelay != 0 {
+		sc.StatusDelay = opts.StatusDelay
+	}
+	if opts.Sandbox != nil {
+		opts.Sandbox(&sc)
+	}
 	sb, err := sandbox.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
 
-	st, err := sqlite.Open(ctx, t.TempDir()+"/switchback.db")
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	senders, err := app.Senders(cfg)
-	if err != nil {
-		t.Fatal(err)
+	if !opts.NoWorkers {
+		senders, err := app.Senders(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, ContactKey: cfg.ContactKeyOrDefault()})
+		if err := app.StartWorkers(ws); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { app.StopWorkers(ws) })
 	}
-	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st})
-	if err := app.StartWorkers(ws); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.StopWorkers(ws) })
 
+	s := &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(),
+		HTTPAddr: cfg.HTTPAddr, Config: cfg, SandboxConfig: sc}
+	var signaler webhooks.Signaler = c
+	if opts.WebhookProxy {
+		s.Proxy = NewProxy(t, s.FrontendAddr)
+		pc, err := client.NewLazyClient(client.Options{HostPort: s.Proxy.Addr(), Namespace: s.Namespace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pc.Close)
+		signaler = pc
+	}
+	if opts.SignalTimeout > 0 {
+		signaler = timeoutSignaler{signaler, opts.SignalTimeout}
+	}
+	providers := http.StripPrefix(app.SandboxPrefix, sb.Handler())
+	if opts.Providers != nil {
+		providers = http.StripPrefix(app.SandboxPrefix, opts.Providers(sb.Handler()))
+	}
 	h := app.HTTPHandler(app.HTTPOptions{
-		Config: cfg, Temporal: c, Messages: st,
-		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+		Config: cfg, Temporal: signaler, Messages: st,
+		Extra: map[string]http.Handler{app.SandboxPrefix + "/": providers},
 	})
+	if opts.Webhooks != nil {
+		h = routeWebhooks(h, opts.Webhooks(h))
+	}
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx, ln, h) }()
 	t.Cleanup(func() {
@@ -101,7 +146,7 @@ func Start(t *testing.T) *Stack {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(), HTTPAddr: cfg.HTTPAddr}
+	return s
 }
 
 // Run is a finished journey.
@@ -123,7 +168,7 @@ func (s *Stack) RunOTP(t *testing.T, to string) Run {
 		t.Fatal(err)
 	}
 	run, _, err := journeys.Start(ctx, s.Client, journeys.StartOptions{
-		Journey: j, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: []byte("test"),
+		Journey: j, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: []byte(config.DevContactKey),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,10 +29,22 @@ type Config struct {
 	// ContactKey keys the contact hash used as a search attribute
 	// (SWITCHBACK_CONTACT_KEY). Empty: a development key.
 	ContactKey string
+	// DatabaseURL selects the store (SWITCHBACK_DATABASE_URL): a
+	// postgres:// URL for PostgreSQL; empty for SQLite under DataDir.
+	DatabaseURL string
+	// OptOutKeywords and OptInKeywords replace the default keywords of
+	// inbound messages (SWITCHBACK_OPT_OUT_KEYWORDS,
+	// SWITCHBACK_OPT_IN_KEYWORDS: comma-separated, any case). Nil: the
+	// defaults.
+	OptOutKeywords, OptInKeywords []string
 	// WhatsApp is nil when no WHATSAPP_* variable is set.
 	WhatsApp *WhatsApp
 	// Twilio is nil when no TWILIO_* variable is set.
 	Twilio *Twilio
+	// SendGrid is nil when no SENDGRID_* variable is set.
+	SendGrid *SendGrid
+	// RateLimits caps each channel's sends per second.
+	RateLimits RateLimits
 }
 
 // WhatsApp holds the WhatsApp Cloud API settings.
@@ -42,6 +54,7 @@ type WhatsApp struct {
 	AppSecret     string // WHATSAPP_APP_SECRET
 	VerifyToken   string // WHATSAPP_VERIFY_TOKEN
 	APIURL        string // WHATSAPP_API_URL
+	WABAID        string // WHATSAPP_WABA_ID, optional: the account whose templates `templates sync` reads
 }
 
 // Twilio holds the Twilio settings for SMS.
@@ -83,6 +96,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PublicURL:         get("SWITCHBACK_PUBLIC_URL", ""),
 		DataDir:           get("SWITCHBACK_DATA_DIR", DefaultDataDir),
 		ContactKey:        get("SWITCHBACK_CONTACT_KEY", ""),
+		DatabaseURL:       get("SWITCHBACK_DATABASE_URL", ""),
+		OptOutKeywords:    list(get("SWITCHBACK_OPT_OUT_KEYWORDS", "")),
+		OptInKeywords:     list(get("SWITCHBACK_OPT_IN_KEYWORDS", "")),
 	}
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
@@ -97,6 +113,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
+	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		errs = append(errs, errors.New("SWITCHBACK_DATABASE_URL: want a postgres:// URL (leave it unset for SQLite under SWITCHBACK_DATA_DIR)"))
+	}
 
 	if anySet(getenv, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_API_URL") {
 		w := &WhatsApp{
@@ -105,6 +124,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			AppSecret:     get("WHATSAPP_APP_SECRET", ""),
 			VerifyToken:   get("WHATSAPP_VERIFY_TOKEN", ""),
 			APIURL:        strings.TrimSuffix(get("WHATSAPP_API_URL", DefaultWhatsAppAPIURL), "/"),
+			WABAID:        get("WHATSAPP_WABA_ID", ""),
 		}
 		errs = append(errs, required(map[string]string{
 			"WHATSAPP_ACCESS_TOKEN":    w.AccessToken,
@@ -140,6 +160,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Twilio = t
 	}
+	var more []error
+	c.SendGrid, more = readSendGrid(getenv)
+	errs = append(errs, more...)
+	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
+	errs = append(errs, more...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
@@ -160,6 +185,17 @@ func (c Config) ContactKeyOrDefault() []byte {
 		return []byte(DevContactKey)
 	}
 	return []byte(c.ContactKey)
+}
+
+// list splits a comma-separated setting, dropping empty items; "" is nil.
+func list(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func anySet(getenv func(string) string, names ...string) bool {

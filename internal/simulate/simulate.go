@@ -99,6 +99,13 @@ func Run(opts Options) (journeys.Timeline, error) {
 	env.RegisterWorkflowWithOptions(workflows.Journey, workflow.RegisterOptions{Name: journeys.WorkflowType})
 	p := &providers{scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
+	// A simulation has no store: every attempt is eligible, the 24-hour
+	// window is open, and the event log goes nowhere.
+	env.RegisterActivityWithOptions(func(context.Context, activities.EligibilityRequest) (activities.Eligibility, error) {
+		return activities.Eligibility{Allowed: true}, nil
+	}, activity.RegisterOptions{Name: activities.CheckEligibilityName})
+	env.RegisterActivityWithOptions(func(context.Context, []activities.EventRequest) error { return nil },
+		activity.RegisterOptions{Name: activities.RecordEventsName})
 	env.SetOnActivityCompletedListener(func(_ *activity.Info, result converter.EncodedValue, err error) {
 		var res channels.SendResult
 		if err != nil || result == nil || result.Get(&res) != nil {

@@ -2,15 +2,38 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/store/storetest"
 )
 
-func TestRecordAndLookup(t *testing.T) {
+func TestSuite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "switchback.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestSuiteInMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestReopen checks that records survive a reopen, which migrates nothing
+// twice, and that a store made before migrations existed is adopted.
+func TestReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "switchback.db")
 	s, err := Open(ctx, path)
@@ -21,20 +44,12 @@ func TestRecordAndLookup(t *testing.T) {
 	if err := s.RecordMessage(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
-	// A repeated record (an activity retried after its result was lost) keeps the first.
-	again := ref
-	again.Attempt = 2
-	if err := s.RecordMessage(ctx, again); err != nil {
-		t.Fatalf("second record: %v", err)
-	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-
-	// The record survives a reopen.
 	s, err = Open(ctx, path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
 	got, err := s.LookupMessage(ctx, "whatsapp", "wamid.1")
@@ -42,9 +57,40 @@ func TestRecordAndLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != ref {
-		t.Errorf("LookupMessage = %+v, want %+v", got, ref)
+		t.Errorf("LookupMessage after reopen = %+v, want %+v", got, ref)
 	}
-	if _, err := s.LookupMessage(ctx, "twilio", "wamid.1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("lookup under another provider: err = %v, want ErrNotFound", err)
+}
+
+// TestAdoptsOldStore opens a file made by the store before migrations,
+// which created message_refs by itself.
+func TestAdoptsOldStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchback.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it look old: forget the migrations, keep message_refs and a row.
+	db := s.DB()
+	for _, q := range []string{
+		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel) VALUES ('twilio', 'SM1', 'otp-2', 2, 'sms')`,
+		`DROP TABLE message_events`, `DROP TABLE inbound`, `DROP TABLE reachability`,
+		`DROP TABLE suppressions`, `DROP TABLE consents`, `DROP TABLE contacts`, `DROP TABLE goose_db_version`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open an old store: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.LookupMessage(ctx, "twilio", "SM1"); err != nil {
+		t.Errorf("old message ref lost: %v", err)
+	}
+	if err := s.RecordInbound(ctx, "k", channels.SMS, time.Now()); err != nil {
+		t.Errorf("new tables missing: %v", err)
 	}
 }

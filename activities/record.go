@@ -1,0 +1,141 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// RecordEventName is the registered name of the event-recording activity.
+const RecordEventName = "RecordEvent"
+
+// EventRequest asks to record one message event.
+type EventRequest struct {
+	// To is the journey's recipient number: the event is recorded under
+	// its contact key unless Event.ContactKey is set.
+	To    string             `json:"to,omitempty"`
+	Event store.MessageEvent `json:"event"`
+}
+
+// RecordEvent appends an event to the message event log: a status the
+// journey received, a skipped attempt, a failed send, a fallback, a
+// conversion. The send activity records the accepted event itself. An
+// event without a provider message id is recorded under
+// store.LocalProvider and store.LocalMessageID; one without a time at the
+// activity's clock. A repeated event (a retried activity, a duplicated
+// status) is recorded once.
+//
+// A new delivered or read status marks the channel reachable; a failure
+// whose code says the contact cannot be reached there (WhatsApp 131026,
+// Twilio 21211, 21614, 30005, 30006, an email bounce) marks it
+// unreachable, and Twilio's 21211 (invalid number) also suppresses SMS.
+func (a *Activities) RecordEvent(ctx context.Context, req EventRequest) error {
+	if a.Messages == nil {
+		return errors.New("record event: the worker has no store")
+	}
+	e := req.Event
+	if e.ContactKey == "" && req.To != "" {
+		e.ContactKey = a.contactKey(req.To)
+	}
+	if e.MessageID == "" {
+		e.Provider, e.MessageID = store.LocalProvider, store.LocalMessageID(e.WorkflowID, e.Attempt)
+	}
+	if e.At.IsZero() {
+		e.At = a.now()
+	}
+	added, err := a.Messages.RecordEvent(ctx, e)
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	if !added {
+		return nil
+	}
+	if err := a.noteOutcome(ctx, e); err != nil {
+		return fmt.Errorf("record %s event of %s: %w", e.Status, e.MessageID, err)
+	}
+	return nil
+}
+
+// noteOutcome updates what the store knows of the contact's channel from
+// a new event.
+func (a *Activities) noteOutcome(ctx context.Context, e store.MessageEvent) error {
+	if e.ContactKey == "" || e.Channel == "" {
+		return nil
+	}
+	r := store.Reachability{ContactKey: e.ContactKey, Channel: e.Channel, At: e.At}
+	switch {
+	case e.Status == store.EventDelivered || e.Status == store.EventRead:
+		r.Reachable = true
+	case e.Status == store.EventFailed && unreachableCode(e.Channel, e.ErrorCode):
+		r.Code, r.Reason = e.ErrorCode, e.ErrorReason
+	default:
+		return nil
+	}
+	if err := a.Messages.SetReachability(ctx, r); err != nil {
+		return err
+	}
+	if e.Channel == channels.SMS && e.ErrorCode == "21211" {
+		return a.Messages.Suppress(ctx, store.Suppression{ContactKey: e.ContactKey, Channel: channels.SMS,
+			Reason: store.ReasonInvalidNumber, Source: "twilio 21211", At: e.At})
+	}
+	return nil
+}
+
+// unreachableCode reports whether a failure code says the contact cannot
+// be reached on the channel at all, rather than that one message failed.
+func unreachableCode(ch channels.Channel, code string) bool {
+	switch ch {
+	case channels.WhatsApp:
+		return code == "131026" // not a WhatsApp user, or an app too old
+	case channels.SMS:
+		switch code {
+		case "21211", "21614", "30005", "30006": // invalid, not mobile, unknown handset, landline
+			return true
+		}
+	case channels.Email:
+		return code == "bounce" // a hard bounce; "bounce_blocked" may pass later
+	}
+	return false
+}
+
+// recordAccepted records that the provider accepted a message. It is part
+// of the send: a failure is logged, never returned, because the provider
+// already has the message.
+func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res channels.SendResult) {
+	msg := req.Message
+	e := store.MessageEvent{
+		Provider: res.Provider, MessageID: res.MessageID, Status: store.EventAccepted,
+		Journey: req.Journey, WorkflowID: msg.Correlation.WorkflowID, Step: req.Step,
+		Attempt: msg.Correlation.Attempt, Channel: msg.Channel, At: a.now(),
+	}
+	if msg.Template != nil {
+		e.Template = msg.Template.Name
+	}
+	if msg.Email != nil {
+		e.Template = msg.Email.TemplateID
+	}
+	if msg.Channel != channels.Email {
+		e.ContactKey = a.contactKey(msg.To)
+	}
+	if _, err := a.Messages.RecordEvent(ctx, e); err != nil {
+		a.logger().ErrorContext(ctx, "record accepted event", "provider", res.Provider, "message_id", res.MessageID, "error", err)
+	}
+}
+
+// RecordEventsName is the registered name of the batch event-recording
+// activity.
+const RecordEventsName = "RecordEvents"
+
+// RecordEvents records events in order, as RecordEvent does each: the
+// journey batches what it learnt between two decisions into one call.
+func (a *Activities) RecordEvents(ctx context.Context, reqs []EventRequest) error {
+	for _, req := range reqs {
+		if err := a.RecordEvent(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,403 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/workflows"
+)
+
+// The reliability tests take tens of seconds each: they run when
+// SWITCHBACK_RELIABILITY=1 (as .ci/run sets it), and report their counts
+// with t.Log (go test -v shows them).
+func reliability(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SWITCHBACK_RELIABILITY") != "1" {
+		t.Skip("set SWITCHBACK_RELIABILITY=1 to run the reliability suite")
+	}
+}
+
+// helperWorkerEnv marks the test binary run as a worker subprocess.
+const helperWorkerEnv = "SWITCHBACK_TEST_WORKER_PROCESS"
+
+// TestHelperWorkerProcess is not a test: it is the body of the worker
+// subprocess that TestWorkerCrash starts and kills.
+func TestHelperWorkerProcess(t *testing.T) {
+	if os.Getenv(helperWorkerEnv) != "1" {
+		t.Skip("helper process")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := apptest.RunWorker(ctx, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// workerProcess is a worker subprocess.
+type workerProcess struct {
+	cmd *exec.Cmd
+	out bytes.Buffer
+}
+
+// startWorker starts a worker subprocess for s.
+func startWorker(t *testing.T, s *apptest.Stack) *workerProcess {
+	t.Helper()
+	w := &workerProcess{cmd: exec.Command(os.Args[0], "-test.run=^TestHelperWorkerProcess$")}
+	w.cmd.Env = append(append(os.Environ(), s.WorkerEnv()...), helperWorkerEnv+"=1")
+	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.out
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.kill(t) })
+	return w
+}
+
+// kill kills the worker at once (SIGKILL: no graceful stop) and waits for
+// it.
+func (w *workerProcess) kill(t *testing.T) {
+	if w.cmd.ProcessState != nil {
+		return
+	}
+	_ = w.cmd.Process.Kill()
+	_ = w.cmd.Wait()
+	if strings.Contains(w.out.String(), "worker:") {
+		t.Errorf("worker process: %s", w.out.String())
+	}
+}
+
+// journeyYAML parses a journey for a test.
+func journeyYAML(t *testing.T, src string) journeys.Journey {
+	t.Helper()
+	j, err := journeys.Parse(t.Name()+".yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// shortOTP is the built-in otp's fallback chain without its verify step
+// (so that it ends on delivery), with the WhatsApp attempt's within to
+// fill in.
+const shortOTP = `
+name: otp_short
+purpose: authentication
+params:
+  - {name: code}
+expire: 2m
+steps:
+  - send:
+      id: code
+      attempts:
+        - channel: whatsapp
+          template: {name: otp_code, language: en_US, body: ["{{.code}}"], button_url: ["{{.code}}"]}
+          within: %s
+        - channel: sms
+          text: "Your verification code is {{.code}}."
+          within: 60s
+`
+
+// started is a journey a test started, and what it must end as.
+type started struct {
+	id  string
+	run interface {
+		Get(context.Context, any) error
+	}
+	outcome workflows.Outcome
+	channel channels.Channel
+}
+
+// startJourney starts j to to, expecting it to end as outcome on channel.
+func startJourney(t *testing.T, s *apptest.Stack, j journeys.Journey, to string, outcome workflows.Outcome, channel channels.Channel) started {
+	t.Helper()
+	run, _, err := journeys.Start(context.Background(), s.Client, journeys.StartOptions{
+		Journey: j, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: []byte("test"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return started{id: run.GetID(), run: run, outcome: outcome, channel: channel}
+}
+
+// awaitAll waits for every journey and returns how many ended otherwise
+// than expected (lost); each such is reported.
+func awaitAll(t *testing.T, js []started, timeout time.Duration) (lost int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, j := range js {
+		wg.Go(func() {
+			var res workflows.Result
+			err := j.run.Get(ctx, &res)
+			if err == nil && res.Outcome == j.outcome && res.Channel == j.channel {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			lost++
+			t.Errorf("journey %s: ended %+v (err %v), want %s on %q", j.id, res, err, j.outcome, j.channel)
+		})
+	}
+	wg.Wait()
+	return lost
+}
+
+// waitSent waits until the sandbox has accepted n sends in all.
+func waitSent(t *testing.T, s *apptest.Stack, n int, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); len(s.Sandbox.Sent()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sandbox accepted %d sends, want %d", len(s.Sandbox.Sent()), n)
+		}
+	}
+}
+
+// duplicates reports the journey attempts sent more than once.
+func duplicates(t *testing.T, s *apptest.Stack) int {
+	t.Helper()
+	d := apptest.Duplicates(s.Sandbox.Sent())
+	for k, n := range d {
+		t.Errorf("attempt %s was sent %d times", k, n)
+	}
+	return len(d)
+}
+
+// The worker process is killed (SIGKILL) after its sends were accepted
+// and before their statuses arrive, while other journeys wait for a status
+// that never comes; a new worker process finishes every journey, and no
+// attempt is sent twice.
+func TestWorkerCrash(t *testing.T) {
+	reliability(t)
+	s := apptest.StartWith(t, apptest.Options{NoWorkers: true, StatusDelay: 1500 * time.Millisecond})
+	w1 := startWorker(t, s)
+	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
+	short := journeyYAML(t, fmt.Sprintf(shortOTP, "4s"))
+	const n = 10
+	var js []started
+	for range n {
+		js = append(js, startJourney(t, s, otp, sandbox.DefaultRecipient, workflows.OutcomeDelivered, channels.WhatsApp))
+		js = append(js, startJourney(t, s, short, sandbox.WhatsAppSilent, workflows.OutcomeDelivered, channels.SMS))
+	}
+	waitSent(t, s, 2*n, 30*time.Second)
+	time.Sleep(200 * time.Millisecond) // let the send activities report back
+	w1.kill(t)
+	killed := time.Now()
+	// Statuses reach Temporal with no worker; the silent journeys' waits end
+	// with no worker.
+	time.Sleep(5 * time.Second)
+	startWorker(t, s)
+	lost := awaitAll(t, js, 90*time.Second)
+	dups := duplicates(t, s)
+	t.Logf("worker crash: journeys=%d workers_killed=1 sends=%d lost=%d duplicates=%d recovered_in=%s",
+		len(js), len(s.Sandbox.Sent()), lost, dups, time.Since(killed).Round(time.Millisecond))
+}
+
+// While Temporal cannot be reached from the webhook server, callbacks are
+// answered 503 and never 200; the sandbox retries them, and once Temporal
+// is back every journey completes.
+func TestTemporalUnavailableWhileWebhooksArrive(t *testing.T) {
+	reliability(t)
+	answers := apptest.NewAnswers(1, 0)
+	s := apptest.StartWith(t, apptest.Options{
+		StatusDelay:   time.Second,
+		WebhookProxy:  true,
+		SignalTimeout: time.Second,
+		Webhooks:      answers.Wrap,
+		Sandbox:       func(c *sandbox.Config) { c.CallbackAttempts = 12 },
+	})
+	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
+	const n = 5
+	var js []started
+	for range n {
+		js = append(js, startJourney(t, s, otp, sandbox.DefaultRecipient, workflows.OutcomeDelivered, channels.WhatsApp))
+	}
+	waitSent(t, s, n, 30*time.Second)
+	s.Proxy.SetDown(true)
+	down := time.Now()
+	time.Sleep(4 * time.Second)
+	s.Proxy.SetDown(false)
+	up := time.Now()
+	lost := awaitAll(t, js, 60*time.Second)
+
+	var unavailable, okWhileDown, ok int
+	for _, a := range answers.All() {
+		switch {
+		case a.Status == http.StatusServiceUnavailable:
+			unavailable++
+		case a.Status == http.StatusOK && a.Time.After(down) && a.Time.Before(up):
+			okWhileDown++
+		case a.Status == http.StatusOK:
+			ok++
+		}
+	}
+	if unavailable < n {
+		t.Errorf("%d callbacks answered 503 while Temporal was down, want at least %d", unavailable, n)
+	}
+	if okWhileDown > 0 {
+		t.Errorf("%d callbacks answered 200 while Temporal was unreachable", okWhileDown)
+	}
+	t.Logf("temporal unavailable %s: journeys=%d callbacks=%d answered_503=%d answered_200_while_down=%d answered_200=%d lost=%d duplicates=%d",
+		up.Sub(down).Round(time.Millisecond), n, len(answers.All()), unavailable, okWhileDown, ok, lost, duplicates(t, s))
+}
+
+// A provider outage: sends retry with backoff through 500s and 429s and
+// then succeed, or, when the outage outlasts the attempt's within, the
+// journey falls back to the next channel.
+func TestProviderOutage(t *testing.T) {
+	reliability(t)
+	faults := apptest.NewFaults()
+	s := apptest.StartWith(t, apptest.Options{Providers: faults.Wrap})
+	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
+	short := journeyYAML(t, fmt.Sprintf(shortOTP, "3s"))
+
+	faults.Outage(sandbox.ProviderWhatsApp, http.StatusInternalServerError, 0, 2500*time.Millisecond)
+	// Longer on Twilio: its journey reaches SMS only once WhatsApp is back.
+	faults.Outage(sandbox.ProviderTwilio, http.StatusTooManyRequests, 2*time.Second, 6*time.Second)
+	js := []started{
+		// WhatsApp 500s for 2.5s: retried, then delivered on WhatsApp.
+		startJourney(t, s, otp, sandbox.DefaultRecipient, workflows.OutcomeDelivered, channels.WhatsApp),
+		// WhatsApp refuses (131047) once it answers; Twilio 429s until 6s:
+		// retried, then delivered on SMS.
+		startJourney(t, s, otp, sandbox.WhatsAppWindowClosed, workflows.OutcomeDelivered, channels.SMS),
+	}
+	lost := awaitAll(t, js, 60*time.Second)
+
+	// WhatsApp down longer than the attempt's 3s: fall back to SMS.
+	faults.Outage(sandbox.ProviderWhatsApp, http.StatusServiceUnavailable, 0, 30*time.Second)
+	fb := startJourney(t, s, short, sandbox.DefaultRecipient, workflows.OutcomeDelivered, channels.SMS)
+	lost += awaitAll(t, []started{fb}, 60*time.Second)
+	tl := timeline(t, s, fb.id)
+	if got := summary(tl); !strings.Contains(got, "send_failed:whatsapp") || !strings.Contains(got, "fallback:whatsapp") {
+		t.Errorf("timeline %q lacks the failed WhatsApp send and the fallback", got)
+	}
+
+	injected := faults.Injected()
+	if injected[sandbox.ProviderWhatsApp] < 2 || injected[sandbox.ProviderTwilio] < 1 {
+		t.Errorf("faults injected %v, want at least 2 on WhatsApp and 1 on Twilio", injected)
+	}
+	logRetryAfter(t, faults.Requests())
+	t.Logf("provider outage: journeys=%d faults_injected=%v sends=%d lost=%d duplicates=%d",
+		len(js)+1, injected, len(s.Sandbox.Sent()), lost, duplicates(t, s))
+}
+
+// logRetryAfter logs the gaps between the Twilio sends that met a 429 with
+// Retry-After: 2, to show whether the client honoured it.
+func logRetryAfter(t *testing.T, reqs []apptest.Request) {
+	t.Helper()
+	var gaps []string
+	var last time.Time
+	for _, r := range reqs {
+		if r.Provider != sandbox.ProviderTwilio {
+			continue
+		}
+		if !last.IsZero() {
+			gaps = append(gaps, r.Time.Sub(last).Round(10*time.Millisecond).String())
+		}
+		last = r.Time
+		if r.Status == 0 {
+			break
+		}
+	}
+	t.Logf("twilio retries after 429 with Retry-After 2s came after %s", strings.Join(gaps, ", "))
+}
+
+func timeline(t *testing.T, s *apptest.Stack, id string) workflows.Timeline {
+	t.Helper()
+	v, err := s.Client.QueryWorkflow(context.Background(), id, "", workflows.QueryTimeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl workflows.Timeline
+	if err := v.Get(&tl); err != nil {
+		t.Fatal(err)
+	}
+	return tl
+}
+
+// loadOutcome is a magic recipient and how a shortOTP journey (15s
+// WhatsApp wait, LateDelay 25s) to it ends.
+type loadOutcome struct {
+	to      string
+	outcome workflows.Outcome
+	channel channels.Channel
+}
+
+func loadOutcomes() []loadOutcome {
+	return []loadOutcome{
+		{sandbox.DefaultRecipient, workflows.OutcomeDelivered, channels.WhatsApp},
+		{sandbox.WhatsAppUndeliverable, workflows.OutcomeDelivered, channels.SMS},
+		{sandbox.WhatsAppSilent, workflows.OutcomeDelivered, channels.SMS},
+		{sandbox.WhatsAppWindowClosed, workflows.OutcomeDelivered, channels.SMS},
+		{sandbox.Unreachable, workflows.OutcomeFailed, ""},
+		{sandbox.WhatsAppRateLimited, workflows.OutcomeDelivered, channels.WhatsApp},
+		{sandbox.SMSInvalid, workflows.OutcomeFailed, ""},
+		{sandbox.WhatsAppDeliveredLate, workflows.OutcomeDelivered, channels.SMS},
+	}
+}
+
+// 200 concurrent journeys to recipients drawn at random (seeded) from the
+// sandbox's outcomes, with seeded random 500s on sends and 503s on
+// callbacks, all end in the terminal state their recipient decides; no
+// attempt is sent twice.
+func TestLoadRandomOutcomes(t *testing.T) {
+	reliability(t)
+	const seed, n = 6, 200
+	faults := apptest.NewFaults()
+	faults.Random(seed, 0.1)
+	answers := apptest.NewAnswers(seed, 0.1)
+	s := apptest.StartWith(t, apptest.Options{
+		Providers: faults.Wrap,
+		Webhooks:  answers.Wrap,
+		Sandbox: func(c *sandbox.Config) {
+			c.LateDelay = 25 * time.Second
+			c.CallbackAttempts = 12
+		},
+	})
+	j := journeyYAML(t, fmt.Sprintf(shortOTP, "15s"))
+	rnd := rand.New(rand.NewPCG(seed, seed))
+	outcomes := loadOutcomes()
+	js := make([]started, 0, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		o := outcomes[rnd.IntN(len(outcomes))]
+		wg.Go(func() {
+			st := startJourney(t, s, j, o.to, o.outcome, o.channel)
+			mu.Lock()
+			js = append(js, st)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	lost := awaitAll(t, js, 3*time.Minute)
+	// TODO(event-log): check the store's message event log against each
+	// journey's timeline (every attempt and status once, none missing), once
+	// the store's event log lands.
+	var callbacks, injected503 int
+	for _, a := range answers.All() {
+		callbacks++
+		if a.Injected {
+			injected503++
+		}
+	}
+	t.Logf("load: seed=%d journeys=%d sends=%d callbacks=%d faults_injected=send_500:%v callback_503:%d lost=%d duplicates=%d",
+		seed, n, len(s.Sandbox.Sent()), callbacks, faults.Injected(), injected503, lost, duplicates(t, s))
+}

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// testPublicKey is SendGrid's published Event Webhook test key.
+const testPublicKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
+
+func TestFromEnvSendGrid(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"SENDGRID_API_KEY": "SG.x", "SENDGRID_FROM": "Acme <noreply@acme.test>",
+		"SENDGRID_WEBHOOK_PUBLIC_KEY": testPublicKey, "WHATSAPP_ACCESS_TOKEN": "tok", "WHATSAPP_PHONE_NUMBER_ID": "1",
+		"WHATSAPP_APP_SECRET": "s", "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_WABA_ID": "102290129340398",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SendGrid{APIKey: "SG.x", From: "Acme <noreply@acme.test>", APIURL: DefaultSendGridAPIURL, WebhookPublicKey: testPublicKey}
+	if c.SendGrid == nil || *c.SendGrid != want {
+		t.Errorf("SendGrid = %+v, want %+v", c.SendGrid, want)
+	}
+	if c.WhatsApp.WABAID != "102290129340398" {
+		t.Errorf("WABAID = %q", c.WhatsApp.WABAID)
+	}
+	if none, _ := FromEnv(env(nil)); none.SendGrid != nil {
+		t.Errorf("SendGrid configured with no variables: %+v", none.SendGrid)
+	}
+
+	tests := []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"no key", map[string]string{"SENDGRID_FROM": "a@b.test"}, []string{"SENDGRID_API_KEY"}},
+		{"no from", map[string]string{"SENDGRID_API_KEY": "k"}, []string{"SENDGRID_FROM"}},
+		{"bad url", map[string]string{"SENDGRID_API_KEY": "k", "SENDGRID_FROM": "a@b.test", "SENDGRID_API_URL": "api.sendgrid.com"}, []string{"SENDGRID_API_URL"}},
+		{"bad public key", map[string]string{"SENDGRID_API_KEY": "k", "SENDGRID_FROM": "a@b.test", "SENDGRID_WEBHOOK_PUBLIC_KEY": "abc"}, []string{"SENDGRID_WEBHOOK_PUBLIC_KEY"}},
+		{"bad rate", map[string]string{"SWITCHBACK_RATE_EMAIL": "fast"}, []string{"SWITCHBACK_RATE_EMAIL"}},
+		{"negative rate", map[string]string{"SWITCHBACK_RATE_SMS": "-1"}, []string{"SWITCHBACK_RATE_SMS"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(env(tt.set))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFromEnvRateLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want RateLimits
+	}{
+		{"defaults", nil, RateLimits{WhatsApp: 80, SMS: 1, Email: 100}},
+		{"messaging service", map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x", "TWILIO_MESSAGING_SERVICE_SID": "MG1"},
+			RateLimits{WhatsApp: 80, SMS: DefaultRateSMSWithService, Email: 100}},
+		{"set", map[string]string{"SWITCHBACK_RATE_WHATSAPP": "250", "SWITCHBACK_RATE_SMS": "0.5", "SWITCHBACK_RATE_EMAIL": "0"},
+			RateLimits{WhatsApp: 250, SMS: 0.5, Email: 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(env(tt.set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RateLimits != tt.want {
+				t.Errorf("RateLimits = %+v, want %+v", c.RateLimits, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,412 @@
+// Package sqlstore implements store.Store over database/sql for the
+// drivers store/sqlite and store/postgres. The drivers differ in how they
+// open the database, in their migrations and in their placeholders; the
+// queries are the same, written with ? placeholders.
+//
+// Times are passed to the database as fixed-width RFC 3339 text in UTC
+// with microseconds, which SQLite compares as text in time order and
+// PostgreSQL reads into TIMESTAMPTZ columns.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// Dialect is what a driver tells the shared implementation.
+type Dialect struct {
+	// Goose is the migration dialect.
+	Goose goose.Dialect
+	// Numbered selects $1, $2, ... placeholders instead of ?.
+	Numbered bool
+}
+
+// Store is a store.Store on a *sql.DB. The drivers embed it.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// Open applies the goose SQL migrations under the migrations directory of
+// fsys to db, up to the latest, and returns a Store on db. On an error it
+// closes db.
+func Open(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, opts ...goose.ProviderOption) (*Store, error) {
+	if err := migrate(ctx, db, d, fsys, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, dialect: d}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, opts []goose.ProviderOption) error {
+	sub, err := fs.Sub(fsys, "migrations")
+	if err != nil {
+		return fmt.Errorf("store migrations: %w", err)
+	}
+	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
+	p, err := goose.NewProvider(d.Goose, db, sub, opts...)
+	if err != nil {
+		return fmt.Errorf("prepare store migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate store schema: %w", err)
+	}
+	return nil
+}
+
+// DB returns the database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// rebind rewrites ? placeholders for the dialect.
+func (s *Store) rebind(q string) string {
+	if !s.dialect.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// timeLayout is fixed-width so that text comparisons follow time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// ts encodes t for a query.
+func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// timeCol scans a time stored as text (SQLite) or as a timestamp (PostgreSQL).
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		*c.t = v.UTC()
+		return nil
+	case string:
+		return c.parse(v)
+	case []byte:
+		return c.parse(string(v))
+	}
+	return fmt.Errorf("scan time: unsupported type %T", src)
+}
+
+func (c timeCol) parse(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("scan time: %w", err)
+	}
+	*c.t = t.UTC()
+	return nil
+}
+
+// notFound wraps store.ErrNotFound for a missing row, and err otherwise.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// RecordMessage remembers ref. A second record of the same provider message
+// keeps the first.
+func (s *Store) RecordMessage(ctx context.Context, ref store.MessageRef) error {
+	_, err := s.exec(ctx,
+		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel)
+		 VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, message_id) DO NOTHING`,
+		ref.Provider, ref.MessageID, ref.WorkflowID, ref.Attempt, string(ref.Channel))
+	if err != nil {
+		return fmt.Errorf("record %s message %s: %w", ref.Provider, ref.MessageID, err)
+	}
+	return nil
+}
+
+// LookupMessage finds the journey attempt that sent a provider's message.
+func (s *Store) LookupMessage(ctx context.Context, provider, messageID string) (store.MessageRef, error) {
+	ref := store.MessageRef{Provider: provider, MessageID: messageID}
+	err := s.queryRow(ctx,
+		`SELECT workflow_id, attempt, channel FROM message_refs WHERE provider = ? AND message_id = ?`,
+		provider, messageID).Scan(&ref.WorkflowID, &ref.Attempt, &ref.Channel)
+	if err != nil {
+		return store.MessageRef{}, notFound(err, fmt.Sprintf("look up %s message %s", provider, messageID))
+	}
+	return ref, nil
+}
+
+// UpsertContact creates or updates a contact; empty fields keep what is stored.
+func (s *Store) UpsertContact(ctx context.Context, c store.Contact) error {
+	if c.Key == "" {
+		return errors.New("upsert contact: empty contact key")
+	}
+	_, err := s.exec(ctx,
+		`INSERT INTO contacts (contact_key, number, email, locale, time_zone) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (contact_key) DO UPDATE SET
+		   number    = COALESCE(NULLIF(excluded.number, ''), contacts.number),
+		   email     = COALESCE(NULLIF(excluded.email, ''), contacts.email),
+		   locale    = COALESCE(NULLIF(excluded.locale, ''), contacts.locale),
+		   time_zone = COALESCE(NULLIF(excluded.time_zone, ''), contacts.time_zone)`,
+		c.Key, c.Number, store.NormalEmail(c.Email), c.Locale, c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("upsert contact %s: %w", c.Key, err)
+	}
+	return nil
+}
+
+const contactColumns = `contact_key, number, email, locale, time_zone`
+
+func scanContact(row interface{ Scan(...any) error }) (store.Contact, error) {
+	var c store.Contact
+	err := row.Scan(&c.Key, &c.Number, &c.Email, &c.Locale, &c.TimeZone)
+	return c, err
+}
+
+// Contact returns the contact with the key.
+func (s *Store) Contact(ctx context.Context, key string) (store.Contact, error) {
+	c, err := scanContact(s.queryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE contact_key = ?`, key))
+	if err != nil {
+		return store.Contact{}, notFound(err, "contact "+key)
+	}
+	return c, nil
+}
+
+// ContactByEmail returns the first contact with the email address.
+func (s *Store) ContactByEmail(ctx context.Context, email string) (store.Contact, error) {
+	c, err := scanContact(s.queryRow(ctx,
+		`SELECT `+contactColumns+` FROM contacts WHERE email = ? ORDER BY contact_key LIMIT 1`, store.NormalEmail(email)))
+	if err != nil {
+		return store.Contact{}, notFound(err, "contact with email")
+	}
+	return c, nil
+}
+
+// RecordConsent appends c to the consent history.
+func (s *Store) RecordConsent(ctx context.Context, c store.Consent) error {
+	_, err := s.exec(ctx,
+		`INSERT INTO consents (contact_key, channel, purpose, granted, source, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ContactKey, string(c.Channel), c.Purpose, c.Granted, c.Source, ts(c.At))
+	if err != nil {
+		return fmt.Errorf("record %s %s consent of %s: %w", c.Channel, c.Purpose, c.ContactKey, err)
+	}
+	return nil
+}
+
+const consentColumns = `contact_key, channel, purpose, granted, source, at`
+
+func scanConsent(row interface{ Scan(...any) error }) (store.Consent, error) {
+	var c store.Consent
+	err := row.Scan(&c.ContactKey, &c.Channel, &c.Purpose, &c.Granted, &c.Source, timeCol{&c.At})
+	return c, err
+}
+
+// LatestConsent returns the consent in force.
+func (s *Store) LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (store.Consent, error) {
+	c, err := scanConsent(s.queryRow(ctx,
+		`SELECT `+consentColumns+` FROM consents WHERE contact_key = ? AND channel = ? AND purpose = ?
+		 ORDER BY at DESC, id DESC LIMIT 1`, contactKey, string(ch), purpose))
+	if err != nil {
+		return store.Consent{}, notFound(err, fmt.Sprintf("%s %s consent of %s", ch, purpose, contactKey))
+	}
+	return c, nil
+}
+
+// ConsentHistory returns a contact's consent entries, oldest first.
+func (s *Store) ConsentHistory(ctx context.Context, contactKey string) ([]store.Consent, error) {
+	rows, err := s.query(ctx,
+		`SELECT `+consentColumns+` FROM consents WHERE contact_key = ? ORDER BY at, id`, contactKey)
+	return collect(rows, err, scanConsent, "consent history of "+contactKey)
+}
+
+// Suppress suppresses a contact on a channel for a reason.
+func (s *Store) Suppress(ctx context.Context, sp store.Suppression) error {
+	_, err := s.exec(ctx,
+		`INSERT INTO suppressions (contact_key, channel, reason, source, at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (contact_key, channel, reason) DO UPDATE SET source = excluded.source, at = excluded.at`,
+		sp.ContactKey, string(sp.Channel), string(sp.Reason), sp.Source, ts(sp.At))
+	if err != nil {
+		return fmt.Errorf("suppress %s on %s: %w", sp.ContactKey, sp.Channel, err)
+	}
+	return nil
+}
+
+// Unsuppress lifts one suppression.
+func (s *Store) Unsuppress(ctx context.Context, contactKey string, ch channels.Channel, reason store.SuppressionReason) error {
+	_, err := s.exec(ctx, `DELETE FROM suppressions WHERE contact_key = ? AND channel = ? AND reason = ?`,
+		contactKey, string(ch), string(reason))
+	if err != nil {
+		return fmt.Errorf("lift %s suppression of %s on %s: %w", reason, contactKey, ch, err)
+	}
+	return nil
+}
+
+// Suppressions returns a contact's suppressions.
+func (s *Store) Suppressions(ctx context.Context, contactKey string) ([]store.Suppression, error) {
+	rows, err := s.query(ctx,
+		`SELECT contact_key, channel, reason, source, at FROM suppressions WHERE contact_key = ? ORDER BY channel, at, reason`,
+		contactKey)
+	return collect(rows, err, func(r interface{ Scan(...any) error }) (store.Suppression, error) {
+		var sp store.Suppression
+		err := r.Scan(&sp.ContactKey, &sp.Channel, &sp.Reason, &sp.Source, timeCol{&sp.At})
+		return sp, err
+	}, "suppressions of "+contactKey)
+}
+
+// SetReachability records the latest outcome on a channel.
+func (s *Store) SetReachability(ctx context.Context, r store.Reachability) error {
+	_, err := s.exec(ctx,
+		`INSERT INTO reachability (contact_key, channel, reachable, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (contact_key, channel) DO UPDATE SET
+		   reachable = excluded.reachable, code = excluded.code, reason = excluded.reason, at = excluded.at
+		 WHERE excluded.at >= reachability.at`,
+		r.ContactKey, string(r.Channel), r.Reachable, r.Code, r.Reason, ts(r.At))
+	if err != nil {
+		return fmt.Errorf("set reachability of %s on %s: %w", r.ContactKey, r.Channel, err)
+	}
+	return nil
+}
+
+// Reachabilities returns what is known of a contact's channels.
+func (s *Store) Reachabilities(ctx context.Context, contactKey string) ([]store.Reachability, error) {
+	rows, err := s.query(ctx,
+		`SELECT contact_key, channel, reachable, code, reason, at FROM reachability WHERE contact_key = ? ORDER BY channel`,
+		contactKey)
+	return collect(rows, err, func(row interface{ Scan(...any) error }) (store.Reachability, error) {
+		var r store.Reachability
+		err := row.Scan(&r.ContactKey, &r.Channel, &r.Reachable, &r.Code, &r.Reason, timeCol{&r.At})
+		return r, err
+	}, "reachability of "+contactKey)
+}
+
+// RecordInbound records the time a contact wrote on a channel.
+func (s *Store) RecordInbound(ctx context.Context, contactKey string, ch channels.Channel, at time.Time) error {
+	_, err := s.exec(ctx,
+		`INSERT INTO inbound (contact_key, channel, last_at) VALUES (?, ?, ?)
+		 ON CONFLICT (contact_key, channel) DO UPDATE SET last_at = excluded.last_at
+		 WHERE excluded.last_at > inbound.last_at`,
+		contactKey, string(ch), ts(at))
+	if err != nil {
+		return fmt.Errorf("record inbound of %s on %s: %w", contactKey, ch, err)
+	}
+	return nil
+}
+
+// LastInbound returns when a contact last wrote on a channel.
+func (s *Store) LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error) {
+	var at time.Time
+	err := s.queryRow(ctx, `SELECT last_at FROM inbound WHERE contact_key = ? AND channel = ?`,
+		contactKey, string(ch)).Scan(timeCol{&at})
+	if err != nil {
+		return time.Time{}, notFound(err, fmt.Sprintf("last inbound of %s on %s", contactKey, ch))
+	}
+	return at, nil
+}
+
+const eventColumns = `provider, message_id, status, journey, workflow_id, step, attempt, channel, template,
+	contact_key, error_code, error_reason, pricing_category, at`
+
+// RecordEvent appends e unless an event with its provider, message id and
+// status is already recorded.
+func (s *Store) RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error) {
+	res, err := s.exec(ctx,
+		`INSERT INTO message_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (provider, message_id, status) DO NOTHING`,
+		e.Provider, e.MessageID, string(e.Status), e.Journey, e.WorkflowID, e.Step, e.Attempt, string(e.Channel),
+		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, e.PricingCategory, ts(e.At))
+	if err != nil {
+		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
+	}
+	return n == 1, nil
+}
+
+// Events returns the events f selects, oldest first.
+func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.MessageEvent, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, val string }{
+		{"journey", f.Journey}, {"workflow_id", f.WorkflowID}, {"contact_key", f.ContactKey},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, ts(f.Since))
+	}
+	q := `SELECT ` + eventColumns + ` FROM message_events`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY at DESC, id DESC`
+	if f.Newest > 0 {
+		q += ` LIMIT ` + strconv.Itoa(f.Newest)
+	}
+	rows, err := s.query(ctx, q, args...)
+	events, err := collect(rows, err, func(r interface{ Scan(...any) error }) (store.MessageEvent, error) {
+		var e store.MessageEvent
+		err := r.Scan(&e.Provider, &e.MessageID, &e.Status, &e.Journey, &e.WorkflowID, &e.Step, &e.Attempt, &e.Channel,
+			&e.Template, &e.ContactKey, &e.ErrorCode, &e.ErrorReason, &e.PricingCategory, timeCol{&e.At})
+		return e, err
+	}, "message events")
+	for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
+		events[i], events[j] = events[j], events[i]
+	}
+	return events, err
+}
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error), what string) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/switchbackhq/switchback/channels"
+)
+
+// ChangeConsent records c unless the consent in force for its contact,
+// channel and purpose already has c's state, so that a repeated opt-out
+// (a webhook retried, an import run twice) adds nothing to the history. It
+// reports whether c was recorded.
+func ChangeConsent(ctx context.Context, s Store, c Consent) (bool, error) {
+	latest, err := s.LatestConsent(ctx, c.ContactKey, c.Channel, c.Purpose)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return false, fmt.Errorf("change consent: %w", err)
+	case latest.Granted == c.Granted:
+		return false, nil
+	}
+	if err := s.RecordConsent(ctx, c); err != nil {
+		return false, fmt.Errorf("change consent: %w", err)
+	}
+	return true, nil
+}
+
+// ReportKey is what a report row counts: one step of a journey, on one
+// channel, with one template.
+type ReportKey struct {
+	Journey  string           `json:"journey"`
+	Step     string           `json:"step"`
+	Channel  channels.Channel `json:"channel"`
+	Template string           `json:"template"`
+}
+
+// ReportRow counts the messages and events of one ReportKey.
+type ReportRow struct {
+	ReportKey
+	// Sent, Delivered and Read count messages that got at least that far
+	// (read implies delivered, delivered implies sent).
+	Sent      int `json:"sent"`
+	Delivered int `json:"delivered"`
+	Read      int `json:"read"`
+	// Failed counts failed messages, refused sends included, by error code
+	// ("" when the provider gave none).
+	Failed map[string]int `json:"failed,omitempty"`
+	// Skipped, Fallbacks, Replies and Conversions count events.
+	Skipped     int `json:"skipped"`
+	Fallbacks   int `json:"fallbacks"`
+	Replies     int `json:"replies"`
+	Conversions int `json:"conversions"`
+}
+
+// FailedTotal returns the number of failed messages.
+func (r ReportRow) FailedTotal() int {
+	n := 0
+	for _, c := range r.Failed {
+		n += c
+	}
+	return n
+}
+
+// Summarize counts events by journey, step, channel and template, in that
+// order. A status event is counted under the key of its message's
+// accepted event when it has one, so that statuses recorded without their
+// journey's details still land on the right row.
+func Summarize(events []MessageEvent) []ReportRow {
+	type msgKey struct{ provider, id string }
+	keyOf := func(e MessageEvent) ReportKey { return ReportKey{e.Journey, e.Step, e.Channel, e.Template} }
+	accepted := map[msgKey]ReportKey{}
+	for _, e := range events {
+		if e.Status == EventAccepted {
+			accepted[msgKey{e.Provider, e.MessageID}] = keyOf(e)
+		}
+	}
+	rows := map[ReportKey]*ReportRow{}
+	row := func(k ReportKey) *ReportRow {
+		if rows[k] == nil {
+			rows[k] = &ReportRow{ReportKey: k}
+		}
+		return rows[k]
+	}
+	// reached holds each message's statuses, counted once per message.
+	reached := map[msgKey]map[EventStatus]string{}
+	msgRow := map[msgKey]ReportKey{}
+	for _, e := range events {
+		switch e.Status {
+		case EventSkipped:
+			row(keyOf(e)).Skipped++
+		case EventFallback:
+			row(keyOf(e)).Fallbacks++
+		case EventReply:
+			row(keyOf(e)).Replies++
+		case EventConverted:
+			row(keyOf(e)).Conversions++
+		case EventAccepted, EventSent, EventDelivered, EventRead, EventFailed:
+			m := msgKey{e.Provider, e.MessageID}
+			if _, ok := msgRow[m]; !ok {
+				k, ok := accepted[m]
+				if !ok {
+					k = keyOf(e)
+				}
+				msgRow[m] = k
+				reached[m] = map[EventStatus]string{}
+			}
+			reached[m][e.Status] = e.ErrorCode
+		}
+	}
+	for m, st := range reached {
+		r := row(msgRow[m])
+		has := func(ss ...EventStatus) bool {
+			return slices.ContainsFunc(ss, func(s EventStatus) bool { _, ok := st[s]; return ok })
+		}
+		if has(EventAccepted, EventSent, EventDelivered, EventRead) {
+			r.Sent++
+		}
+		if has(EventDelivered, EventRead) {
+			r.Delivered++
+		}
+		if has(EventRead) {
+			r.Read++
+		}
+		if code, ok := st[EventFailed]; ok {
+			if r.Failed == nil {
+				r.Failed = map[string]int{}
+			}
+			r.Failed[code]++
+		}
+	}
+	out := make([]ReportRow, 0, len(rows))
+	for _, k := range slices.SortedFunc(maps.Keys(rows), func(a, b ReportKey) int {
+		return cmp.Or(cmp.Compare(a.Journey, b.Journey), cmp.Compare(a.Step, b.Step),
+			cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Template, b.Template))
+	}) {
+		out = append(out, *rows[k])
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/store/sqlite"
+)
+
+func TestSummarize(t *testing.T) {
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	wa := func(id string, s store.EventStatus, code string) store.MessageEvent {
+		return store.MessageEvent{Provider: "whatsapp", MessageID: id, Status: s, ErrorCode: code, At: at}
+	}
+	sent := func(id string, ch channels.Channel, tmpl string) store.MessageEvent {
+		return store.MessageEvent{Provider: string(ch), MessageID: id, Status: store.EventAccepted,
+			Journey: "otp", Step: "code", Channel: ch, Template: tmpl, At: at}
+	}
+	otp := func(s store.EventStatus, ch channels.Channel) store.MessageEvent {
+		return store.MessageEvent{Provider: store.LocalProvider, MessageID: "x" + string(s) + string(ch), Status: s, Journey: "otp", Step: "code", Channel: ch, At: at}
+	}
+	events := []store.MessageEvent{
+		sent("w1", channels.WhatsApp, "otp_code"), wa("w1", store.EventSent, ""), wa("w1", store.EventRead, ""), // read without delivered
+		sent("w2", channels.WhatsApp, "otp_code"), wa("w2", store.EventDelivered, ""),
+		sent("w3", channels.WhatsApp, "otp_code"), wa("w3", store.EventFailed, "131026"),
+		sent("w4", channels.WhatsApp, "otp_code"), wa("w4", store.EventFailed, "131026"),
+		wa("w5", store.EventFailed, "131047"), // a status whose send was not recorded: its own row
+		otp(store.EventFallback, channels.WhatsApp), otp("unknown", channels.WhatsApp), // unknown statuses count nowhere
+		sent("s1", channels.SMS, ""), {Provider: "sms", MessageID: "s1", Status: store.EventDelivered, At: at},
+		{Provider: store.LocalProvider, MessageID: "otp-9#2", Status: store.EventFailed, ErrorCode: "21211", Journey: "otp", Step: "code", Channel: channels.SMS, At: at},
+		otp(store.EventSkipped, channels.SMS),
+		{Provider: "whatsapp", MessageID: "in1#otp-1", Status: store.EventReply, Journey: "otp", Channel: channels.WhatsApp, At: at},
+		{Provider: store.LocalProvider, MessageID: "otp-1#goal", Status: store.EventConverted, Journey: "otp", At: at},
+	}
+	got := store.Summarize(events)
+	want := []store.ReportRow{
+		{ReportKey: store.ReportKey{Journey: ""}, Failed: map[string]int{"131047": 1}},
+		{ReportKey: store.ReportKey{Journey: "otp"}, Conversions: 1},
+		{ReportKey: store.ReportKey{Journey: "otp", Channel: channels.WhatsApp}, Replies: 1},
+		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.SMS}, Sent: 1, Delivered: 1, Failed: map[string]int{"21211": 1}, Skipped: 1},
+		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.WhatsApp}, Fallbacks: 1},
+		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.WhatsApp, Template: "otp_code"},
+			Sent: 4, Delivered: 2, Read: 1, Failed: map[string]int{"131026": 2}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Summarize =\n%+v\nwant\n%+v", got, want)
+	}
+	if n := want[3].FailedTotal(); n != 1 {
+		t.Errorf("FailedTotal = %d", n)
+	}
+}
+
+func TestChangeConsent(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	c := store.Consent{ContactKey: "k", Channel: channels.SMS, Purpose: "marketing", Source: "test", At: at}
+	steps := []struct {
+		granted, want bool
+	}{{false, true}, {false, false}, {true, true}, {true, false}, {false, true}}
+	for i, s := range steps {
+		c.Granted = s.granted
+		c.At = c.At.Add(time.Minute)
+		got, err := store.ChangeConsent(ctx, st, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != s.want {
+			t.Errorf("step %d: ChangeConsent(granted=%v) = %v, want %v", i, s.granted, got, s.want)
+		}
+	}
+	hist, err := st.ConsentHistory(ctx, "k")
+	if err != nil || len(hist) != 3 {
+		t.Errorf("history = %d entries, %v; want 3", len(hist), err)
+	}
+}

@@ -1,0 +1,100 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// checksChange versions the eligibility check before each attempt and the
+// message event log: journeys started before them replay without either.
+const checksChange = "eligibility-and-event-log"
+
+// checkTimeout bounds a local activity against the store (retries included).
+const checkTimeout = 30 * time.Second
+
+func localOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: checkTimeout,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
+	})
+}
+
+// eligible asks the store whether the attempt may be sent (suppression,
+// consent, the 24-hour window). An eligibility that cannot be learnt skips
+// the attempt: nothing is sent that the rules might forbid.
+func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Eligibility {
+	if !r.checks {
+		return activities.Eligibility{Allowed: true}
+	}
+	req := activities.EligibilityRequest{
+		Journey:     r.in.Journey.Name,
+		Purpose:     r.in.Journey.Purpose,
+		Channel:     a.Channel,
+		To:          r.in.To,
+		Email:       r.in.Email,
+		Session:     a.Session != "",
+		HasTemplate: a.Template != nil,
+	}
+	var el activities.Eligibility
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), activities.CheckEligibilityName, req).Get(ctx, &el); err != nil {
+		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error()}
+	}
+	return el
+}
+
+// note queues an event for the message event log; flush writes the queue.
+func (r *run) note(ev Event, status store.EventStatus, template string) {
+	if !r.checks {
+		return
+	}
+	e := store.MessageEvent{
+		Provider:    ev.Provider,
+		MessageID:   ev.MessageID,
+		Status:      status,
+		Journey:     r.in.Journey.Name,
+		WorkflowID:  r.workflowID,
+		Step:        ev.Step,
+		Attempt:     ev.Attempt,
+		Channel:     ev.Channel,
+		Template:    template,
+		ErrorCode:   ev.Code,
+		ErrorReason: ev.Reason,
+		At:          ev.Time,
+	}
+	if e.MessageID == "" {
+		e.Provider, e.MessageID = store.LocalProvider, store.LocalMessageID(r.workflowID, ev.Attempt)
+	}
+	r.unrecorded = append(r.unrecorded, activities.EventRequest{To: r.in.To, Event: e})
+}
+
+// flush writes the queued events to the message event log. The events are
+// facts already decided: a store outage is retried, then logged, and never
+// changes the journey.
+func (r *run) flush(ctx workflow.Context) {
+	if len(r.unrecorded) == 0 {
+		return
+	}
+	batch := r.unrecorded
+	r.unrecorded = nil
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), activities.RecordEventsName, batch).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("record message events", "events", len(batch), "error", err)
+	}
+}
+
+// templateName is the template an attempt sends, for the event log.
+func templateName(m channels.Message) string {
+	switch {
+	case m.Template != nil:
+		return m.Template.Name
+	case m.Email != nil:
+		return m.Email.TemplateID
+	}
+	return ""
+}

@@ -1,0 +1,144 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// fakeChecks plays the store for the eligibility check and the event log.
+type fakeChecks struct {
+	mu     sync.Mutex
+	deny   map[channels.Channel]string // channel → reason to skip it
+	window bool                        // the 24-hour window is open
+	events []store.MessageEvent
+}
+
+func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterActivityWithOptions(func(_ context.Context, req activities.EligibilityRequest) (activities.Eligibility, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if reason, ok := f.deny[req.Channel]; ok {
+			return activities.Eligibility{Reason: reason}, nil
+		}
+		if req.Session && !f.window {
+			if req.HasTemplate {
+				return activities.Eligibility{Allowed: true, UseTemplate: true, Reason: activities.ReasonWindowClosedTemplate}, nil
+			}
+			return activities.Eligibility{Reason: activities.ReasonWindowClosed}, nil
+		}
+		return activities.Eligibility{Allowed: true}, nil
+	}, activity.RegisterOptions{Name: activities.CheckEligibilityName})
+	env.RegisterActivityWithOptions(func(_ context.Context, reqs []activities.EventRequest) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, r := range reqs {
+			f.events = append(f.events, r.Event)
+		}
+		return nil
+	}, activity.RegisterOptions{Name: activities.RecordEventsName})
+}
+
+func (f *fakeChecks) log() string {
+	var out []string
+	for _, e := range f.events {
+		out = append(out, fmt.Sprintf("%d:%s:%s", e.Attempt, e.Channel, e.Status))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestEligibility(t *testing.T) {
+	reply := `
+name: support
+purpose: utility
+params: [text]
+steps:
+  - send:
+      id: answer
+      attempts:
+        - {channel: whatsapp, session: "{{.text}}", template: {name: support_reply, language: en, body: ["{{.text}}"]}}
+        - {channel: sms, text: "{{.text}}"}
+`
+	j, err := journeys.Parse("support.yaml", []byte(reply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := journeys.Input{Journey: j, To: "+15551234567", Vars: map[string]string{"text": "We refunded you."}}
+	tests := []struct {
+		name    string
+		checks  *fakeChecks
+		outcome Outcome
+		sent    string // what went on WhatsApp: session, template or nothing
+		log     string
+		skipWhy string
+	}{
+		{"window open: session text", &fakeChecks{window: true}, OutcomeDelivered, "session", "1:whatsapp:delivered", ""},
+		{"window closed: the template instead", &fakeChecks{}, OutcomeDelivered, "template", "1:whatsapp:delivered", ""},
+		{"suppressed on whatsapp: sms", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "suppressed: opt-out keyword"}},
+			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "suppressed: opt-out keyword"},
+		{"every attempt skipped: blocked", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "no_marketing_consent", channels.SMS: "suppressed: invalid number"}},
+			OutcomeBlocked, "", "1:whatsapp:skipped 2:sms:skipped", "no_marketing_consent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t, morning)
+			s.checks = tt.checks
+			res, tl := s.run(in)
+			if res.Outcome != tt.outcome {
+				t.Errorf("outcome = %s, want %s", res.Outcome, tt.outcome)
+			}
+			var sent string
+			for _, req := range s.sends {
+				if req.Message.Channel != channels.WhatsApp {
+					continue
+				}
+				switch m := req.Message; {
+				case m.Template != nil && m.Text == "":
+					sent = "template"
+				case m.Template == nil && m.Text != "":
+					sent = "session"
+				default:
+					sent = "both"
+				}
+			}
+			if sent != tt.sent {
+				t.Errorf("whatsapp sent %q, want %q", sent, tt.sent)
+			}
+			if got := tt.checks.log(); got != tt.log {
+				t.Errorf("event log = %q, want %q", got, tt.log)
+			}
+			if tt.skipWhy != "" && !strings.Contains(fmt.Sprint(tl.Events), tt.skipWhy) {
+				t.Errorf("timeline lacks skip reason %q", tt.skipWhy)
+			}
+		})
+	}
+}
+
+// The message event log holds every status, failed send and fallback the
+// journey saw, once each.
+func TestEventLogMatchesTimeline(t *testing.T) {
+	f := &fakeChecks{}
+	run := runJourneyWith(t, fallbackInput(t), &fakeSends{errs: map[channels.Channel][]error{channels.WhatsApp: {permanent("131047")}}},
+		[]signalAt{
+			{time.Second, status(channels.SMS, channels.StatusSent)},
+			{2 * time.Second, status(channels.SMS, channels.StatusDelivered)},
+			{3 * time.Second, status(channels.SMS, channels.StatusDelivered)},
+		}, 0, f)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	if got, want := f.log(), "1:whatsapp:failed 1:whatsapp:fallback 2:sms:sent 2:sms:delivered"; got != want {
+		t.Errorf("event log = %q, want %q", got, want)
+	}
+}
