@@ -28,7 +28,7 @@ func TestSummarize(t *testing.T) {
 		sent("w2", channels.WhatsApp, "otp_code"), wa("w2", store.EventDelivered, ""),
 		sent("w3", channels.WhatsApp, "otp_code"), wa("w3", store.EventFailed, "131026"),
 		sent("w4", channels.WhatsApp, "otp_code"), wa("w4", store.EventFailed, "131026"),
-		wa("w5", store.EventFailed, "131047"), // a status whose send was not recorded: its own row
+		wa("w5", store.EventFailed, "131047"),                                          // a status whose send was not recorded: its own row
 		otp(store.EventFallback, channels.WhatsApp), otp("unknown", channels.WhatsApp), // unknown statuses count nowhere
 		sent("s1", channels.SMS, ""), {Provider: "sms", MessageID: "s1", Status: store.EventDelivered, At: at},
 		{Provider: store.LocalProvider, MessageID: "otp-9#2", Status: store.EventFailed, ErrorCode: "21211", Journey: "otp", Step: "code", Channel: channels.SMS, At: at},

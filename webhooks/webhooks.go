@@ -79,8 +79,8 @@ type Config struct {
 	// Keywords of inbound messages; empty lists take DefaultKeywords'.
 	Keywords Keywords
 	// Now is the clock of inbound messages without a time (default time.Now).
-	Now func() time.Time
-	Logger        *slog.Logger
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Handler serves the provider webhooks:
