@@ -38,6 +38,10 @@ type SendFailure struct {
 	Reason    string `json:"reason"`
 	Permanent bool   `json:"permanent"`
 	Config    bool   `json:"config,omitempty"`
+	// Unknown: the request reached the provider but no answer came back;
+	// the message may have been accepted. The journey waits for a status
+	// instead of sending again.
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 // Activities holds what the activities need. Register a *Activities with a
@@ -96,16 +100,23 @@ func (a *Activities) sendError(ctx context.Context, msg channels.Message, err er
 		return temporal.NewApplicationErrorWithCause(err.Error(), SendErrorType, err,
 			SendFailure{Code: "unknown", Reason: err.Error()})
 	}
-	f := SendFailure{Provider: se.Provider, Code: se.Code, Reason: se.Reason, Permanent: se.Permanent || se.Config, Config: se.Config}
+	f := SendFailure{Provider: se.Provider, Code: se.Code, Reason: se.Reason, Permanent: se.Permanent || se.Config || se.Unknown, Config: se.Config, Unknown: se.Unknown}
 	if se.Config {
 		a.logger().ErrorContext(ctx, "provider configuration problem: check credentials and permissions",
 			"channel", msg.Channel, "provider", se.Provider, "code", se.Code, "reason", se.Reason,
 			"attempt", activity.GetInfo(ctx).Attempt)
 	}
 	if f.Permanent {
+		// An unknown outcome is not retried either: the provider may have
+		// the message, and a second send could reach the customer twice.
 		return temporal.NewNonRetryableApplicationError(se.Error(), SendErrorType, err, f)
 	}
-	return temporal.NewApplicationErrorWithCause(se.Error(), SendErrorType, err, f)
+	return temporal.NewApplicationErrorWithOptions(se.Error(), SendErrorType, temporal.ApplicationErrorOptions{
+		Cause:   err,
+		Details: []any{f},
+		// The provider's Retry-After, when it gave one; else the retry policy.
+		NextRetryDelay: se.RetryAfter,
+	})
 }
 
 func (a *Activities) logger() *slog.Logger {

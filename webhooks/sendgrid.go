@@ -48,6 +48,13 @@ func (h *Handler) sendGridEvents(w http.ResponseWriter, r *http.Request) {
 
 // sendGridEvent handles one event.
 func (h *Handler) sendGridEvent(ctx context.Context, ev email.Event) error {
+	if h.cfg.Messages != nil && ev.Email != "" {
+		// Spam reports, unsubscribes and hard bounces suppress the address
+		// before anything else: the next journey must not mail it.
+		if err := h.SuppressFromSendGrid(ctx, ev); err != nil {
+			return err
+		}
+	}
 	u, isStatus := ev.StatusUpdate()
 	switch {
 	case isStatus && ev.MessageID == "" && !ev.HasCorrelation:
@@ -62,8 +69,8 @@ func (h *Handler) sendGridEvent(ctx context.Context, ev email.Event) error {
 		return h.deliver(ctx, u, corr)
 	case h.cfg.SendGridEvent != nil:
 		return h.cfg.SendGridEvent(ctx, ev)
-	case ev.Kind.Suppression():
-		h.log.Warn("sendgrid suppression request (not recorded: no store hook)",
+	case ev.Kind.Suppression() && (h.cfg.Messages == nil || ev.Email == ""):
+		h.log.Warn("sendgrid suppression request not recorded: no store or no address",
 			"event", ev.Kind, "message_id", ev.MessageID, "workflow_id", ev.Correlation.WorkflowID)
 	default:
 		h.log.Info("sendgrid event", "event", ev.Kind, "message_id", ev.MessageID,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/store/sqlite"
 )
@@ -202,5 +203,42 @@ func TestSendGridOversizedAndUnconfigured(t *testing.T) {
 	none, _ := newSendGridHandler(t, &fakeTemporal{}, sendGridKey{}, nil)
 	if w := postSendGrid(none, "[]", "", ""); w.Code != 404 {
 		t.Errorf("unconfigured: code = %d, want 404", w.Code)
+	}
+}
+
+// Spam reports, unsubscribes and hard bounces suppress email for the
+// address in the store; a soft ("blocked") bounce does not.
+func TestSendGridSuppressions(t *testing.T) {
+	key := newSendGridKey(t)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	tests := []struct {
+		event string
+		want  store.SuppressionReason // "" = none
+	}{
+		{sgEvent("spamreport", ""), store.ReasonSpamReport},
+		{sgEvent("unsubscribe", ""), store.ReasonUnsubscribe},
+		{sgEvent("bounce", `,"type":"bounce","reason":"550 unknown user"`+sgCorr), store.ReasonHardBounce},
+		{sgEvent("bounce", `,"type":"blocked","reason":"try later"`+sgCorr), ""},
+	}
+	for _, tt := range tests {
+		h, st := newSendGridHandler(t, &fakeTemporal{}, key, nil)
+		body := "[" + tt.event + "]"
+		if w := postSendGrid(h, body, key.sign(t, now, body), now); w.Code != 200 {
+			t.Fatalf("%s: code %d %s", tt.event, w.Code, w.Body)
+		}
+		ck := journeys.ContactKey(nil, "ana@example.com")
+		sups, err := st.Suppressions(context.Background(), ck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got store.SuppressionReason
+		for _, s := range sups {
+			if s.Channel == channels.Email {
+				got = s.Reason
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: suppression %q, want %q", tt.event, got, tt.want)
+		}
 	}
 }

@@ -32,17 +32,18 @@ const defaultVerifyAttempts = 5
 // journeys.WorkflowType.
 func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 	r := &run{
-		in:       in,
-		vars:     in.Vars,
-		statuses: map[string]channels.Status{},
-		sent:     map[string]sentMessage{},
-		steps:    map[string]stepResult{},
-		seen:     map[string]bool{},
-		eventIDs: map[string]bool{},
-		timeline: Timeline{Journey: in.Journey.Name, Outcome: OutcomeRunning},
-		signals:  workflow.GetSignalChannel(ctx, SignalStatus),
-		events:   workflow.GetSignalChannel(ctx, SignalEvent),
-		wake:     workflow.NewBufferedChannel(ctx, 1),
+		in:        in,
+		vars:      in.Vars,
+		statuses:  map[string]channels.Status{},
+		sent:      map[string]sentMessage{},
+		byAttempt: map[int]string{},
+		steps:     map[string]stepResult{},
+		seen:      map[string]bool{},
+		eventIDs:  map[string]bool{},
+		timeline:  Timeline{Journey: in.Journey.Name, Outcome: OutcomeRunning},
+		signals:   workflow.GetSignalChannel(ctx, SignalStatus),
+		events:    workflow.GetSignalChannel(ctx, SignalEvent),
+		wake:      workflow.NewBufferedChannel(ctx, 1),
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryTimeline, func() (Timeline, error) {
 		return r.timeline, nil
@@ -113,20 +114,26 @@ type run struct {
 	current  string    // message key of the attempt in flight
 	// statuses holds the furthest status of every message the journey has
 	// heard of, including ones whose send has not returned yet.
-	statuses map[string]channels.Status
-	sent     map[string]sentMessage // message key → the attempt that sent it
-	steps    map[string]stepResult  // send step id → how it ended
-	last     stepResult             // the last send step's result
-	seen     map[string]bool        // event names received
-	eventIDs map[string]bool        // event ids received, for deduplication
-	pending  []journeys.EventInput  // events for the on handlers, in arrival order
-	end      *ending                // set when the journey must end at once
-	verify   *verifyState
+	statuses  map[string]channels.Status
+	sent      map[string]sentMessage // message key → the attempt that sent it
+	byAttempt map[int]string         // attempt → message key
+	steps     map[string]stepResult  // send step id → how it ended
+	last      stepResult             // the last send step's result
+	seen      map[string]bool        // event names received
+	eventIDs  map[string]bool        // event ids received, for deduplication
+	pending   []journeys.EventInput  // events for the on handlers, in arrival order
+	end       *ending                // set when the journey must end at once
+	verify    *verifyState
 	// checks: this execution checks eligibility and keeps the message
 	// event log (see checksChange).
 	checks     bool
 	workflowID string
-	unrecorded []activities.EventRequest // message events not yet written
+	// unknownAttempt is the attempt whose send had an unknown outcome and
+	// whose message the journey adopts from the first status naming it.
+	unknownAttempt int
+	unknownStep    string
+	unknownChannel channels.Channel
+	unrecorded     []activities.EventRequest // message events not yet written
 }
 
 // sentMessage is what the journey knows of a message it sent.
@@ -135,6 +142,8 @@ type sentMessage struct {
 	step     string
 	channel  channels.Channel
 	template string
+	provider string
+	id       string
 }
 
 // stepResult is how a send step ended.

@@ -358,3 +358,62 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 		t.Errorf("timeline has no held delivered status: %+v", tl.Events)
 	}
 }
+
+func unknownOutcome() error {
+	return temporal.NewNonRetryableApplicationError("no answer", activities.SendErrorType, nil,
+		activities.SendFailure{Provider: "whatsapp", Code: "network", Reason: "request written, no answer", Permanent: true, Unknown: true})
+}
+
+// A send whose outcome is unknown is not sent again: the journey waits for
+// a status that names the attempt, and adopts its message.
+func TestJourneyUnknownSendOutcome(t *testing.T) {
+	adopted := channels.StatusUpdate{Provider: "whatsapp", MessageID: "wamid.late", Status: channels.StatusDelivered, Attempt: 1}
+	tests := []struct {
+		name     string
+		signals  []signalAt
+		want     Result
+		attempts []string
+	}{
+		{"a status names the attempt", []signalAt{{5 * time.Second, adopted}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.WhatsApp, MessageID: "wamid.late", Status: channels.StatusDelivered}, []string{"whatsapp@0s"}},
+		{"no status: fall back after within", []signalAt{{40 * time.Second, status(channels.SMS, channels.StatusDelivered)}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"}},
+		{"a status naming another attempt is not adopted", []signalAt{
+			{5 * time.Second, channels.StatusUpdate{Provider: "whatsapp", MessageID: "wamid.other", Status: channels.StatusDelivered, Attempt: 7}},
+			{31 * time.Second, status(channels.SMS, channels.StatusDelivered)}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeSends{errs: map[channels.Channel][]error{channels.WhatsApp: {unknownOutcome()}}}
+			run := runJourney(t, fallbackInput(t), fake, tt.signals, 0)
+			if run.err != nil {
+				t.Fatal(run.err)
+			}
+			if run.result != tt.want {
+				t.Errorf("result = %+v, want %+v", run.result, tt.want)
+			}
+			if got := attemptStarts(run.timeline); fmt.Sprint(got) != fmt.Sprint(tt.attempts) {
+				t.Errorf("attempts = %v, want %v", got, tt.attempts)
+			}
+			if n := fake.counts[channels.WhatsApp]; n != 1 {
+				t.Errorf("whatsapp sends = %d, want 1 (never re-sent)", n)
+			}
+		})
+	}
+}
+
+// A status that names the attempt but no message id (an email bounced
+// before SendGrid numbered it) applies to the attempt's message.
+func TestJourneyStatusWithoutMessageID(t *testing.T) {
+	run := runJourney(t, fallbackInput(t), &fakeSends{}, []signalAt{
+		{time.Second, channels.StatusUpdate{Provider: "whatsapp", Status: channels.StatusFailed, Attempt: 1, ErrorCode: "131026"}},
+		{2 * time.Second, status(channels.SMS, channels.StatusDelivered)},
+	}, 0)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	if got := attemptStarts(run.timeline); fmt.Sprint(got) != "[whatsapp@0s sms@1s]" {
+		t.Errorf("attempts = %v, want whatsapp then sms after the failed status", got)
+	}
+}

@@ -116,8 +116,28 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			if temporal.IsCanceledError(err) || errors.As(err, &end) {
 				return stepResult{}, err
 			}
-			code, reason := failure(err)
+			code, reason, unknown := failure(err)
 			ev.Code = code
+			if unknown {
+				// The provider may have the message: wait for a status that
+				// names this attempt rather than send it again.
+				r.record(ctx, withReason(ev, EventSendFailed, reason+"; outcome unknown, waiting for a status"))
+				key, err := r.adoptByAttempt(ctx, n, step, a.Channel, limit)
+				if err != nil {
+					return stepResult{}, err
+				}
+				if key != "" {
+					res, reached, err := r.awaitSent(ctx, a, ev, key, want, limit, now)
+					if err != nil || reached {
+						return res, err
+					}
+					failed = res
+					continue
+				}
+				r.fallback(ctx, ev, code, fmt.Sprintf("no status for the attempt within %s", limit.Sub(now)))
+				failed = stepResult{outcome: journeys.StepNoAnswer, channel: a.Channel}
+				continue
+			}
 			r.record(ctx, withReason(ev, EventSendFailed, reason))
 			r.note(withReason(ev, EventSendFailed, reason), store.EventFailed, templateName(msg))
 			if expiring && !workflow.Now(ctx).Before(limit) {
@@ -129,36 +149,69 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		ev.Provider, ev.MessageID = sent.Provider, sent.MessageID
 		key := messageKey(sent.Provider, sent.MessageID)
 		r.current = key
-		r.sent[key] = sentMessage{attempt: n, step: step, channel: a.Channel, template: templateName(msg)}
+		r.remember(key, sentMessage{attempt: n, step: step, channel: a.Channel, template: templateName(msg), provider: sent.Provider, id: sent.MessageID})
 		r.record(ctx, withReason(ev, EventSent, "accepted by "+sent.Provider))
 		r.advance(key, channels.StatusAccepted)
 
-		res, err := r.await(ctx, key, want, limit)
-		if err != nil {
-			return stepResult{}, err
+		res, reached, err := r.awaitSent(ctx, a, ev, key, want, limit, now)
+		if err != nil || reached {
+			return res, err
 		}
-		switch res {
-		case awaitReached:
-			r.result = Result{Channel: a.Channel, MessageID: sent.MessageID, Status: r.statuses[key]}
-			delivery := r.result
-			r.timeline.Delivery = &delivery
-			outcome := journeys.StepDelivered
-			if r.statuses[key] == channels.StatusRead {
-				outcome = journeys.StepRead
-			}
-			return stepResult{outcome: outcome, channel: a.Channel}, nil
-		case awaitFailed:
-			failed = stepResult{outcome: journeys.StepFailed, channel: a.Channel}
-			r.fallback(ctx, ev, "", fmt.Sprintf("%s reported the message failed", sent.Provider))
-		default:
-			failed = stepResult{outcome: journeys.StepNoAnswer, channel: a.Channel}
-			r.fallback(ctx, ev, "", fmt.Sprintf("no %s status within %s", want, limit.Sub(now)))
-		}
+		failed = res
 	}
 	if len(skipped) == len(s.Attempts) {
 		return stepResult{outcome: stepBlocked, reasons: skipped}, nil
 	}
 	return failed, nil
+}
+
+// awaitSent waits for the status of a sent message and says how the
+// attempt ended: reached its awaited status, or failed or silent (after
+// recording the fallback).
+func (r *run) awaitSent(ctx workflow.Context, a journeys.Attempt, ev Event, key string, want channels.Status, limit, start time.Time) (stepResult, bool, error) {
+	res, err := r.await(ctx, key, want, limit)
+	if err != nil {
+		return stepResult{}, false, err
+	}
+	m := r.sent[key]
+	switch res {
+	case awaitReached:
+		r.result = Result{Channel: a.Channel, MessageID: m.id, Status: r.statuses[key]}
+		delivery := r.result
+		r.timeline.Delivery = &delivery
+		outcome := journeys.StepDelivered
+		if r.statuses[key] == channels.StatusRead {
+			outcome = journeys.StepRead
+		}
+		return stepResult{outcome: outcome, channel: a.Channel}, true, nil
+	case awaitFailed:
+		r.fallback(ctx, ev, "", fmt.Sprintf("%s reported the message failed", m.provider))
+		return stepResult{outcome: journeys.StepFailed, channel: a.Channel}, false, nil
+	}
+	r.fallback(ctx, ev, "", fmt.Sprintf("no %s status within %s", want, limit.Sub(start)))
+	return stepResult{outcome: journeys.StepNoAnswer, channel: a.Channel}, false, nil
+}
+
+// adoptByAttempt waits until limit for a status that names attempt n but a
+// message the journey does not know (its send's outcome was unknown), and
+// returns that message's key, or "" when none came.
+func (r *run) adoptByAttempt(ctx workflow.Context, n int, step string, ch channels.Channel, limit time.Time) (string, error) {
+	r.unknownAttempt, r.unknownStep, r.unknownChannel = n, step, ch
+	defer func() { r.unknownAttempt = 0 }()
+	got, err := r.waitFor(ctx, waitSpec{until: limit, cond: func() bool { return r.keyOfAttempt(n) != "" }})
+	if err != nil || got != waitCond {
+		return "", err
+	}
+	return r.keyOfAttempt(n), nil
+}
+
+// keyOfAttempt returns the key of the message attempt n sent, or "".
+func (r *run) keyOfAttempt(n int) string { return r.byAttempt[n] }
+
+// remember records the message an attempt sent.
+func (r *run) remember(key string, m sentMessage) {
+	r.sent[key] = m
+	r.byAttempt[m.attempt] = key
 }
 
 // skip records an attempt that is not made, and why.
@@ -221,6 +274,13 @@ func (r *run) await(ctx workflow.Context, key string, want channels.Status, limi
 // returned yet is held until it does; a late status for an earlier attempt
 // is recorded but never re-sends.
 func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
+	if u.MessageID == "" && u.Attempt > 0 {
+		// Some statuses name the attempt but not the message (an email
+		// bounced before it was numbered): the attempt's message it is.
+		if key := r.keyOfAttempt(u.Attempt); key != "" {
+			u.Provider, u.MessageID = r.sent[key].provider, r.sent[key].id
+		}
+	}
 	if !u.Status.Valid() || u.MessageID == "" {
 		r.record(ctx, Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
 			Reason: "ignored: not a status update Switchback knows"})
@@ -233,6 +293,12 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 	ev := Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
 		Code: u.ErrorCode, Reason: u.ErrorReason, Attempt: u.Attempt}
 	m, known := r.sent[key]
+	if !known && r.unknownAttempt > 0 && u.Attempt == r.unknownAttempt {
+		// The message of a send whose outcome was unknown: adopt it.
+		m = sentMessage{attempt: u.Attempt, step: r.unknownStep, channel: r.unknownChannel, provider: u.Provider, id: u.MessageID}
+		r.remember(key, m)
+		r.current, known = key, true
+	}
 	if known {
 		ev.Attempt, ev.Channel, ev.Step = m.attempt, m.channel, m.step
 	}
@@ -339,8 +405,9 @@ func describe(m channels.Message) string {
 	return "text message"
 }
 
-// failure extracts the provider's code and a reason from a send activity error.
-func failure(err error) (code, reason string) {
+// failure extracts the provider's code and a reason from a send activity
+// error, and whether the send's outcome is unknown.
+func failure(err error) (code, reason string, unknown bool) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == activities.SendErrorType {
 		var f activities.SendFailure
@@ -354,12 +421,12 @@ func failure(err error) (code, reason string) {
 			if errors.As(err, &timeoutErr) {
 				reason = "gave up retrying within the attempt's time; last " + reason
 			}
-			return f.Code, reason
+			return f.Code, reason, f.Unknown
 		}
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return "timeout", fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType())
+		return "timeout", fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType()), false
 	}
-	return "", err.Error()
+	return "", err.Error(), false
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -15,6 +16,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/devstack"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/templates"
 )
 
 func runDev(ctx context.Context, e *env, args []string) error {
@@ -100,7 +102,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault()})
+	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault()}, cfg.RateLimits)
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}
@@ -114,16 +116,31 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if *inMemory {
 		storage = "in memory"
 	}
+	if slices.Contains(sandboxed, "WhatsApp") {
+		// The sandbox's templates fill the registry, so that template
+		// checks run in dev as they do against Meta. The listener is bound:
+		// the request waits until the server below serves it.
+		go func() {
+			w := cfg.WhatsApp
+			n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, app.TemplateRegistry(cfg))
+			if err != nil {
+				log.Warn("sync sandbox templates", "error", err)
+				return
+			}
+			log.Info("synced sandbox templates", "templates", n)
+		}()
+	}
+	base := cfg.PublicURLOrDefault()
 	fmt.Fprintf(e.stdout, `Switchback dev is running.
   Temporal      %s (namespace %s, data %s)
   Web UI        %s
-  Webhooks      %s/webhooks/whatsapp, %s%s
+  Webhooks      %s/webhooks/whatsapp, %s%s, %s/webhooks/twilio/inbound, %s%s
   Sandbox       %s (providers: %v)
 
 Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wait
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
-		cfg.PublicURLOrDefault(), cfg.PublicURLOrDefault(), app.TwilioStatusPath,
+		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
 		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed)
 	err = app.Serve(ctx, ln, h)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
