@@ -215,6 +215,7 @@ func New(cfg Config) (*Sandbox, error) {
 	s.mux.HandleFunc("POST /{version}/{phone_number_id}/messages", s.serveWhatsApp)
 	s.mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", s.serveTwilio)
 	s.mux.HandleFunc("GET /{version}/{waba_id}/message_templates", s.serveTemplates)
+	s.mux.HandleFunc("POST /inbound/whatsapp", s.serveInbound)
 	if cfg.SendGridAPIKey != "" {
 		if err := checkCallbackURL(cfg.SendGridWebhookURL); err != nil {
 			return nil, fmt.Errorf("sandbox: SendGridWebhookURL: %w", err)

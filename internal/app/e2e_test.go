@@ -180,3 +180,53 @@ func TestEndToEndOrderUpdate(t *testing.T) {
 		s.WriteHistory(t, "order-A-7", filepath.Join(dir, "order_update.json"))
 	}
 }
+
+// A support reply is free-form WhatsApp text: refused while the 24-hour
+// window is closed, sent once the customer has written.
+func TestEndToEndInboundOpensTheWindow(t *testing.T) {
+	s := apptest.Start(t)
+	ctx := context.Background()
+	j, err := journeys.Parse("support.yaml", []byte(`
+name: support_reply
+purpose: utility
+params: [text]
+steps:
+  - send:
+      id: reply
+      attempts:
+        - {channel: whatsapp, session: "{{.text}}", within: 30s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const customer = "+15557654321"
+	reply := func(id string) workflows.Result {
+		t.Helper()
+		run, _, err := journeys.Start(ctx, s.Client, journeys.StartOptions{Journey: j, To: customer, ID: id,
+			Vars: map[string]string{"text": "Your refund is on its way."}, ContactKey: []byte(config.DevContactKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.Result
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := reply("support-1"); res.Outcome != workflows.OutcomeBlocked {
+		t.Fatalf("before the customer wrote: outcome %s, want blocked (window closed)", res.Outcome)
+	}
+	if n := len(s.Sandbox.Sent()); n != 0 {
+		t.Fatalf("sandbox received %d messages while the window was closed", n)
+	}
+	if err := s.Sandbox.CustomerWrites(ctx, customer, "Where is my refund?"); err != nil {
+		t.Fatal(err)
+	}
+	if res := reply("support-2"); res.Outcome != workflows.OutcomeDelivered || res.Channel != channels.WhatsApp {
+		t.Fatalf("after the customer wrote: %+v, want delivered on whatsapp", res)
+	}
+	sent := s.Sandbox.Sent()
+	if len(sent) != 1 || sent[0].Type != "text" || sent[0].Body != "Your refund is on its way." {
+		t.Errorf("sent = %+v, want one session text", sent)
+	}
+}
