@@ -270,6 +270,9 @@ type StatusUpdate struct {
 	ErrorReason string `json:"error_reason,omitempty"`
 	// Timestamp is the provider's time of the status, in Unix seconds, or 0.
 	Timestamp int64 `json:"timestamp,omitempty"`
+	// PricingCategory is the provider's billing category when it says
+	// (WhatsApp: authentication, marketing, utility, service, ...).
+	PricingCategory string `json:"pricing_category,omitempty"`
 }
 
 // SendError is a send that a provider refused or that could not reach it.

@@ -51,22 +51,28 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Elig
 
 // note queues an event for the message event log; flush writes the queue.
 func (r *run) note(ev Event, status store.EventStatus, template string) {
+	r.notePriced(ev, status, template, "")
+}
+
+// notePriced is note with the provider's pricing category.
+func (r *run) notePriced(ev Event, status store.EventStatus, template, pricing string) {
 	if !r.checks {
 		return
 	}
 	e := store.MessageEvent{
-		Provider:    ev.Provider,
-		MessageID:   ev.MessageID,
-		Status:      status,
-		Journey:     r.in.Journey.Name,
-		WorkflowID:  r.workflowID,
-		Step:        ev.Step,
-		Attempt:     ev.Attempt,
-		Channel:     ev.Channel,
-		Template:    template,
-		ErrorCode:   ev.Code,
-		ErrorReason: ev.Reason,
-		At:          ev.Time,
+		Provider:        ev.Provider,
+		MessageID:       ev.MessageID,
+		Status:          status,
+		Journey:         r.in.Journey.Name,
+		WorkflowID:      r.workflowID,
+		Step:            ev.Step,
+		Attempt:         ev.Attempt,
+		Channel:         ev.Channel,
+		Template:        template,
+		ErrorCode:       ev.Code,
+		ErrorReason:     ev.Reason,
+		PricingCategory: pricing,
+		At:              ev.Time,
 	}
 	if e.MessageID == "" {
 		e.Provider, e.MessageID = store.LocalProvider, store.LocalMessageID(r.workflowID, ev.Attempt)

@@ -22,7 +22,9 @@ type fakeChecks struct {
 	mu     sync.Mutex
 	deny   map[channels.Channel]string // channel → reason to skip it
 	window bool                        // the 24-hour window is open
-	events []store.MessageEvent
+	// unreachable: channel → what the last outcome there said.
+	unreachable map[channels.Channel]string
+	events      []store.MessageEvent
 }
 
 func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
@@ -38,7 +40,7 @@ func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
 			}
 			return activities.Eligibility{Reason: activities.ReasonWindowClosed}, nil
 		}
-		return activities.Eligibility{Allowed: true}, nil
+		return activities.Eligibility{Allowed: true, Unreachable: f.unreachable[req.Channel]}, nil
 	}, activity.RegisterOptions{Name: activities.CheckEligibilityName})
 	env.RegisterActivityWithOptions(func(_ context.Context, reqs []activities.EventRequest) error {
 		f.mu.Lock()
@@ -53,7 +55,11 @@ func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
 func (f *fakeChecks) log() string {
 	var out []string
 	for _, e := range f.events {
-		out = append(out, fmt.Sprintf("%d:%s:%s", e.Attempt, e.Channel, e.Status))
+		entry := fmt.Sprintf("%d:%s:%s", e.Attempt, e.Channel, e.Status)
+		if e.PricingCategory != "" {
+			entry += ":" + e.PricingCategory
+		}
+		out = append(out, entry)
 	}
 	return strings.Join(out, " ")
 }
@@ -132,13 +138,48 @@ func TestEventLogMatchesTimeline(t *testing.T) {
 	run := runJourneyWith(t, fallbackInput(t), &fakeSends{errs: map[channels.Channel][]error{channels.WhatsApp: {permanent("131047")}}},
 		[]signalAt{
 			{time.Second, status(channels.SMS, channels.StatusSent)},
-			{2 * time.Second, status(channels.SMS, channels.StatusDelivered)},
+			{2 * time.Second, priced(status(channels.SMS, channels.StatusDelivered), "utility")},
 			{3 * time.Second, status(channels.SMS, channels.StatusDelivered)},
 		}, 0, f)
 	if run.err != nil {
 		t.Fatal(run.err)
 	}
-	if got, want := f.log(), "1:whatsapp:failed 1:whatsapp:fallback 2:sms:sent 2:sms:delivered"; got != want {
+	if got, want := f.log(), "1:whatsapp:failed 1:whatsapp:fallback 2:sms:sent 2:sms:delivered:utility"; got != want {
 		t.Errorf("event log = %q, want %q", got, want)
+	}
+}
+
+func priced(u channels.StatusUpdate, category string) channels.StatusUpdate {
+	u.PricingCategory = category
+	return u
+}
+
+// A channel where the contact was unreachable last time goes last.
+func TestUnreachableChannelGoesLast(t *testing.T) {
+	in := journeys.Input{Journey: builtin(t, "otp"), To: "+15551234567", Vars: map[string]string{"code": "493817"}}
+	in.Journey.Verify = nil
+	tests := []struct {
+		name string
+		fail map[channels.Channel]bool
+		sent string
+	}{
+		{"sms first", nil, "[code/sms@0s]"},
+		{"whatsapp still tried when sms fails", map[channels.Channel]bool{channels.SMS: true}, "[code/whatsapp@0s]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t, morning)
+			for ch, f := range tt.fail {
+				s.fail[ch] = f
+			}
+			s.checks = &fakeChecks{window: true, unreachable: map[channels.Channel]string{channels.WhatsApp: "131026: Message undeliverable"}}
+			res, tl := s.run(in)
+			if res.Outcome != OutcomeDelivered {
+				t.Errorf("outcome = %s", res.Outcome)
+			}
+			if got := fmt.Sprint(s.sent(tl)); got != tt.sent {
+				t.Errorf("sent = %s, want %s", got, tt.sent)
+			}
+		})
 	}
 }

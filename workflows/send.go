@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,13 @@ func (r *run) sendStep(ctx workflow.Context, step string, s *journeys.SendStep) 
 func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) (stepResult, error) {
 	failed := stepResult{outcome: journeys.StepFailed}
 	var skipped []string
-	for _, a := range s.Attempts {
+	// Attempts on a channel where the contact was unreachable last time
+	// (not on WhatsApp, say) go after the others: later journeys try the
+	// channel that works first, until the contact writes on it again.
+	queue := slices.Clone(s.Attempts)
+	deferred := 0
+	for i := 0; i < len(queue); i++ {
+		a := queue[i]
 		r.attempt++
 		n := r.attempt
 		ev := Event{Step: step, Attempt: n, Channel: a.Channel}
@@ -77,6 +84,12 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		if !el.Allowed {
 			skipped = append(skipped, fmt.Sprintf("%s: %s", a.Channel, el.Reason))
 			r.skip(ctx, ev, el.Reason)
+			continue
+		}
+		if el.Unreachable != "" && i < len(s.Attempts) && i < len(queue)-1 {
+			r.record(ctx, withReason(ev, EventSkipped, "unreachable here last time ("+el.Unreachable+"): trying the other channels first"))
+			queue = append(queue, a)
+			deferred++
 			continue
 		}
 		if err := r.holdForQuietHours(ctx, ev); err != nil {
@@ -159,7 +172,7 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		}
 		failed = res
 	}
-	if len(skipped) == len(s.Attempts) {
+	if len(skipped) == len(queue)-deferred {
 		return stepResult{outcome: stepBlocked, reasons: skipped}, nil
 	}
 	return failed, nil
@@ -311,7 +324,7 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 	r.record(ctx, ev)
 	noted := ev
 	noted.Time, noted.Reason = workflow.Now(ctx).UTC(), u.ErrorReason
-	r.note(noted, store.EventStatus(u.Status), m.template)
+	r.notePriced(noted, store.EventStatus(u.Status), m.template, u.PricingCategory)
 }
 
 // advance moves the message to status s if that is progress, and reports

@@ -204,10 +204,9 @@ type StatusEvent struct {
 	Update channels.StatusUpdate
 	// Correlation is decoded from biz_opaque_callback_data when
 	// HasCorrelation is true.
-	Correlation     channels.Correlation
-	HasCorrelation  bool
-	RecipientID     string
-	PricingCategory string
+	Correlation    channels.Correlation
+	HasCorrelation bool
+	RecipientID    string
 }
 
 // StatusEvents returns the statuses in n, in order. Meta's "played" (a
@@ -252,7 +251,7 @@ func statusEvent(s MessageStatus) (StatusEvent, bool) {
 		ev.Update.ErrorReason = s.Errors[0].Reason()
 	}
 	if s.Pricing != nil {
-		ev.PricingCategory = s.Pricing.Category
+		ev.Update.PricingCategory = s.Pricing.Category
 	}
 	if corr, ok := channels.ParseCorrelation(s.BizOpaqueCallbackData); ok {
 		ev.Correlation, ev.HasCorrelation = corr, true

@@ -63,9 +63,10 @@ func TestStatusEventsFromMetaExamples(t *testing.T) {
 					MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
 					Status:    channels.StatusSent,
 					Timestamp: 1750030073,
+					// Meta's pricing category, for the event log.
+					PricingCategory: "marketing",
 				},
-				RecipientID:     "16505551234",
-				PricingCategory: "marketing",
+				RecipientID: "16505551234",
 			}},
 		},
 		{
