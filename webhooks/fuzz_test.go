@@ -1,11 +1,14 @@
 package webhooks
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
 // checkRejection fails t unless the answer is one a provider can act on:
@@ -37,9 +40,9 @@ func FuzzWhatsAppWebhook(f *testing.F) {
 	f.Add(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"","status":"sent"}]}}]}]}`, true, "")
 	f.Add(strings.Repeat("[", 10000), true, "application/json")
 	f.Add("", true, "application/x-www-form-urlencoded")
+	h, temporal := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, body string, signed bool, contentType string) {
-		temporal := &fakeTemporal{}
-		h, _ := newHandler(t, temporal)
+		temporal.reset()
 		sig := "sha256=" + strings.Repeat("0", 64)
 		if signed {
 			sig = metaSign(body)
@@ -66,9 +69,9 @@ func FuzzTwilioWebhook(f *testing.F) {
 	f.Add("sb_wf=%00%E2%80%AE&sb_attempt=1", "MessageSid=SM3&MessageStatus=sent", true, "application/json")
 	f.Add("sb_wf=x&sb_attempt=1", "MessageSid=SM4&MessageStatus=%7B%7B.code%7D%7D", true, "application/x-www-form-urlencoded")
 	f.Add("a=%zz", "%zz", true, "")
+	h, temporal := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, rawQuery, body string, signed bool, contentType string) {
-		temporal := &fakeTemporal{}
-		h, _ := newHandler(t, temporal)
+		temporal.reset()
 		target := "/webhooks/twilio/status"
 		if rawQuery != "" {
 			target += "?" + rawQuery
@@ -92,6 +95,27 @@ func FuzzTwilioWebhook(f *testing.F) {
 		}
 		checkSignals(t, temporal, rec.Code)
 	})
+}
+
+// fuzzHandler returns one handler, with its store and fake Temporal, for
+// all the inputs of a fuzz target: opening a store per input is too slow to
+// fuzz. Reset the fake's signals per input.
+func fuzzHandler(f *testing.F) (*Handler, *fakeTemporal) {
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	temporal := &fakeTemporal{}
+	return New(Config{WhatsAppAppSecret: appSecret, TwilioAuthToken: authToken, PublicURL: publicURL,
+		Temporal: temporal, SignalName: "status", Messages: st}), temporal
+}
+
+// reset forgets the signals recorded so far.
+func (f *fakeTemporal) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signals = nil
 }
 
 // checkSignals fails t if a rejected request signalled anything or a

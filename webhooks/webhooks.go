@@ -203,8 +203,14 @@ func (h *Handler) twilioStatus(w http.ResponseWriter, r *http.Request) {
 // logged and dropped: the provider must stop retrying it.
 func (h *Handler) deliver(ctx context.Context, u channels.StatusUpdate, corr *channels.Correlation) error {
 	if corr == nil {
-		ref, err := h.cfg.Messages.LookupMessage(ctx, u.Provider, u.MessageID)
+		ref, err := h.lookupMessage(ctx, u)
 		if errors.Is(err, store.ErrNotFound) {
+			if h.recent(u) {
+				// The send that made this message may not have recorded its
+				// id yet (a status can beat the API's answer): the provider
+				// retries, and by then the id is known.
+				return fmt.Errorf("status for %s message %s: not yet known to any journey: %w", u.Provider, u.MessageID, err)
+			}
 			h.log.Warn("status for a message no journey sent; dropped", "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
 			return nil
 		}
@@ -228,6 +234,34 @@ func (h *Handler) deliver(ctx context.Context, u channels.StatusUpdate, corr *ch
 	default:
 		return fmt.Errorf("signal journey %s: %w", corr.WorkflowID, err)
 	}
+}
+
+// unknownGrace is how long after its timestamp a status for a message no
+// journey knows is refused with 503 rather than dropped: long enough for
+// the send activity to record the message id.
+const unknownGrace = 10 * time.Minute
+
+// lookupMessage finds the journey of a message, looking again a few times
+// over a second when it is not found: the send that made it may be about
+// to record its id.
+func (h *Handler) lookupMessage(ctx context.Context, u channels.StatusUpdate) (store.MessageRef, error) {
+	for try := 0; ; try++ {
+		ref, err := h.cfg.Messages.LookupMessage(ctx, u.Provider, u.MessageID)
+		if !errors.Is(err, store.ErrNotFound) || try == 4 || !h.recent(u) {
+			return ref, err
+		}
+		select {
+		case <-ctx.Done():
+			return ref, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// recent reports whether a status is recent enough that its message may
+// still be unknown only because its send has not recorded it yet.
+func (h *Handler) recent(u channels.StatusUpdate) bool {
+	return u.Timestamp > 0 && h.now().Sub(time.Unix(u.Timestamp, 0)) < unknownGrace
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, provider string, u channels.StatusUpdate, err error) {

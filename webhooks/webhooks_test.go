@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 
@@ -269,5 +270,46 @@ func TestUnconfiguredProviderHasNoRoute(t *testing.T) {
 	body := statusBody("x", "delivered", "")
 	if w := postWhatsApp(h, body, metaSign(body)); w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("code = %d, want 404", w.Code)
+	}
+}
+
+// A failed status may beat the send's own answer, and Meta may leave its
+// correlation out: a recent status for a message not yet known is refused
+// with 503 (Meta retries), found when the send records it meanwhile, and an
+// old one is dropped.
+func TestStatusForAMessageNotYetKnown(t *testing.T) {
+	body := statusBody("", "failed", "131026") // timestamp 1750030073
+	sent := time.Unix(1750030073, 0)
+	tests := []struct {
+		name        string
+		now         time.Time
+		recordAfter time.Duration // 0: never
+		wantCode    int
+		wantSignals int
+	}{
+		{"recent and never recorded", sent.Add(5 * time.Second), 0, 503, 0},
+		{"recent and recorded meanwhile", sent.Add(time.Second), 300 * time.Millisecond, 200, 1},
+		{"old", sent.Add(time.Hour), 0, 200, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			temporal := &fakeTemporal{}
+			st, err := sqlite.Open(context.Background(), ":memory:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			h := New(Config{WhatsAppAppSecret: appSecret, Temporal: temporal, SignalName: "status", Messages: st,
+				Now: func() time.Time { return tt.now }})
+			if tt.recordAfter > 0 {
+				time.AfterFunc(tt.recordAfter, func() {
+					st.RecordMessage(context.Background(), store.MessageRef{Provider: "whatsapp", MessageID: "wamid.A", WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp})
+				})
+			}
+			w := postWhatsApp(h, body, metaSign(body))
+			if w.Code != tt.wantCode || len(temporal.signals) != tt.wantSignals {
+				t.Errorf("code %d, signals %d; want %d, %d (%s)", w.Code, len(temporal.signals), tt.wantCode, tt.wantSignals, w.Body.String())
+			}
+		})
 	}
 }

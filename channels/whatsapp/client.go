@@ -129,7 +129,7 @@ func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendR
 		return channels.SendResult{}, sendError("invalid_message", err.Error(), false, false, err)
 	}
 	if msg.Template != nil && c.templates != nil {
-		if err := checkTemplate(ctx, c.templates, msg.Template); err != nil {
+		if err := CheckTemplate(ctx, c.templates, msg.Template); err != nil {
 			var se *channels.SendError
 			if errors.As(err, &se) {
 				return channels.SendResult{}, se

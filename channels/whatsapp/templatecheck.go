@@ -59,11 +59,11 @@ func SameLanguage(a, b string) bool {
 	return strings.EqualFold(strings.ReplaceAll(a, "-", "_"), strings.ReplaceAll(b, "-", "_"))
 }
 
-// checkTemplate checks t against the registry: the template must exist in
+// CheckTemplate checks t against the registry: the template must exist in
 // t's language, be approved, and get as many parameters as it has. It
 // returns a permanent SendError for a template bound to fail, and an
 // error of the registry itself as is.
-func checkTemplate(ctx context.Context, reg TemplateRegistry, t *channels.Template) error {
+func CheckTemplate(ctx context.Context, reg TemplateRegistry, t *channels.Template) error {
 	infos, err := reg.Templates(ctx, t.Name)
 	if errors.Is(err, ErrNoTemplates) {
 		return nil

@@ -46,6 +46,7 @@ func commands() []command {
 		{"simulate", "try a journey with time skipping, sending nothing: simulate JOURNEY --scenario whatsapp=failed", runSimulate},
 		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
 		{"templates", "WhatsApp template registry: templates sync | templates list [--json]", runTemplates},
+		{"bench", "measure journeys against a plain Temporal workflow: bench [--journeys 200]", runBench},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/templates"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -178,5 +179,38 @@ func TestSimulate(t *testing.T) {
 	}
 	if code, _, errOut = cli(t, nil, "simulate", "otp", "--var", "code=493817", "--scenario", "fax=lost"); code != 2 || !strings.Contains(errOut, "fax=lost") {
 		t.Errorf("bad scenario = %d %q", code, errOut)
+	}
+}
+
+// With a synced template registry, validate checks each WhatsApp template
+// a journey sends: it exists, is approved, and gets its parameters.
+func TestValidateAgainstTemplateRegistry(t *testing.T) {
+	dir := t.TempDir()
+	reg := templates.NewRegistry(filepath.Join(dir, templates.DefaultFile))
+	if err := reg.Replace(context.Background(), "waba", []templates.Template{
+		{Name: "otp_code", Language: "en_US", Category: "AUTHENTICATION", Status: "APPROVED",
+			Components: []templates.Component{{Type: "BODY", Params: 2}}},
+	}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string {
+		if k == "SWITCHBACK_DATA_DIR" {
+			return dir
+		}
+		return ""
+	}}
+	if code := run(context.Background(), e, []string{"validate"}); code != 1 {
+		t.Errorf("validate = %d, want 1", code)
+	}
+	for _, want := range []string{
+		`otp: step code: steps[0].send.attempts[0].template:`,
+		`template_param_mismatch`,
+		`order_update: step shipped: on[1].steps[0].send.attempts[0].template:`,
+		`"order_shipped" is not in the registry`,
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("validate output lacks %q:\n%s", want, errOut.String())
+		}
 	}
 }

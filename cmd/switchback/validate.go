@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/templates"
 )
 
 func runValidate(_ context.Context, e *env, args []string) error {
@@ -16,11 +22,66 @@ func runValidate(_ context.Context, e *env, args []string) error {
 	return validateJourneys(e, files)
 }
 
+// templateChecker checks a journey's WhatsApp templates against the
+// template registry, when one has been synced.
+type templateChecker struct {
+	reg *templates.Registry
+}
+
+// newTemplateChecker returns a checker, or nil when no registry is synced.
+func newTemplateChecker(ctx context.Context, e *env) *templateChecker {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil
+	}
+	reg := app.TemplateRegistry(cfg)
+	if ts, _, err := reg.List(ctx); err != nil || len(ts) == 0 {
+		return nil
+	}
+	return &templateChecker{reg: reg}
+}
+
+// check reports each WhatsApp template of j that the registry says would
+// be refused: unknown, not approved, no such language, wrong parameter
+// counts.
+func (tc *templateChecker) check(ctx context.Context, source string, j journeys.Journey) []string {
+	var problems []string
+	visit := func(path string, steps []journeys.Step) {
+		for i, st := range steps {
+			if st.Send == nil {
+				continue
+			}
+			for k, a := range st.Send.Attempts {
+				if a.Channel != channels.WhatsApp || a.Template == nil {
+					continue
+				}
+				t := a.Template
+				msg := channels.Template{Name: t.Name, Language: t.Language, Body: t.Body, ButtonURL: t.ButtonURL}
+				if err := whatsapp.CheckTemplate(ctx, tc.reg, &msg); err != nil {
+					problems = append(problems, fmt.Sprintf("%s: step %s: %s[%d].send.attempts[%d].template: %v", source, st.ID(), path, i, k, err))
+				}
+			}
+		}
+	}
+	visit("steps", j.Steps)
+	for h, handler := range j.On {
+		visit(fmt.Sprintf("on[%d].steps", h), handler.Steps)
+	}
+	return problems
+}
+
 // validateJourneys checks journey files, or the built-in journeys when
 // files is empty, printing each problem; it fails if any journey is invalid.
 func validateJourneys(e *env, files []string) error {
+	ctx := context.Background()
+	tc := newTemplateChecker(ctx, e)
 	bad := 0
-	check := func(name string, err error) {
+	check := func(name string, j journeys.Journey, err error) {
+		if err == nil && tc != nil {
+			if problems := tc.check(ctx, name, j); len(problems) > 0 {
+				err = errors.New(strings.Join(problems, "\n"))
+			}
+		}
 		if err != nil {
 			bad++
 			fmt.Fprintln(e.stderr, err)
@@ -28,15 +89,18 @@ func validateJourneys(e *env, files []string) error {
 		}
 		fmt.Fprintf(e.stdout, "ok  %s\n", name)
 	}
+	if tc == nil {
+		fmt.Fprintln(e.stderr, "note: no template registry synced (switchback templates sync): templates are not checked")
+	}
 	if len(files) == 0 {
 		for _, name := range journeys.BuiltinNames() {
-			_, err := journeys.Builtin(name)
-			check(name, err)
+			j, err := journeys.Builtin(name)
+			check(name, j, err)
 		}
 	}
 	for _, f := range files {
-		_, err := journeys.LoadFile(f)
-		check(f, err)
+		j, err := journeys.LoadFile(f)
+		check(f, j, err)
 	}
 	if bad > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d invalid journey(s)", bad)}

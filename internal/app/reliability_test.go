@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/journeys"
@@ -82,36 +83,16 @@ func (w *workerProcess) kill(t *testing.T) {
 	}
 }
 
-// journeyYAML parses a journey for a test.
-func journeyYAML(t *testing.T, src string) journeys.Journey {
+// otpJourney is the otp fallback chain without its verify step (so that
+// it ends on delivery), with within as the WhatsApp attempt's wait.
+func otpJourney(t *testing.T, within time.Duration) journeys.Journey {
 	t.Helper()
-	j, err := journeys.Parse(t.Name()+".yaml", []byte(src))
+	j, err := bench.OTPJourney(within)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return j
 }
-
-// shortOTP is the built-in otp's fallback chain without its verify step
-// (so that it ends on delivery), with the WhatsApp attempt's within to
-// fill in.
-const shortOTP = `
-name: otp_short
-purpose: authentication
-params:
-  - {name: code}
-expire: 2m
-steps:
-  - send:
-      id: code
-      attempts:
-        - channel: whatsapp
-          template: {name: otp_code, language: en_US, body: ["{{.code}}"], button_url: ["{{.code}}"]}
-          within: %s
-        - channel: sms
-          text: "Your verification code is {{.code}}."
-          within: 60s
-`
 
 // started is a journey a test started, and what it must end as.
 type started struct {
@@ -188,8 +169,8 @@ func TestWorkerCrash(t *testing.T) {
 	reliability(t)
 	s := apptest.StartWith(t, apptest.Options{NoWorkers: true, StatusDelay: 1500 * time.Millisecond})
 	w1 := startWorker(t, s)
-	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
-	short := journeyYAML(t, fmt.Sprintf(shortOTP, "4s"))
+	otp := otpJourney(t, 30*time.Second)
+	short := otpJourney(t, 4*time.Second)
 	const n = 10
 	var js []started
 	for range n {
@@ -223,7 +204,7 @@ func TestTemporalUnavailableWhileWebhooksArrive(t *testing.T) {
 		Webhooks:      answers.Wrap,
 		Sandbox:       func(c *sandbox.Config) { c.CallbackAttempts = 12 },
 	})
-	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
+	otp := otpJourney(t, 30*time.Second)
 	const n = 5
 	var js []started
 	for range n {
@@ -265,8 +246,8 @@ func TestProviderOutage(t *testing.T) {
 	reliability(t)
 	faults := apptest.NewFaults()
 	s := apptest.StartWith(t, apptest.Options{Providers: faults.Wrap})
-	otp := journeyYAML(t, fmt.Sprintf(shortOTP, "30s"))
-	short := journeyYAML(t, fmt.Sprintf(shortOTP, "3s"))
+	otp := otpJourney(t, 30*time.Second)
+	short := otpJourney(t, 3*time.Second)
 
 	faults.Outage(sandbox.ProviderWhatsApp, http.StatusInternalServerError, 0, 2500*time.Millisecond)
 	// Longer on Twilio: its journey reaches SMS only once WhatsApp is back.
@@ -332,7 +313,7 @@ func timeline(t *testing.T, s *apptest.Stack, id string) workflows.Timeline {
 	return tl
 }
 
-// loadOutcome is a magic recipient and how a shortOTP journey (15s
+// loadOutcome is a magic recipient and how an otpJourney (15s
 // WhatsApp wait, LateDelay 25s) to it ends.
 type loadOutcome struct {
 	to      string
@@ -371,7 +352,7 @@ func TestLoadRandomOutcomes(t *testing.T) {
 			c.CallbackAttempts = 12
 		},
 	})
-	j := journeyYAML(t, fmt.Sprintf(shortOTP, "15s"))
+	j := otpJourney(t, 15*time.Second)
 	rnd := rand.New(rand.NewPCG(seed, seed))
 	outcomes := loadOutcomes()
 	js := make([]started, 0, n)

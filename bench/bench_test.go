@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/sandbox"
+)
+
+func startEnv(tb testing.TB, opts Options) *Env {
+	tb.Helper()
+	e, err := Start(context.Background(), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return e
+}
+
+// The harness runs end to end on a few journeys and prints the first line
+// in the form scripts read.
+func TestCompareSmoke(t *testing.T) {
+	e := startEnv(t, Options{})
+	j, b, err := e.Compare(context.Background(), 4, sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Errors+b.Errors > 0 {
+		t.Fatalf("journeys: %s; baseline: %s", j.FirstError, b.FirstError)
+	}
+	if j.N != 4 || b.N != 4 {
+		t.Fatalf("ran %d journeys and %d baseline workflows, want 4 each", j.N, b.N)
+	}
+	line := Ratio("journey_vs_baseline", j, b).String()
+	if !regexp.MustCompile(`^journey_vs_baseline ratio=[0-9.]+ journeys_per_s=[0-9.]+ baseline_per_s=[0-9.]+$`).MatchString(line) {
+		t.Errorf("line %q is not in the documented form", line)
+	}
+	w, s, err := e.Ingest(context.Background(), 20, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Errors+s.Errors > 0 {
+		t.Fatalf("webhooks: %s; signals: %s", w.FirstError, s.FirstError)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	s := Stats{Latencies: []time.Duration{5, 1, 4, 2, 3}}
+	if got := s.Percentile(50); got != 3 {
+		t.Errorf("p50 = %d, want 3", got)
+	}
+	if got := s.Percentile(99); got != 5 {
+		t.Errorf("p99 = %d, want 5", got)
+	}
+}
+
+// BenchmarkThroughput runs b.N journeys and b.N baseline workflows at once
+// on one in-memory server: the default path (delivered on WhatsApp) and the
+// fallback path (WhatsApp fails, SMS delivers). Compare the journeys/s of
+// each pair; `switchback bench` prints the ratio.
+func BenchmarkThroughput(b *testing.B) {
+	e := startEnv(b, Options{})
+	for _, path := range []struct {
+		name string
+		to   string
+		want channels.Channel
+	}{
+		{"delivered", sandbox.DefaultRecipient, channels.WhatsApp},
+		{"fallback", sandbox.WhatsAppUndeliverable, channels.SMS},
+	} {
+		for _, k := range []Kind{KindJourney, KindBaseline} {
+			b.Run(path.name+"/"+k.String(), func(b *testing.B) {
+				st, err := e.Run(context.Background(), k, b.N, path.to, path.want)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st.Errors > 0 {
+					b.Fatalf("%d of %d failed: %s", st.Errors, st.N, st.FirstError)
+				}
+				b.ReportMetric(st.PerSecond(), "journeys/s")
+				b.ReportMetric(float64(st.Percentile(99).Milliseconds()), "p99-ms")
+			})
+		}
+	}
+}
+
+// BenchmarkIngestion posts b.N signed status callbacks through the webhook
+// handler, and makes b.N bare SignalWorkflow calls, 16 at a time.
+func BenchmarkIngestion(b *testing.B) {
+	e := startEnv(b, Options{})
+	b.Run("webhook-and-signal", func(b *testing.B) {
+		w, s, err := e.Ingest(context.Background(), b.N, 16)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if w.Errors+s.Errors > 0 {
+			b.Fatalf("webhooks: %s; signals: %s", w.FirstError, s.FirstError)
+		}
+		b.ReportMetric(w.PerSecond(), "webhooks/s")
+		b.ReportMetric(s.PerSecond(), "signals/s")
+		b.ReportMetric(float64(w.Percentile(99).Milliseconds()), "webhook-p99-ms")
+		b.ReportMetric(float64(s.Percentile(99).Milliseconds()), "signal-p99-ms")
+	})
+}
+
+// BenchmarkWaiting leaves b.N journeys waiting on a file-backed server and
+// reports the start rate and the cost per 1,000 waiting journeys.
+func BenchmarkWaiting(b *testing.B) {
+	e := startEnv(b, Options{DataDir: b.TempDir()})
+	b.Run("journeys", func(b *testing.B) {
+		r, err := e.Waiting(context.Background(), b.N, 32)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Get("starts_per_s"), "starts/s")
+		b.ReportMetric(r.Get("rss_mib_per_1000"), "rss-MiB/1000")
+		b.ReportMetric(r.Get("db_mib_per_1000"), "db-MiB/1000")
+	})
+}

@@ -1,0 +1,199 @@
+// Package bench measures Switchback against a hand-written Temporal workflow
+// of the same shape, on the same embedded server in the same run: journey
+// throughput, the fallback path, webhook ingestion and the cost of journeys
+// that sit waiting.
+//
+// Everything runs in one process on loopback: the Temporal server
+// (internal/devstack, SQLite in memory or in a file), the workers, the HTTP
+// server with the webhooks, and the sandbox providers answering at once.
+// The `switchback bench` command and the Go benchmarks in this package drive
+// it; each result is one Result line that a script can read.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/devstack"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// Options configures an Env.
+type Options struct {
+	// DataDir keeps Temporal's SQLite database (with WAL) and the store in
+	// files under this directory. Empty: Temporal in memory, the store in a
+	// temporary directory removed by Close.
+	DataDir string
+	// StatusDelay is the sandbox's pause before each status callback.
+	// Zero means none: the providers answer at once.
+	StatusDelay time.Duration
+	// Logger receives the server's warnings. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Env is a whole Switchback in this process, plus the baseline worker.
+type Env struct {
+	// Client is connected to the embedded Temporal server.
+	Client client.Client
+	// Sandbox is the provider lookalike the channels send to.
+	Sandbox *sandbox.Sandbox
+	// Config is Switchback's configuration, with the sandbox credentials.
+	Config config.Config
+	// SandboxConfig is the sandbox's configuration (its secrets sign
+	// callbacks).
+	SandboxConfig sandbox.Config
+	// DataDir holds the databases (a temporary directory when in memory).
+	DataDir string
+	// InMemory reports whether Temporal keeps its data in memory.
+	InMemory bool
+
+	stack   *devstack.Stack
+	store   store.Store
+	workers []worker.Worker
+	cancel  context.CancelFunc
+	served  chan error
+	tempDir string
+}
+
+// Start starts an Env. Close it when done.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	e := &Env{DataDir: opts.DataDir, InMemory: opts.DataDir == ""}
+	var ln net.Listener
+	defer func() {
+		if err != nil {
+			if ln != nil && e.served == nil {
+			}
+			e.Close()
+		}
+	}()
+	if e.InMemory {
+		if e.tempDir, err = os.MkdirTemp("", "switchback-bench-"); err != nil {
+			return nil, fmt.Errorf("bench: temporary directory: %w", err)
+		}
+		e.DataDir = e.tempDir
+	}
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: listen: %w", err)
+	}
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		return nil, fmt.Errorf("bench: config: %w", err)
+	}
+	cfg.HTTPAddr = ln.Addr().String()
+	cfg.DataDir = e.DataDir
+	cfg, sc, _ := app.UseSandbox(cfg)
+	sc.StatusDelay = opts.StatusDelay
+	if sc.StatusDelay == 0 {
+		sc.StatusDelay = -1 // no pause
+	}
+	e.Config, e.SandboxConfig = cfg, sc
+	if e.Sandbox, err = sandbox.New(sc); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range journeys.SearchAttributeNames() {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	e.stack, err = devstack.Start(ctx, devstack.Options{
+		DataDir:          filepath.Join(e.DataDir, "temporal"),
+		InMemory:         e.InMemory,
+		FrontendAddr:     "127.0.0.1:0",
+		DisableUI:        true,
+		SearchAttributes: attrs,
+		Logger:           opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: start Temporal: %w", err)
+	}
+	if e.store, err = app.OpenStore(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	e.Client, err = client.DialContext(ctx, client.Options{
+		HostPort:  e.stack.FrontendAddr(),
+		Namespace: e.stack.Namespace(),
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: connect to Temporal: %w", err)
+	}
+	senders, err := app.Senders(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	ws := app.Workers(e.Client, &activities.Activities{Senders: senders, Messages: e.store, ContactKey: cfg.ContactKeyOrDefault()})
+	ws = append(ws, baselineWorker(e.Client, &BaselineActivities{Senders: senders, Messages: e.store}))
+	if err := app.StartWorkers(ws); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	e.workers = ws
+
+	h := app.HTTPHandler(app.HTTPOptions{
+		Config: cfg, Temporal: e.Client, Messages: e.store,
+		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, e.Sandbox.Handler())},
+	})
+	sctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.served = cancel, make(chan error, 1)
+	go func() { e.served <- app.Serve(sctx, ln, h) }()
+	return e, nil
+}
+
+// Close stops everything Start started, in reverse order.
+func (e *Env) Close() error {
+	var errs []error
+	if e.cancel != nil {
+		e.cancel()
+		if err := <-e.served; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e.Sandbox != nil {
+		e.Sandbox.Close()
+	}
+	app.StopWorkers(e.workers)
+	if e.Client != nil {
+		e.Client.Close()
+	}
+	if e.store != nil {
+		errs = append(errs, e.store.Close())
+	}
+	if e.stack != nil {
+		errs = append(errs, e.stack.Stop())
+	}
+	if e.tempDir != "" {
+		errs = append(errs, os.RemoveAll(e.tempDir))
+	}
+	return errors.Join(errs...)
+}
+
+// WebhookURL returns the URL of a webhook route, such as "/webhooks/whatsapp".
+func (e *Env) WebhookURL(path string) string { return e.Config.PublicURLOrDefault() + path }
+
+// TemporalFiles returns the paths of Temporal's database files (the
+// database and its WAL), for measuring their size. Empty when in memory.
+func (e *Env) TemporalFiles() []string {
+	if e.InMemory {
+		return nil
+	}
+	db := filepath.Join(e.DataDir, "temporal", devstack.DatabaseFile)
+	return []string{db, db + "-wal", db + "-shm"}
+}

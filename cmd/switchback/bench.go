@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strings"
+
+	"github.com/switchbackhq/switchback/bench"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/sandbox"
+)
+
+// benchFlags are the settings of `switchback bench`.
+type benchFlags struct {
+	journeys, callbacks, waiting int
+	parts                        []string
+	cpuprofile                   string
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	all := []string{"journey", "fallback", "webhook", "waiting"}
+	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting] [--cpuprofile FILE]")
+	var f benchFlags
+	fs.IntVar(&f.journeys, "journeys", 200, "journeys (and baseline workflows) per throughput run")
+	fs.IntVar(&f.callbacks, "callbacks", 2000, "status callbacks (and bare signals) in the ingestion run")
+	fs.IntVar(&f.waiting, "waiting", 1000, "journeys left waiting, on a file-backed server")
+	only := fs.String("only", strings.Join(all, ","), "benchmarks to run, comma-separated")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	f.parts = strings.Split(*only, ",")
+	for _, p := range f.parts {
+		if !slices.Contains(all, p) {
+			return &usageError{fmt.Sprintf("--only: unknown benchmark %q (%s)", p, strings.Join(all, ", "))}
+		}
+	}
+	if f.journeys < 2 || f.callbacks < 1 || f.waiting < 1 {
+		return &usageError{"--journeys must be at least 2, --callbacks and --waiting at least 1"}
+	}
+	fmt.Fprintf(e.stderr, "switchback bench: in-process Temporal (SQLite), sandbox providers answering at once, %d journeys per run\n", f.journeys)
+
+	failed, err := benchInMemory(ctx, e, f)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(f.parts, "waiting") {
+		if err := benchWaiting(ctx, e, f.waiting); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New("some operations failed:\n  " + strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// benchInMemory runs the throughput and ingestion benchmarks on an
+// in-memory server and returns what failed.
+func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) {
+	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" }) {
+		return nil, nil
+	}
+	var failed []string
+	check := func(name string, sts ...bench.Stats) {
+		for _, st := range sts {
+			if st.Errors > 0 {
+				failed = append(failed, fmt.Sprintf("%s: %d of %d failed, first: %s", name, st.Errors, st.N, st.FirstError))
+			}
+		}
+	}
+	env, err := bench.Start(ctx, bench.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer env.Close()
+	if slices.Contains(f.parts, "journey") {
+		stop, err := startProfile(f.cpuprofile)
+		if err != nil {
+			return nil, err
+		}
+		j, b, err := env.Compare(ctx, f.journeys, sandbox.DefaultRecipient, channels.WhatsApp)
+		stop()
+		if err != nil {
+			return nil, err
+		}
+		check("journey", j, b)
+		printResults(e, bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"))
+	}
+	if slices.Contains(f.parts, "fallback") {
+		j, b, err := env.Compare(ctx, f.journeys, sandbox.WhatsAppUndeliverable, channels.SMS)
+		if err != nil {
+			return nil, err
+		}
+		check("fallback", j, b)
+		printResults(e, bench.Ratio("fallback_vs_baseline", j, b), j.Result("fallback_journey"), b.Result("fallback_baseline"))
+	}
+	if slices.Contains(f.parts, "webhook") {
+		w, s, err := env.Ingest(ctx, f.callbacks, 16)
+		if err != nil {
+			return nil, err
+		}
+		check("webhook", w, s)
+		r := bench.Ratio("webhook_vs_signal", w, s)
+		r.Fields[1].Key, r.Fields[2].Key = "webhooks_per_s", "signals_per_s"
+		printResults(e, r, w.Result("webhook"), s.Result("signal"))
+	}
+	return failed, nil
+}
+
+// benchWaiting runs the waiting benchmark on a file-backed server in a
+// temporary directory.
+func benchWaiting(ctx context.Context, e *env, n int) error {
+	dir, err := os.MkdirTemp("", "switchback-bench-waiting-")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	env, err := bench.Start(ctx, bench.Options{DataDir: dir})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	r, err := env.Waiting(ctx, n, 32)
+	if err != nil {
+		return err
+	}
+	printResults(e, r)
+	return nil
+}
+
+func printResults(e *env, rs ...bench.Result) {
+	for _, r := range rs {
+		fmt.Fprintln(e.stdout, r)
+	}
+}
+
+// startProfile starts a CPU profile into file, if named, and returns the
+// function that stops it.
+func startProfile(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
