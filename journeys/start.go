@@ -91,6 +91,9 @@ func startOptions(opts StartOptions, id string) client.StartWorkflowOptions {
 		// Report a journey with this id, running or ended, instead of
 		// starting another: the same key never sends twice.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// When this client's own worker polls the task queue, the first
+		// workflow task comes back with the start: one round trip less.
+		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			JourneyAttr.ValueSet(opts.Journey.Name),
 			ContactAttr.ValueSet(ContactKey(opts.ContactKey, opts.To)),
