@@ -2,6 +2,7 @@ package journeys
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +133,45 @@ func TestContactKey(t *testing.T) {
 	a := ContactKey([]byte("k1"), "+15551234567")
 	if a == ContactKey([]byte("k2"), "+15551234567") || a != ContactKey([]byte("k1"), "+15551234567") || strings.Contains(a, "5551234567") {
 		t.Errorf("ContactKey not keyed, stable and opaque: %s", a)
+	}
+}
+
+func TestRenderTemplateHeaderAndButtons(t *testing.T) {
+	j, err := Parse("promo.yaml", []byte(`
+name: promo
+purpose: marketing
+params: [name, pdf]
+steps:
+  - send:
+      id: s
+      attempts:
+        - channel: whatsapp
+          template:
+            name: invoice
+            language: en
+            header: {document: "{{.pdf}}", filename: invoice.pdf}
+            body: ["{{.name}}"]
+            buttons: [{index: 0, quick_reply: "STOP_PROMOS"}, {index: 1, url: "inv/{{.name}}"}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := j.Steps[0].Send.Attempts[0].Render("+15551234567", map[string]string{"name": "Ana", "pdf": "https://x.example/i.pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, bs := msg.Template.Header, msg.Template.Buttons
+	if h == nil || h.Media == nil || h.Media.Kind != channels.MediaDocument || h.Media.Link != "https://x.example/i.pdf" || h.Media.Filename != "invoice.pdf" {
+		t.Errorf("header = %+v", h)
+	}
+	want := []channels.TemplateButton{{Index: 0, Kind: channels.ButtonQuickReply, Payload: "STOP_PROMOS"}, {Index: 1, Kind: channels.ButtonURL, Text: "inv/Ana"}}
+	if fmt.Sprint(bs) != fmt.Sprint(want) {
+		t.Errorf("buttons = %+v, want %+v", bs, want)
+	}
+	_, err = Parse("bad.yaml", []byte("name: b\npurpose: utility\nsteps:\n  - send:\n      id: s\n      attempts:\n        - channel: whatsapp\n          template: {name: t, language: en, header: {text: a, image: b}, buttons: [{index: 0}]}\n"))
+	for _, want := range []string{"template.header: a header has exactly one", "template.buttons[0]: a button has an index"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
 	}
 }

@@ -109,6 +109,16 @@ func (a Attempt) Render(to string, vars map[string]string) (channels.Message, er
 		msg.Text = r.text("session", a.Session)
 		if t := a.Template; t != nil {
 			msg.Template = &channels.Template{Name: t.Name, Language: t.Language, Body: r.all("template.body", t.Body), ButtonURL: r.all("template.button_url", t.ButtonURL)}
+			if h := t.Header; h != nil {
+				msg.Template.Header = r.header(h)
+			}
+			for i, b := range t.Buttons {
+				tb := channels.TemplateButton{Index: b.Index, Kind: channels.ButtonQuickReply, Payload: r.text(fmt.Sprintf("template.buttons[%d]", i), b.QuickReply)}
+				if b.URL != "" {
+					tb = channels.TemplateButton{Index: b.Index, Kind: channels.ButtonURL, Text: r.text(fmt.Sprintf("template.buttons[%d]", i), b.URL)}
+				}
+				msg.Template.Buttons = append(msg.Template.Buttons, tb)
+			}
 		}
 	default:
 		msg.Text = r.text("text", a.Text)
@@ -134,6 +144,20 @@ func (r *renderer) text(field, text string) string {
 		r.err = fmt.Errorf("%s: %w", field, err)
 	}
 	return out
+}
+
+func (r *renderer) header(h *TemplateHeader) *channels.Header {
+	if h.Text != "" {
+		return &channels.Header{Text: r.text("template.header.text", h.Text)}
+	}
+	m := &channels.Media{Kind: channels.MediaImage, Link: r.text("template.header.image", h.Image), Filename: h.Filename}
+	switch {
+	case h.Document != "":
+		m.Kind, m.Link = channels.MediaDocument, r.text("template.header.document", h.Document)
+	case h.Video != "":
+		m.Kind, m.Link = channels.MediaVideo, r.text("template.header.video", h.Video)
+	}
+	return &channels.Header{Media: m}
 }
 
 func (r *renderer) all(field string, texts []string) []string {

@@ -216,6 +216,32 @@ type Template struct {
 	ButtonURL []string          `yaml:"button_url,omitempty" json:"button_url,omitempty"`
 	ID        string            `yaml:"id,omitempty" json:"id,omitempty"`
 	Data      map[string]string `yaml:"data,omitempty" json:"data,omitempty"`
+	// Header is the parameter of a WhatsApp template header that has one.
+	Header *TemplateHeader `yaml:"header,omitempty" json:"header,omitempty"`
+	// Buttons are button parameters by index: quick-reply payloads, or URL
+	// suffixes (button_url is the short form for URL buttons 0, 1, ...).
+	Buttons []TemplateButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+}
+
+// TemplateHeader is a WhatsApp template header parameter: text, or a link
+// to an image, document or video. Exactly one is set.
+type TemplateHeader struct {
+	Text     string `yaml:"text,omitempty" json:"text,omitempty"`
+	Image    string `yaml:"image,omitempty" json:"image,omitempty"`
+	Document string `yaml:"document,omitempty" json:"document,omitempty"`
+	Video    string `yaml:"video,omitempty" json:"video,omitempty"`
+	// Filename names a document for the customer.
+	Filename string `yaml:"filename,omitempty" json:"filename,omitempty"`
+}
+
+// TemplateButton is the parameter of one WhatsApp template button.
+// Exactly one of QuickReply and URL is set.
+type TemplateButton struct {
+	Index int `yaml:"index" json:"index"`
+	// QuickReply is the payload that comes back when the button is tapped.
+	QuickReply string `yaml:"quick_reply,omitempty" json:"quick_reply,omitempty"`
+	// URL is the suffix appended to the button's URL.
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 }
 
 // Default values for attempt fields left empty.

@@ -276,6 +276,14 @@ func (a Attempt) problems() []problem {
 			if t.ID != "" || len(t.Data) > 0 {
 				ps = append(ps, problem{".template", "id and data belong to email templates"})
 			}
+			if h := t.Header; h != nil && countSet(h.Text, h.Image, h.Document, h.Video) != 1 {
+				ps = append(ps, problem{".template.header", "a header has exactly one of text, image, document and video"})
+			}
+			for i, b := range t.Buttons {
+				if countSet(b.QuickReply, b.URL) != 1 || b.Index < 0 || b.Index > 9 {
+					ps = append(ps, problem{fmt.Sprintf(".template.buttons[%d]", i), "a button has an index from 0 to 9 and exactly one of quick_reply and url"})
+				}
+			}
 		}
 		if a.Text != "" || a.Subject != "" || a.HTML != "" {
 			ps = append(ps, problem{"", "whatsapp takes a template or session text; text, subject and html belong to sms and email"})
@@ -323,6 +331,17 @@ func (a Attempt) texts() []fieldText {
 		for _, k := range sortedKeys(t.Data) {
 			ts = append(ts, fieldText{".template.data." + k, t.Data[k]})
 		}
+		if h := t.Header; h != nil {
+			for _, f := range []fieldText{{".template.header.text", h.Text}, {".template.header.image", h.Image},
+				{".template.header.document", h.Document}, {".template.header.video", h.Video}} {
+				if f.text != "" {
+					ts = append(ts, f)
+				}
+			}
+		}
+		for i, b := range t.Buttons {
+			ts = append(ts, fieldText{fmt.Sprintf(".template.buttons[%d]", i), b.QuickReply + b.URL})
+		}
 	}
 	return ts
 }
@@ -344,4 +363,15 @@ func ParseClock(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// countSet counts the non-empty strings.
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
 }
