@@ -157,6 +157,11 @@ const (
 	codeTwilioBodyTooLong    = 21617  // Twilio: body over 1600 characters
 	codeTwilioInvalidTo      = 21211  // Twilio: invalid To number
 	codeTwilioUnreachable    = 30003  // Twilio: unreachable destination handset
+	codeTwilioContentSid     = 21654  // Twilio: ContentVariables without ContentSid
+	codeTwilioNoChannel      = 63007  // Twilio: no WhatsApp channel for the From address
+	codeTwilioWAWindow       = 63016  // Twilio WhatsApp: outside the 24h window
+	codeTwilioWARateLimit    = 63018  // Twilio WhatsApp: rate limit exceeded for channel
+	codeTwilioWARecipient    = 63024  // Twilio WhatsApp: invalid message recipient
 	maxTwilioBodyLen         = 1600   // Twilio's limit on Body, in characters
 	maxOpaqueCallbackDataLen = 512    // Meta's limit on biz_opaque_callback_data
 )

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -91,6 +92,10 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 	case from == "" && service == "":
 		writeTwilioError(w, http.StatusBadRequest, codeTwilioFromRequired, "A 'From' phone number is required.")
 		return
+	case form.Get("ContentVariables") != "" && form.Get("ContentSid") == "":
+		writeTwilioError(w, http.StatusBadRequest, codeTwilioContentSid,
+			"A ContentSid must be specified if ContentVariables are provided.")
+		return
 	case body == "" && form.Get("ContentSid") == "" && form.Get("MediaUrl") == "":
 		writeTwilioError(w, http.StatusBadRequest, codeTwilioBodyRequired, "Message body is required.")
 		return
@@ -106,11 +111,29 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 
 	d := digits(to)
 	rcpt := lookup(d)
-	if n := len(d); n < 8 || n > 15 || s.refuseOnce(rcpt.sms, d) {
-		writeTwilioError(w, http.StatusBadRequest, codeTwilioInvalidTo,
-			fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
+	// WhatsApp through Twilio: whatsapp:+... addresses follow the
+	// recipient's WhatsApp outcome, with Twilio's 63xxx codes.
+	wa := strings.HasPrefix(to, twilioWhatsAppPrefix)
+	rl, refuseKey := rcpt.sms, d
+	if wa {
+		rl, refuseKey = twilioWhatsAppRule(rcpt.whatsapp), twilioWhatsAppPrefix+d
+		if from != "" && !strings.HasPrefix(from, twilioWhatsAppPrefix) {
+			writeTwilioError(w, http.StatusBadRequest, codeTwilioNoChannel,
+				fmt.Sprintf("Twilio could not find a Channel with the specified From address: %s", from))
+			return
+		}
+	}
+	if n := len(d); n < 8 || n > 15 || s.refuseOnce(rl, refuseKey) {
+		status, code, message := http.StatusBadRequest, codeTwilioInvalidTo, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to)
+		switch {
+		case n >= 8 && n <= 15 && rl.refuse == codeTwilioWARateLimit:
+			status, code, message = http.StatusTooManyRequests, rl.refuse, "Rate limit exceeded for Channel"
+		case n >= 8 && n <= 15 && rl.refuse == codeTwilioWAWindow:
+			code, message = rl.refuse, "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template."
+		}
+		writeTwilioError(w, status, code, message)
 		s.log.Info("sandbox: message refused", "provider", ProviderTwilio, "to", maskPhone(to),
-			"code", codeTwilioInvalidTo, "outcome", rcpt.name)
+			"code", code, "outcome", rcpt.name)
 		return
 	}
 
@@ -121,6 +144,7 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 		To:             to,
 		Type:           "sms",
 		Body:           body,
+		Template:       form.Get("ContentSid"),
 		Outcome:        rcpt.name,
 		Time:           now,
 		StatusCallback: callbackURL,
@@ -129,8 +153,14 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 	if sender == "" {
 		sender = twilioPoolNumber
 	}
+	if wa {
+		m.Type = "text"
+		if m.Template != "" {
+			m.Type = "template"
+		}
+	}
 	var run func(context.Context)
-	if steps := rcpt.sms.steps; len(steps) > 0 && callbackURL != "" {
+	if steps := rl.steps; len(steps) > 0 && callbackURL != "" {
 		run = func(ctx context.Context) {
 			s.runSteps(ctx, steps, func(st step) (callback, error) {
 				return s.twilioCallback(m, sender, service, st), nil
@@ -185,6 +215,9 @@ func (s *Sandbox) twilioCallback(m SentMessage, from, service string, st step) c
 	if service != "" {
 		form.Set("MessagingServiceSid", service)
 	}
+	if strings.HasPrefix(m.To, twilioWhatsAppPrefix) {
+		form.Set("ChannelPrefix", "whatsapp")
+	}
 	if st.code != 0 {
 		form.Set("ErrorCode", strconv.Itoa(st.code))
 	}
@@ -204,6 +237,29 @@ func (s *Sandbox) twilioCallback(m SentMessage, from, service string, st step) c
 		body:     []byte(form.Encode()),
 		header:   h,
 	}
+}
+
+// twilioWhatsAppPrefix marks WhatsApp addresses in Twilio's To and From.
+const twilioWhatsAppPrefix = "whatsapp:"
+
+// twilioWhatsAppRule is r, a Cloud API rule, as Twilio reports it: Meta's
+// error codes become Twilio's 63xxx ones (131047 window closed: 63016;
+// 130429 rate limit: 63018; 131026 undeliverable: 63024, Twilio's
+// "Invalid message recipient", assumed).
+func twilioWhatsAppRule(r rule) rule {
+	codes := map[int]int{codeWAReengagement: codeTwilioWAWindow, codeWARateLimit: codeTwilioWARateLimit, codeWAUndeliverable: codeTwilioWARecipient}
+	if c, ok := codes[r.refuse]; ok {
+		r.refuse = c
+	}
+	steps := make([]step, len(r.steps))
+	for i, st := range r.steps {
+		if c, ok := codes[st.code]; ok {
+			st.code = c
+		}
+		steps[i] = st
+	}
+	r.steps = steps
+	return r
 }
 
 // segments estimates how many SMS segments body takes: 160 characters in

@@ -120,6 +120,14 @@ func errorTitle(code string) string {
 		return "Message filtered"
 	case "30008":
 		return "Unknown error"
+	case "63016":
+		return "Failed to send freeform message because you are outside the allowed window"
+	case "63018":
+		return "Rate limit exceeded for Channel"
+	case "63038":
+		return "Account exceeded the daily messages limit"
+	case "63049":
+		return "Meta chose not to deliver this WhatsApp marketing message"
 	}
 	return "Twilio error " + code
 }

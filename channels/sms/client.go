@@ -139,12 +139,19 @@ func isAbsoluteHTTP(s string) bool {
 // twilio-go takes no context; Send checks ctx before sending and ties ctx to
 // the HTTP request, so cancelling ctx aborts a send in flight.
 func (c *Client) Send(ctx context.Context, msg channels.Message) (channels.SendResult, error) {
+	return sendChecked(ctx, "sms", msg, c.send)
+}
+
+// sendChecked checks ctx, then sends msg with send; what names the send in
+// its errors.
+func sendChecked(ctx context.Context, what string, msg channels.Message,
+	send func(context.Context, channels.Message) (channels.SendResult, error)) (channels.SendResult, error) {
 	if err := ctx.Err(); err != nil {
-		return channels.SendResult{}, fmt.Errorf("send sms: %w", err)
+		return channels.SendResult{}, fmt.Errorf("send %s: %w", what, err)
 	}
-	res, err := c.send(ctx, msg)
+	res, err := send(ctx, msg)
 	if err != nil {
-		return channels.SendResult{}, fmt.Errorf("send sms: %w", err)
+		return channels.SendResult{}, fmt.Errorf("send %s: %w", what, err)
 	}
 	return res, nil
 }
@@ -153,21 +160,27 @@ func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendR
 	switch {
 	case msg.Text == "":
 		err := errors.New("sms needs text")
-		return channels.SendResult{}, sendError("invalid_message", err.Error(), false, false, err)
+		return channels.SendResult{}, sendError(channels.SMS, "invalid_message", err.Error(), false, false, err)
 	case msg.To == "":
 		err := errors.New("no recipient")
-		return channels.SendResult{}, sendError("invalid_message", err.Error(), false, false, err)
+		return channels.SendResult{}, sendError(channels.SMS, "invalid_message", err.Error(), false, false, err)
 	}
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(msg.To)
 	params.SetBody(msg.Text)
+	return c.create(ctx, channels.SMS, params, msg.Correlation)
+}
+
+// create completes params with the sender and the status callback for
+// corr, and creates the message. Errors are SendErrors on channel ch.
+func (c *Client) create(ctx context.Context, ch channels.Channel, params *openapi.CreateMessageParams, corr channels.Correlation) (channels.SendResult, error) {
 	if c.from != "" {
 		params.SetFrom(c.from)
 	}
 	if c.serviceSID != "" {
 		params.SetMessagingServiceSid(c.serviceSID)
 	}
-	if cb := c.statusCallback(msg.Correlation); cb != "" {
+	if cb := c.statusCallback(corr); cb != "" {
 		params.SetStatusCallback(cb)
 	}
 
@@ -177,11 +190,11 @@ func (c *Client) send(ctx context.Context, msg channels.Message) (channels.SendR
 	api := openapi.NewApiService(&tclient.RequestHandler{Client: tc})
 	m, err := api.CreateMessage(params)
 	if err != nil {
-		return channels.SendResult{}, classify(err, tc.transport.status)
+		return channels.SendResult{}, classify(ch, err, tc.transport.status)
 	}
 	if m.Sid == nil || *m.Sid == "" {
 		reason := fmt.Sprintf("HTTP %d response without a message sid", tc.transport.status)
-		return channels.SendResult{}, sendError("no_message_id", reason, false, true, errors.New(reason))
+		return channels.SendResult{}, sendError(ch, "no_message_id", reason, false, true, errors.New(reason))
 	}
 	return channels.SendResult{Provider: Provider, MessageID: *m.Sid, Status: channels.StatusAccepted}, nil
 }
@@ -205,9 +218,9 @@ func (c *Client) statusCallback(corr channels.Correlation) string {
 	return u.String()
 }
 
-// classify turns an error from twilio-go into a SendError. status is the
-// HTTP status of the response, or 0 if none arrived.
-func classify(err error, status int) *channels.SendError {
+// classify turns an error from twilio-go into a SendError on channel ch.
+// status is the HTTP status of the response, or 0 if none arrived.
+func classify(ch channels.Channel, err error, status int) *channels.SendError {
 	var tre *tclient.TwilioRestError
 	if errors.As(err, &tre) {
 		if tre.Status != 0 {
@@ -222,41 +235,44 @@ func classify(err error, status int) *channels.SendError {
 			reason = fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
 		}
 		retryable, config := classifyCode(tre.Code, status)
-		return sendError(code, reason, retryable, config, err)
+		return sendError(ch, code, reason, retryable, config, err)
 	}
 	switch {
 	case status == 0:
 		// The request was never answered: nothing was accepted.
-		return sendError("network", err.Error(), true, false, err)
+		return sendError(ch, "network", err.Error(), true, false, err)
 	case status >= 400:
 		// An error response that is not Twilio's JSON.
 		reason := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
 		retryable, config := classifyCode(0, status)
-		return sendError("http_"+strconv.Itoa(status), reason, retryable, config, err)
+		return sendError(ch, "http_"+strconv.Itoa(status), reason, retryable, config, err)
 	default:
 		// A success (or redirect) response twilio-go could not read.
 		reason := fmt.Sprintf("HTTP %d response is not a Twilio message: %v", status, err)
-		return sendError("no_message_id", reason, false, true, err)
+		return sendError(ch, "no_message_id", reason, false, true, err)
 	}
 }
 
 // classifyCode classifies a Twilio error code and HTTP status: rate limits
-// and server errors are retryable, authentication failures are
-// configuration errors, and everything else (21211 invalid number, 21610
-// unsubscribed recipient, ...) is permanent.
+// (20429; for WhatsApp 63018 and 63038) and server errors are retryable,
+// authentication failures are configuration errors, and everything else
+// (21211 invalid number, 21610 unsubscribed recipient, 63016 WhatsApp
+// window closed, 63049 marketing message not delivered by Meta, ...) is
+// permanent.
 func classifyCode(code, status int) (retryable, config bool) {
 	switch {
 	case code == 20003 || status == http.StatusUnauthorized:
 		return false, true
-	case code == 20429 || status == http.StatusTooManyRequests || status >= 500:
+	case code == 20429 || code == codeWARateLimit || code == codeWADailyLimit ||
+		status == http.StatusTooManyRequests || status >= 500:
 		return true, false
 	}
 	return false, false
 }
 
-// sendError builds a SendError for this channel. Config errors are permanent.
-func sendError(code, reason string, retryable, config bool, err error) *channels.SendError {
-	return sendhttp.SendError(channels.SMS, Provider, code, reason, retryable, config, err)
+// sendError builds a SendError on channel ch. Config errors are permanent.
+func sendError(ch channels.Channel, code, reason string, retryable, config bool, err error) *channels.SendError {
+	return sendhttp.SendError(ch, Provider, code, reason, retryable, config, err)
 }
 
 // twilioClient returns a twilio-go client for one send: it sends to

@@ -46,6 +46,9 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.TemporalAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(*temporalPort))
 	uiAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))
+	if e.getenv("SWITCHBACK_CODEC_CORS_ORIGIN") == "" {
+		cfg.CodecCORSOrigin = "http://" + uiAddr
+	}
 	log := newLogger(e)
 
 	// Every port is checked before anything starts: the Web UI would exit
@@ -82,6 +85,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		UIAddr:           uiAddr,
 		SearchAttributes: attrs,
 		Logger:           log.With("component", "temporal"),
+		CodecEndpoint:    app.CodecEndpoint(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("start Temporal: %w", err)
@@ -111,7 +115,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: c, Messages: st, Logger: log,
 		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+		// The embedded Web UI sends no bearer token: without one set, the
+		// codec answers without it while nothing is exposed beyond loopback.
+		CodecNoAuth: cfg.CodecToken == "" && cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr),
 	})
+	if ep := app.CodecEndpoint(cfg); ep != "" {
+		fmt.Fprintf(e.stdout, "Payloads are encrypted; the Web UI decodes them through %s\n", ep)
+	}
 	storage := filepath.Join(cfg.DataDir, "temporal.db")
 	if *inMemory {
 		storage = "in memory"
@@ -145,4 +155,18 @@ Stop with Ctrl-C.
 	err = app.Serve(ctx, ln, h)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err
+}
+
+// isLoopback reports whether addr (host:port) listens on a loopback
+// address only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -19,6 +19,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 )
 
@@ -180,16 +181,31 @@ func loadConfig(e *env) (config.Config, error) {
 
 // dial connects to the configured Temporal.
 func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdkLogger(logger),
-	})
+	opts, err := clientOptions(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (SWITCHBACK_TEMPORAL_ADDRESS), namespace %s: %w",
 			cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}
 	return c, nil
+}
+
+// clientOptions are the options of cfg's Temporal clients: payloads are
+// encrypted when SWITCHBACK_ENCRYPTION_KEY is set.
+func clientOptions(cfg config.Config, logger *slog.Logger) (client.Options, error) {
+	dc, err := app.DataConverter(cfg)
+	if err != nil {
+		return client.Options{}, err
+	}
+	return client.Options{
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		Logger:        sdkLogger(logger),
+		DataConverter: dc,
+	}, nil
 }
 
 // sdkLogger quiets the SDK: its info lines are noise in a CLI.
@@ -219,11 +235,11 @@ func (v varsFlag) Set(s string) error {
 
 // lazyClient returns a Temporal client that connects on first use.
 func lazyClient(cfg config.Config, logger *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdkLogger(logger),
-	})
+	opts, err := clientOptions(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("Temporal client for %s: %w", cfg.TemporalAddress, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -79,6 +80,23 @@ func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
 			return nil, fmt.Errorf("sms channel: %w", err)
 		}
 		senders[channels.SMS] = c
+	}
+	if w, t := cfg.WhatsAppTwilio, cfg.Twilio; w != nil && t != nil {
+		// WHATSAPP_PROVIDER=twilio: WhatsApp goes through Twilio, with
+		// the Meta client (if any) left to templates sync and webhooks.
+		c, err := sms.NewWhatsAppClient(sms.WhatsAppConfig{
+			APIURL:            t.APIURL,
+			AccountSID:        t.AccountSID,
+			AuthToken:         t.AuthToken,
+			From:              w.From,
+			Content:           w.Content,
+			StatusCallbackURL: cfg.PublicURLOrDefault() + TwilioStatusPath,
+			Templates:         TemplateRegistry(cfg),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("whatsapp channel (twilio): %w", err)
+		}
+		senders[channels.WhatsApp] = c
 	}
 	if s := cfg.SendGrid; s != nil {
 		c, err := email.NewClient(email.Config{APIURL: s.APIURL, APIKey: s.APIKey, From: s.From, ReplyTo: s.ReplyTo})
@@ -170,10 +188,15 @@ type HTTPOptions struct {
 	Logger   *slog.Logger
 	// Extra mounts more handlers, by pattern (the dev sandbox).
 	Extra map[string]http.Handler
+	// CodecNoAuth serves the codec endpoint without a bearer token: `dev`
+	// sets it on loopback when SWITCHBACK_CODEC_TOKEN is unset, for the
+	// embedded Web UI.
+	CodecNoAuth bool
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, and any extra handlers.
+// webhooks, /healthz, /readyz, the codec endpoint under /codec/ when an
+// encryption key is set, and any extra handlers.
 func HTTPHandler(opts HTTPOptions) http.Handler {
 	cfg := opts.Config
 	wc := webhooks.Config{
@@ -203,6 +226,11 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", webhooks.New(wc))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	hc, _ := opts.Temporal.(HealthChecker)
+	mux.Handle("GET /readyz", readyHandler(hc, opts.Messages, opts.Logger))
+	if h := codecHandler(cfg, opts.CodecNoAuth, opts.Logger); h != nil {
+		mux.Handle(codec.Prefix+"/", h)
+	}
 	for pattern, h := range opts.Extra {
 		mux.Handle(pattern, h)
 	}

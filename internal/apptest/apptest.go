@@ -22,6 +22,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/webhooks"
 	"github.com/switchbackhq/switchback/workflows"
 )
@@ -45,6 +46,9 @@ type Stack struct {
 	// Proxy stands between the webhooks and Temporal when
 	// Options.WebhookProxy is set; nil otherwise.
 	Proxy *Proxy
+	// Store is the store of the in-process workers and the webhooks:
+	// contacts, the message index, the message event log.
+	Store store.Store
 }
 
 // Start starts a Stack; t's cleanup stops it.
@@ -59,7 +63,11 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	tsOpts := []temporaltest.TestServerOption{temporaltest.WithT(t)}
+	if opts.DataConverter != nil {
+		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(client.Options{DataConverter: opts.DataConverter}))
+	}
+	ts := temporaltest.NewServer(tsOpts...)
 	c := ts.GetDefaultClient()
 	attrs := map[string]enumspb.IndexedValueType{}
 	for _, name := range journeys.SearchAttributeNames() {
@@ -113,7 +121,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	}
 
 	s := &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(),
-		HTTPAddr: cfg.HTTPAddr, Config: cfg, SandboxConfig: sc}
+		HTTPAddr: cfg.HTTPAddr, Config: cfg, SandboxConfig: sc, Store: st}
 	var signaler webhooks.Signaler = c
 	if opts.WebhookProxy {
 		s.Proxy = NewProxy(t, s.FrontendAddr)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -37,6 +39,9 @@ type Options struct {
 	// SignalTimeout bounds each signal the webhooks send (default: the
 	// webhooks' own, 10s).
 	SignalTimeout time.Duration
+	// DataConverter, if set, is the data converter of the Stack's client
+	// and workers (e.g. app.DataConverter with an encryption key).
+	DataConverter converter.DataConverter
 }
 
 // timeoutSignaler bounds each signal with a timeout.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
 )
 
 // SendGrid holds the SendGrid settings for email.
@@ -96,4 +97,88 @@ func readRateLimits(getenv func(string) string, twilio *Twilio) (RateLimits, []e
 		SMS:      rate("SWITCHBACK_RATE_SMS", smsDefault),
 		Email:    rate("SWITCHBACK_RATE_EMAIL", DefaultRateEmail),
 	}, errs
+}
+
+// WhatsApp providers (WHATSAPP_PROVIDER).
+const (
+	WhatsAppProviderMeta   = "meta"   // the Cloud API, with the WHATSAPP_* variables
+	WhatsAppProviderTwilio = "twilio" // Twilio as the BSP, with the TWILIO_* credentials
+)
+
+// WhatsAppTwilio holds the settings of WhatsApp sent through Twilio
+// (WHATSAPP_PROVIDER=twilio). The Twilio credentials and API URL are
+// those of Config.Twilio.
+type WhatsAppTwilio struct {
+	// From is the WhatsApp-enabled sender, E.164 (WHATSAPP_FROM); it goes
+	// as whatsapp:+....
+	From string
+	// Content maps "template:language" (sms.ContentKey) to the Twilio
+	// Content SID that carries the template (WHATSAPP_TWILIO_CONTENT:
+	// comma-separated template:language=HX...).
+	Content map[string]string
+}
+
+// readWhatsAppTwilio reads WHATSAPP_PROVIDER, and with "twilio",
+// WHATSAPP_FROM and WHATSAPP_TWILIO_CONTENT: nil for the default provider,
+// meta. twilio is the Twilio configuration read from TWILIO_*, whose
+// credentials the channel uses.
+func readWhatsAppTwilio(getenv func(string) string, twilio *Twilio) (*WhatsAppTwilio, []error) {
+	provider := strings.ToLower(setting(getenv, "WHATSAPP_PROVIDER", WhatsAppProviderMeta))
+	switch provider {
+	case WhatsAppProviderMeta:
+		var errs []error
+		for _, name := range []string{"WHATSAPP_FROM", "WHATSAPP_TWILIO_CONTENT"} {
+			if setting(getenv, name, "") != "" {
+				errs = append(errs, fmt.Errorf("%s is set but WHATSAPP_PROVIDER is not twilio", name))
+			}
+		}
+		return nil, errs
+	case WhatsAppProviderTwilio:
+	default:
+		return nil, []error{fmt.Errorf("WHATSAPP_PROVIDER=%q: want meta or twilio", provider)}
+	}
+	w := &WhatsAppTwilio{From: strings.TrimPrefix(setting(getenv, "WHATSAPP_FROM", ""), sms.WhatsAppPrefix)}
+	var errs []error
+	if twilio == nil {
+		errs = append(errs, errors.New("WHATSAPP_PROVIDER=twilio needs the Twilio credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set"))
+	}
+	switch {
+	case w.From == "":
+		errs = append(errs, errors.New("WHATSAPP_PROVIDER=twilio but WHATSAPP_FROM, the WhatsApp sender (+E.164), is not set"))
+	case !strings.HasPrefix(w.From, "+"):
+		errs = append(errs, fmt.Errorf("WHATSAPP_FROM=%q: want an E.164 number with +", w.From))
+	}
+	content, err := parseTwilioContent(setting(getenv, "WHATSAPP_TWILIO_CONTENT", ""))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("WHATSAPP_TWILIO_CONTENT: %w", err))
+	}
+	w.Content = content
+	return w, errs
+}
+
+// parseTwilioContent parses "name:language=HX...,..." into a map keyed by
+// sms.ContentKey.
+func parseTwilioContent(s string) (map[string]string, error) {
+	items := list(s)
+	if len(items) == 0 {
+		return nil, errors.New("not set: map each WhatsApp template to its Twilio Content SID, e.g. otp:en_US=HX0123456789abcdef0123456789abcdef")
+	}
+	m := make(map[string]string, len(items))
+	for _, item := range items {
+		key, sid, ok := strings.Cut(item, "=")
+		name, lang, ok2 := strings.Cut(strings.TrimSpace(key), ":")
+		name, lang, sid = strings.TrimSpace(name), strings.TrimSpace(lang), strings.TrimSpace(sid)
+		switch {
+		case !ok || !ok2 || name == "" || lang == "":
+			return nil, fmt.Errorf("%q: want template:language=HX...", item)
+		case !sms.ValidContentSID(sid):
+			return nil, fmt.Errorf("%q: %q is not a Content SID (HX and 32 hex digits)", item, sid)
+		}
+		k := sms.ContentKey(name, lang)
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("%s is mapped twice", k)
+		}
+		m[k] = sid
+	}
+	return m, nil
 }

@@ -28,11 +28,7 @@ func TestFromEnvSendGrid(t *testing.T) {
 		t.Errorf("SendGrid configured with no variables: %+v", none.SendGrid)
 	}
 
-	tests := []struct {
-		name string
-		set  map[string]string
-		want []string
-	}{
+	tests := []envErrorCase{
 		{"no key", map[string]string{"SENDGRID_FROM": "a@b.test"}, []string{"SENDGRID_API_KEY"}},
 		{"no from", map[string]string{"SENDGRID_API_KEY": "k"}, []string{"SENDGRID_FROM"}},
 		{"bad url", map[string]string{"SENDGRID_API_KEY": "k", "SENDGRID_FROM": "a@b.test", "SENDGRID_API_URL": "api.sendgrid.com"}, []string{"SENDGRID_API_URL"}},
@@ -40,19 +36,7 @@ func TestFromEnvSendGrid(t *testing.T) {
 		{"bad rate", map[string]string{"SWITCHBACK_RATE_EMAIL": "fast"}, []string{"SWITCHBACK_RATE_EMAIL"}},
 		{"negative rate", map[string]string{"SWITCHBACK_RATE_SMS": "-1"}, []string{"SWITCHBACK_RATE_SMS"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := FromEnv(env(tt.set))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %s", err, w)
-				}
-			}
-		})
-	}
+	checkEnvErrors(t, tests)
 }
 
 func TestFromEnvRateLimits(t *testing.T) {
@@ -75,6 +59,76 @@ func TestFromEnvRateLimits(t *testing.T) {
 			}
 			if c.RateLimits != tt.want {
 				t.Errorf("RateLimits = %+v, want %+v", c.RateLimits, tt.want)
+			}
+		})
+	}
+}
+
+func TestFromEnvWhatsAppTwilio(t *testing.T) {
+	twilio := map[string]string{"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok", "TWILIO_FROM": "+15005550006"}
+	with := func(more map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range twilio {
+			m[k] = v
+		}
+		for k, v := range more {
+			m[k] = v
+		}
+		return m
+	}
+	const sid = "HX0123456789abcdef0123456789abcdef"
+	c, err := FromEnv(env(with(map[string]string{
+		"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "whatsapp:+15017122661",
+		"WHATSAPP_TWILIO_CONTENT": "otp:en_US=" + sid + ", cart_reminder:pt-BR=" + strings.ToUpper(sid[:2]) + sid[2:],
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.WhatsAppTwilio
+	if w == nil || w.From != "+15017122661" || w.Content["otp:en_US"] != sid || w.Content["cart_reminder:pt_BR"] != sid || len(w.Content) != 2 {
+		t.Errorf("WhatsAppTwilio = %+v", w)
+	}
+	if c.WhatsApp != nil {
+		t.Errorf("WhatsApp (meta) configured: %+v", c.WhatsApp)
+	}
+	if none, err := FromEnv(env(twilio)); err != nil || none.WhatsAppTwilio != nil {
+		t.Errorf("default provider: %+v, %v", none.WhatsAppTwilio, err)
+	}
+
+	tests := []envErrorCase{
+		{"unknown provider", with(map[string]string{"WHATSAPP_PROVIDER": "gupshup"}), []string{"WHATSAPP_PROVIDER"}},
+		{"no twilio", map[string]string{"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "+15017122661", "WHATSAPP_TWILIO_CONTENT": "otp:en_US=" + sid},
+			[]string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"}},
+		{"no from, no content", with(map[string]string{"WHATSAPP_PROVIDER": "twilio"}), []string{"WHATSAPP_FROM", "WHATSAPP_TWILIO_CONTENT"}},
+		{"national from", with(map[string]string{"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "5017122661", "WHATSAPP_TWILIO_CONTENT": "otp:en_US=" + sid}), []string{"WHATSAPP_FROM"}},
+		{"no language", with(map[string]string{"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "+15017122661", "WHATSAPP_TWILIO_CONTENT": "otp=" + sid}), []string{"WHATSAPP_TWILIO_CONTENT", "template:language"}},
+		{"bad sid", with(map[string]string{"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "+15017122661", "WHATSAPP_TWILIO_CONTENT": "otp:en_US=MG1"}), []string{"WHATSAPP_TWILIO_CONTENT", "Content SID"}},
+		{"twice", with(map[string]string{"WHATSAPP_PROVIDER": "twilio", "WHATSAPP_FROM": "+15017122661", "WHATSAPP_TWILIO_CONTENT": "otp:en_US=" + sid + ",otp:en-US=" + sid}), []string{"WHATSAPP_TWILIO_CONTENT", "twice"}},
+		{"content without provider", with(map[string]string{"WHATSAPP_TWILIO_CONTENT": "otp:en_US=" + sid}), []string{"WHATSAPP_TWILIO_CONTENT", "WHATSAPP_PROVIDER"}},
+	}
+	checkEnvErrors(t, tests)
+}
+
+// envErrorCase is a configuration that FromEnv must refuse with an error
+// naming each of want.
+type envErrorCase struct {
+	name string
+	set  map[string]string
+	want []string
+}
+
+func checkEnvErrors(t *testing.T, tests []envErrorCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(env(tt.set))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %s", err, w)
+				}
 			}
 		})
 	}

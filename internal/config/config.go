@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/switchbackhq/switchback/internal/codec"
 )
 
 // Config is everything Switchback reads from its environment.
@@ -41,10 +43,23 @@ type Config struct {
 	WhatsApp *WhatsApp
 	// Twilio is nil when no TWILIO_* variable is set.
 	Twilio *Twilio
+	// WhatsAppTwilio is set when WHATSAPP_PROVIDER=twilio: WhatsApp then
+	// goes through Twilio with the Twilio credentials.
+	WhatsAppTwilio *WhatsAppTwilio
 	// SendGrid is nil when no SENDGRID_* variable is set.
 	SendGrid *SendGrid
 	// RateLimits caps each channel's sends per second.
 	RateLimits RateLimits
+	// EncryptionKeys encrypt the payloads of Temporal histories
+	// (SWITCHBACK_ENCRYPTION_KEY: id:base64key, comma-separated, the first
+	// current). Nil: payloads are not encrypted.
+	EncryptionKeys []codec.Key
+	// CodecToken is the bearer token of the codec endpoint
+	// (SWITCHBACK_CODEC_TOKEN).
+	CodecToken string
+	// CodecCORSOrigin is the Web UI origin allowed to call the codec
+	// endpoint (SWITCHBACK_CODEC_CORS_ORIGIN).
+	CodecCORSOrigin string
 }
 
 // WhatsApp holds the WhatsApp Cloud API settings.
@@ -99,6 +114,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL:       get("SWITCHBACK_DATABASE_URL", ""),
 		OptOutKeywords:    list(get("SWITCHBACK_OPT_OUT_KEYWORDS", "")),
 		OptInKeywords:     list(get("SWITCHBACK_OPT_IN_KEYWORDS", "")),
+		CodecToken:        get("SWITCHBACK_CODEC_TOKEN", ""),
+		CodecCORSOrigin:   strings.TrimSuffix(get("SWITCHBACK_CODEC_CORS_ORIGIN", codec.DefaultCORSOrigin), "/"),
 	}
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
@@ -115,6 +132,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.DataDir = filepath.Clean(c.DataDir)
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		errs = append(errs, errors.New("SWITCHBACK_DATABASE_URL: want a postgres:// URL (leave it unset for SQLite under SWITCHBACK_DATA_DIR)"))
+	}
+
+	if k := get("SWITCHBACK_ENCRYPTION_KEY", ""); k != "" {
+		keys, err := codec.ParseKeys(k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SWITCHBACK_ENCRYPTION_KEY: %w", err))
+		}
+		c.EncryptionKeys = keys
+	}
+	if err := checkURL(c.CodecCORSOrigin); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_CODEC_CORS_ORIGIN: %w", err))
 	}
 
 	if anySet(getenv, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_API_URL") {
@@ -162,6 +190,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	var more []error
 	c.SendGrid, more = readSendGrid(getenv)
+	errs = append(errs, more...)
+	c.WhatsAppTwilio, more = readWhatsAppTwilio(getenv, c.Twilio)
 	errs = append(errs, more...)
 	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
 	errs = append(errs, more...)

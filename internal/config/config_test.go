@@ -1,9 +1,6 @@
 package config
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -39,11 +36,7 @@ func TestFromEnvProviders(t *testing.T) {
 		t.Errorf("config = %+v %+v", c.WhatsApp, c.Twilio)
 	}
 
-	tests := []struct {
-		name string
-		set  map[string]string
-		want []string // every one must appear in the error
-	}{
+	tests := []envErrorCase{
 		{"whatsapp without secret", map[string]string{"WHATSAPP_ACCESS_TOKEN": "tok", "WHATSAPP_PHONE_NUMBER_ID": "1"},
 			[]string{"WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"}},
 		{"bad whatsapp url", map[string]string{"WHATSAPP_API_URL": "graph.facebook.com"}, []string{"WHATSAPP_API_URL", "WHATSAPP_ACCESS_TOKEN"}},
@@ -54,17 +47,5 @@ func TestFromEnvProviders(t *testing.T) {
 		{"bad temporal address", map[string]string{"SWITCHBACK_TEMPORAL_ADDRESS": "localhost"}, []string{"SWITCHBACK_TEMPORAL_ADDRESS"}},
 		{"bad public url", map[string]string{"SWITCHBACK_PUBLIC_URL": "/hooks"}, []string{"SWITCHBACK_PUBLIC_URL"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := FromEnv(env(tt.set))
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %s", err, w)
-				}
-			}
-		})
-	}
+	checkEnvErrors(t, tests)
 }
