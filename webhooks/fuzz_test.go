@@ -2,12 +2,23 @@ package webhooks
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
@@ -167,4 +178,131 @@ func TestHostileRequests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeCountingStore counts the suppressions a handler writes.
+type writeCountingStore struct {
+	store.Store
+	writes atomic.Int64
+}
+
+func (s *writeCountingStore) Suppress(ctx context.Context, sup store.Suppression) error {
+	s.writes.Add(1)
+	return s.Store.Suppress(ctx, sup)
+}
+
+func (s *writeCountingStore) Unsuppress(ctx context.Context, contactKey string, ch channels.Channel, reason store.SuppressionReason) error {
+	s.writes.Add(1)
+	return s.Store.Unsuppress(ctx, contactKey, ch, reason)
+}
+
+// FuzzSendGridWebhook posts arbitrary Event Webhook bodies, signed with a
+// test key or with a signature of other bytes, under a timestamp age
+// seconds old (or rawTimestamp as sent, when not empty), with any content
+// type: nothing panics; the answer is 200, 400, 403, 413 or 503, with a
+// reason when it is not 200; a body signed for other bytes, a timestamp
+// that is not Unix seconds or is more than 5 minutes off is refused with
+// 403, and a fresh valid signature is not; a refused or malformed batch
+// signals nothing, calls no hook and suppresses nobody; and every signal
+// names a journey and a status Switchback knows.
+func FuzzSendGridWebhook(f *testing.F) {
+	corr := `,"sb_wf":"otp-1","sb_attempt":"1"`
+	f.Add("["+sgEvent("delivered", corr)+"]", true, int64(0), "", "application/json")
+	f.Add("["+sgEvent("processed", corr)+","+sgEvent("open", corr)+","+sgEvent("spamreport", "")+"]\r\n", true, int64(10*60), "", "application/json")
+	f.Add("["+sgEvent("bounce", `,"type":"bounce","reason":"550 5.1.1 unknown user","status":"5.1.1"`+corr)+"]", false, int64(0), "", "application/json")
+	f.Add("["+sgEvent("dropped", `,"reason":"Bounced Address","sb_wf":"otp-\u202e'; DROP TABLE message_refs;--","sb_attempt":"1"`)+"]", true, int64(-299), "", "text/plain")
+	f.Add(`[{"event":"delivered","email":"","sb_wf":"x","sb_attempt":"-1","timestamp":"1e3","attempt":{}}]`, true, int64(0), "", "")
+	f.Add(`[{"event":"unsubscribe","email":"ANA@Example.com ","category":[1,2]}]`, true, int64(0), "+1700000000", "application/json")
+	f.Add(`{"event":"delivered"}`, true, int64(0), "", "application/json")
+	f.Add(strings.Repeat("[", 10000), true, int64(0), "", "application/json")
+	f.Add("", true, int64(0), "", "")
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	key := sendGridKey{priv, base64.StdEncoding.EncodeToString(der)}
+	sqlSt, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { sqlSt.Close() })
+	st := &writeCountingStore{Store: sqlSt}
+	temporal := &fakeTemporal{}
+	var hooked atomic.Int64
+	// The handler's clock is far ahead, so that no status is recent enough
+	// to wait for its message id to be recorded (a second per event); the
+	// signature's clock is the real one.
+	future := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := New(Config{SendGridPublicKey: key.pub, Temporal: temporal, SignalName: "status", Messages: st,
+		SignalTimeout: 200 * time.Millisecond, Now: func() time.Time { return future },
+		SendGridEvent: func(context.Context, email.Event) error { hooked.Add(1); return nil }})
+	const skew = 5 * 60 // seconds
+	f.Fuzz(func(t *testing.T, body string, signed bool, age int64, rawTimestamp, contentType string) {
+		temporal.reset()
+		st.writes.Store(0)
+		hooked.Store(0)
+		now := time.Now().Unix()
+		ts := strconv.FormatInt(now-age, 10)
+		if rawTimestamp != "" {
+			ts = rawTimestamp
+		}
+		sig := key.sign(t, ts, body+"x") // a valid signature, of other bytes
+		if signed {
+			sig = key.sign(t, ts, body)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set(email.SignatureHeader, sig)
+		req.Header.Set(email.TimestampHeader, ts)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+
+		switch rec.Code {
+		case http.StatusOK:
+		case http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable:
+			if strings.TrimSpace(rec.Body.String()) == "" {
+				t.Fatalf("%d without a reason", rec.Code)
+			}
+		default:
+			t.Fatalf("status %d (%s); want 200, 400, 403, 413 or 503", rec.Code, rec.Body.String())
+		}
+		secs, err := strconv.ParseInt(ts, 10, 64)
+		switch {
+		case !signed && rec.Code != http.StatusForbidden:
+			t.Fatalf("a signature of other bytes answered %d, want 403", rec.Code)
+		case signed && err != nil && rec.Code != http.StatusForbidden:
+			t.Fatalf("timestamp %q answered %d, want 403", ts, rec.Code)
+		case signed && err == nil && (secs < now-skew-2 || secs > now+skew+2) && rec.Code != http.StatusForbidden:
+			t.Fatalf("timestamp %d s off answered %d, want 403 (a replay)", now-secs, rec.Code)
+		case signed && err == nil && secs >= now-skew+2 && secs <= now+skew-2 && rec.Code == http.StatusForbidden:
+			t.Fatalf("a fresh valid signature answered 403: %s", rec.Body.String())
+		}
+
+		temporal.mu.Lock()
+		defer temporal.mu.Unlock()
+		// 503 asks SendGrid to retry the whole batch: the events before
+		// the one that failed may have been signalled (duplicates are
+		// harmless). Any other refusal must change nothing.
+		if rec.Code != http.StatusOK && rec.Code != http.StatusServiceUnavailable {
+			if n := len(temporal.signals); n > 0 {
+				t.Fatalf("answered %d but signalled %d statuses", rec.Code, n)
+			}
+			if n := hooked.Load(); n > 0 {
+				t.Fatalf("answered %d but passed %d events to the hook", rec.Code, n)
+			}
+			if n := st.writes.Load(); n > 0 {
+				t.Fatalf("answered %d but wrote %d suppressions", rec.Code, n)
+			}
+		}
+		for _, s := range temporal.signals {
+			u := s.update
+			if s.workflowID == "" || !u.Status.Valid() || u.Provider != email.Provider || (u.MessageID == "" && u.Attempt <= 0) {
+				t.Fatalf("unusable signal %+v", s)
+			}
+		}
+	})
 }
