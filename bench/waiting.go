@@ -16,58 +16,47 @@ import (
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
-// waitingJourney is the journey of the waiting benchmark, in YAML. The
-// abandoned_cart journey, whose first step is a wait, does not exist yet:
-// this one sends once on WhatsApp to a recipient that never reports back
-// (sandbox.WhatsAppSilent) and then waits a day for a status, so each
-// journey holds a timer and a signal channel as a waiting cart would.
-const waitingJourney = `
-name: bench_waiting
-purpose: utility
-params:
-  - {name: code}
-expire: 48h
-steps:
-  - send:
-      id: reminder
-      attempts:
-        - channel: whatsapp
-          template: {name: cart_reminder, language: en_US, body: ["{{.code}}"]}
-          within: 24h
-`
-
-// Waiting starts n WaitingJourney journeys, par starts at a time, waits
-// until every one has sent its message (and so sits in its wait), and
-// reports the start rate and what the waiting journeys cost in process RSS
-// and database size. The journeys are left running: Close the Env.
+// Waiting starts n abandoned_cart journeys, par starts at a time, waits
+// until they sit in their first wait (an hour), and reports the start rate
+// and what the waiting journeys cost in process RSS and database size. The
+// journeys are left running: Close the Env.
 func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 	if e.InMemory {
 		return Result{}, errors.New("bench: the waiting benchmark needs a file-backed Env (Options.DataDir)")
 	}
-	j, err := journeys.Parse("bench_waiting.yaml", []byte(waitingJourney))
+	j, err := journeys.Builtin("abandoned_cart")
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}
 	key := e.Config.ContactKeyOrDefault()
-	sentBefore := len(e.Sandbox.Sent())
 	debug.FreeOSMemory()
 	rss0, db0 := rssBytes(), e.databaseBytes()
-
 	begin := time.Now()
+	ids := make([]string, n)
 	st := concurrently(n, par, func(i int) error {
+		ids[i] = fmt.Sprintf("bench-cart-%d-%d", begin.UnixNano(), i)
 		_, _, err := journeys.Start(ctx, e.Client, journeys.StartOptions{
-			Journey: j, To: sandbox.WhatsAppSilent, Vars: map[string]string{"code": strconv.Itoa(i)}, ContactKey: key,
+			Journey: j, To: sandbox.DefaultRecipient, ID: ids[i], ContactKey: key,
+			Vars: map[string]string{"cart_url": "https://shop.example/cart/" + strconv.Itoa(i)},
 		})
 		return err
 	})
 	if st.Errors > 0 {
 		return Result{}, fmt.Errorf("bench: %d of %d waiting journeys did not start: %s", st.Errors, n, st.FirstError)
 	}
-	for len(e.Sandbox.Sent())-sentBefore < n {
-		select {
-		case <-ctx.Done():
-			return Result{}, fmt.Errorf("bench: %d of %d waiting journeys sent: %w", len(e.Sandbox.Sent())-sentBefore, n, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+	// Journeys run their first workflow task in the order they started:
+	// when the last ones wait, all do.
+	for _, id := range ids[max(0, n-10):] {
+		for {
+			tl, err := journeys.GetTimeline(ctx, e.Client, id)
+			if err == nil && len(tl.Events) > 1 && tl.Events[1].Kind == journeys.EventWait {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return Result{}, fmt.Errorf("bench: journey %s not waiting: %w", id, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}
 	settled := time.Since(begin)
@@ -79,7 +68,7 @@ func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 	return Result{Name: "waiting", Fields: []Field{
 		{"n", float64(n)},
 		{"starts_per_s", round(st.PerSecond())},
-		{"sent_per_s", round(float64(n) / settled.Seconds())},
+		{"waiting_per_s", round(float64(n) / settled.Seconds())},
 		{"rss_mib_per_1000", round(float64(rss1-rss0) / mib * per)},
 		{"db_mib_per_1000", round(float64(db1-db0) / mib * per)},
 		{"rss_mib", round(float64(rss1) / mib)},

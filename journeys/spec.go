@@ -48,6 +48,15 @@ type Journey struct {
 	On []Handler `yaml:"on,omitempty" json:"on,omitempty"`
 }
 
+// FirstChannel is the channel of the journey's first send attempt, or ""
+// (a journey that waits first, or reacts to events, starts on no channel).
+func (j Journey) FirstChannel() channels.Channel {
+	if len(j.Steps) > 0 && j.Steps[0].Send != nil && len(j.Steps[0].Send.Attempts) > 0 {
+		return j.Steps[0].Send.Attempts[0].Channel
+	}
+	return ""
+}
+
 // Param is a variable a journey needs, with an optional type and pattern.
 // In YAML a param is a name, or a mapping with name, type and pattern.
 type Param struct {

@@ -83,6 +83,15 @@ func (opts StartOptions) input() Input {
 
 // startOptions are the workflow options of a journey start.
 func startOptions(opts StartOptions, id string) client.StartWorkflowOptions {
+	attrs := []temporal.SearchAttributeUpdate{
+		JourneyAttr.ValueSet(opts.Journey.Name),
+		ContactAttr.ValueSet(ContactKey(opts.ContactKey, opts.To)),
+		OutcomeAttr.ValueSet("running"),
+	}
+	if ch := opts.Journey.FirstChannel(); ch != "" {
+		// The journey upserts the channel only when it changes.
+		attrs = append(attrs, ChannelAttr.ValueSet(string(ch)))
+	}
 	return client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                TaskQueue,
@@ -93,11 +102,7 @@ func startOptions(opts StartOptions, id string) client.StartWorkflowOptions {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// When this client's own worker polls the task queue, the first
 		// workflow task comes back with the start: one round trip less.
-		EnableEagerStart: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			JourneyAttr.ValueSet(opts.Journey.Name),
-			ContactAttr.ValueSet(ContactKey(opts.ContactKey, opts.To)),
-			OutcomeAttr.ValueSet("running"),
-		),
+		EnableEagerStart:      true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
 	}
 }

@@ -16,6 +16,12 @@ import (
 // message event log: journeys started before them replay without either.
 const checksChange = "eligibility-and-event-log"
 
+// fewerWritesChange versions two savings: SwitchbackChannel is upserted
+// only when it changes (the starter sets the first channel), and the event
+// log is written at decisions and before long waits instead of after every
+// signal. Each upsert is a visibility write, each flush a local activity.
+const fewerWritesChange = "fewer-writes"
+
 // checkTimeout bounds a local activity against the store (retries included).
 const checkTimeout = 30 * time.Second
 

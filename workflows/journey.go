@@ -53,6 +53,13 @@ func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 	r.started = workflow.Now(ctx)
 	r.workflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	r.checks = workflow.GetVersion(ctx, checksChange, workflow.DefaultVersion, 1) == 1
+	if workflow.GetVersion(ctx, fewerWritesChange, workflow.DefaultVersion, 1) == 1 {
+		// The starter set the first channel; upsert it only when it changes,
+		// and write the event log at decisions, not at every status.
+		r.fewerWrites = true
+		ch, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(journeys.ChannelAttr)
+		r.channel = channels.Channel(ch)
+	}
 	if in.Journey.Expire > 0 {
 		r.deadline = r.started.Add(time.Duration(in.Journey.Expire))
 	}
@@ -128,6 +135,10 @@ type run struct {
 	// event log (see checksChange).
 	checks     bool
 	workflowID string
+	// fewerWrites: this execution upserts SwitchbackChannel only when it
+	// changes and batches the event log (see fewerWritesChange).
+	fewerWrites bool
+	channel     channels.Channel // the SwitchbackChannel value
 	// unknownAttempt is the attempt whose send had an unknown outcome and
 	// whose message the journey adopts from the first status naming it.
 	unknownAttempt int
@@ -241,6 +252,7 @@ func (r *run) test(b *journeys.BranchStep) (bool, string) {
 
 // waitStep waits a duration, or until an event or its timeout.
 func (r *run) waitStep(ctx workflow.Context, id string, w *journeys.WaitStep) error {
+	r.flush(ctx)
 	now := workflow.Now(ctx)
 	if w.Until == "" {
 		r.record(ctx, Event{Kind: EventWait, Step: id, Reason: "waiting " + w.Duration.String()})
@@ -314,7 +326,9 @@ func (r *run) waitFor(ctx workflow.Context, w waitSpec) (waitResult, error) {
 		}
 		r.addReceives(ctx, sel)
 		sel.Select(ctx)
-		r.flush(ctx)
+		if !r.fewerWrites {
+			r.flush(ctx)
+		}
 		switch {
 		case fired && timerErr != nil:
 			return 0, timerErr
@@ -384,6 +398,7 @@ func (r *run) handleEvents(ctx workflow.Context) error {
 	r.timeline.Awaiting = "events: " + fmt.Sprint(names)
 	defer func() { r.timeline.Awaiting = "" }()
 	for {
+		r.flush(ctx)
 		if _, err := r.waitFor(ctx, waitSpec{cond: func() bool { return len(r.pending) > 0 }}); err != nil {
 			return err
 		}
@@ -544,6 +559,7 @@ func (r *run) awaitVerification(ctx workflow.Context) error {
 	if r.last.outcome == journeys.StepFailed {
 		return &ending{outcome: OutcomeFailed, reason: "the code could not be delivered"}
 	}
+	r.flush(ctx)
 	r.timeline.Awaiting = "verification until " + r.verify.until.UTC().Format(time.RFC3339)
 	defer func() { r.timeline.Awaiting = "" }()
 	if _, err := r.waitFor(ctx, waitSpec{until: r.verify.until}); err != nil {

@@ -121,7 +121,10 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
 		want := a.AwaitOrDefault()
 		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s, awaiting %s within %s", describe(msg), want, limit.Sub(now))))
-		r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(a.Channel)))
+		if !r.fewerWrites || a.Channel != r.channel {
+			r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(a.Channel)))
+			r.channel = a.Channel
+		}
 
 		sent, err := r.sendMessage(ctx, limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: step, Message: msg})
 		if err != nil {

@@ -24,15 +24,7 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var j journeys.Journey
-	switch {
-	case *file != "" && len(pos) == 0:
-		j, err = journeys.LoadFile(*file)
-	case *file == "" && len(pos) == 1:
-		j, err = journeys.Builtin(pos[0])
-	default:
-		return &usageError{"name one built-in journey, or give --file (built-in: " + fmt.Sprint(journeys.BuiltinNames()) + ")"}
-	}
+	j, err := loadJourney(*file, pos)
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,15 @@ func checkBuiltins() error {
 	}
 	return nil
 }
+
+// loadJourney returns the journey a command names: a built-in one by name,
+// or the one in file.
+func loadJourney(file string, pos []string) (journeys.Journey, error) {
+	switch {
+	case file != "" && len(pos) == 0:
+		return journeys.LoadFile(file)
+	case file == "" && len(pos) == 1:
+		return journeys.Builtin(pos[0])
+	}
+	return journeys.Journey{}, &usageError{"name one built-in journey, or give --file (built-in: " + strings.Join(journeys.BuiltinNames(), ", ") + ")"}
+}
