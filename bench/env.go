@@ -136,7 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: connect to Temporal: %w", err)
 	}
-	senders, err := app.Senders(cfg)
+	senders, err := app.Senders(cfg, e.store)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}

@@ -1,8 +1,8 @@
 // Package store keeps what Switchback must remember outside Temporal: the
 // contacts it writes to, their consent history, suppressions, which
 // channels reach them, when they last wrote to us (the 24-hour window),
-// which journey sent which provider message, and the log of every message
-// event.
+// which journey sent which provider message, the log of every message
+// event, and the registry of WhatsApp templates.
 //
 // Store is the one interface; store/sqlite (the default of `switchback
 // dev`) and store/postgres implement it with the same migrations, and
@@ -178,6 +178,30 @@ type EventFilter struct {
 	Newest int
 }
 
+// Template is one WhatsApp message template in one language, as the
+// template registry (package templates) keeps it.
+type Template struct {
+	Name           string
+	Language       string
+	Category       string
+	Status         string
+	RejectedReason string
+	// Data is the template's JSON (components and the rest), which the
+	// registry encodes; the fields above override what it says.
+	Data []byte
+	// WABAID and SyncedAt say which account it was synced from, and when.
+	WABAID   string
+	SyncedAt time.Time
+}
+
+// TemplateStatus is what a template status webhook changes.
+type TemplateStatus struct {
+	Status string
+	// Category, when not empty, replaces the template's category.
+	Category       string
+	RejectedReason string
+}
+
 // Store is what Switchback keeps. Implementations are safe for concurrent
 // use. Every method that finds one record returns an error wrapping
 // ErrNotFound when there is none.
@@ -230,6 +254,16 @@ type Store interface {
 	RecordEvent(ctx context.Context, e MessageEvent) (bool, error)
 	// Events returns the events f selects, oldest first.
 	Events(ctx context.Context, f EventFilter) ([]MessageEvent, error)
+
+	// ReplaceTemplates makes ts, synced from the WhatsApp Business
+	// Account wabaID at time at, the whole template registry.
+	ReplaceTemplates(ctx context.Context, wabaID string, ts []Template, at time.Time) error
+	// ListTemplates returns every template, by name then language; none
+	// when the registry was never synced.
+	ListTemplates(ctx context.Context) ([]Template, error)
+	// SetTemplateStatus updates the status of the template name in
+	// language (as stored); an error wrapping ErrNotFound when there is none.
+	SetTemplateStatus(ctx context.Context, name, language string, st TemplateStatus) error
 
 	// Close releases the store.
 	Close() error

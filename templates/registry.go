@@ -5,125 +5,108 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/store"
 )
 
-// DefaultFile is the registry's file name in the data directory.
-const DefaultFile = "templates.json"
-
-// file is the registry file's content.
-type file struct {
-	WABAID    string     `json:"waba_id,omitempty"`
-	SyncedAt  time.Time  `json:"synced_at"`
-	Templates []Template `json:"templates"`
+// Store is the part of store.Store that keeps the registry.
+type Store interface {
+	ReplaceTemplates(ctx context.Context, wabaID string, ts []store.Template, at time.Time) error
+	ListTemplates(ctx context.Context) ([]store.Template, error)
+	SetTemplateStatus(ctx context.Context, name, language string, st store.TemplateStatus) error
 }
 
-// Registry is a template registry kept in a JSON file. It reads the file
+// statusDeleted is the status of a template that a webhook reported
+// deleted: the store keeps it until the next sync, the registry hides it.
+const statusDeleted = "DELETED"
+
+// Registry is the template registry, kept in the store. It reads the store
 // on every lookup, so a `switchback templates sync` shows at once in a
-// running worker. It is safe for concurrent use within a process; writes
-// replace the file atomically.
+// running worker. It is safe for concurrent use.
 type Registry struct {
-	path string
-	mu   sync.Mutex // serialises read-modify-write
+	st Store
+	mu sync.Mutex // serialises status updates within a process
 }
 
-// NewRegistry returns the registry kept in the file at path, which need
-// not exist yet.
-func NewRegistry(path string) *Registry { return &Registry{path: path} }
+// NewRegistry returns the registry kept in st.
+func NewRegistry(st Store) *Registry { return &Registry{st: st} }
 
-// Path returns the registry's file.
-func (r *Registry) Path() string { return r.path }
-
-// load reads the file; a missing file is an empty registry.
-func (r *Registry) load() (file, bool, error) {
-	data, err := os.ReadFile(r.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return file{}, false, nil
-	}
+// load returns the templates in the store, deleted ones included, and
+// when they were synced (zero if never).
+func (r *Registry) load(ctx context.Context) ([]Template, time.Time, error) {
+	rows, err := r.st.ListTemplates(ctx)
 	if err != nil {
-		return file{}, false, fmt.Errorf("read template registry: %w", err)
+		return nil, time.Time{}, fmt.Errorf("read template registry: %w", err)
 	}
-	var f file
-	if err := json.Unmarshal(data, &f); err != nil {
-		return file{}, false, fmt.Errorf("template registry %s is not valid JSON: %w", r.path, err)
+	ts := make([]Template, 0, len(rows))
+	var at time.Time
+	for _, row := range rows {
+		var t Template
+		if len(row.Data) > 0 {
+			if err := json.Unmarshal(row.Data, &t); err != nil {
+				return nil, time.Time{}, fmt.Errorf("template %s (%s) in the store is not valid JSON: %w", row.Name, row.Language, err)
+			}
+		}
+		t.Name, t.Language, t.Category, t.Status, t.RejectedReason = row.Name, row.Language, row.Category, row.Status, row.RejectedReason
+		ts = append(ts, t)
+		if row.SyncedAt.After(at) {
+			at = row.SyncedAt
+		}
 	}
-	return f, true, nil
+	return ts, at, nil
 }
 
-// save writes f through a temporary file and a rename.
-func (r *Registry) save(f file) error {
-	data, err := json.MarshalIndent(f, "", "  ")
+// List returns the registered templates, sorted by name and language, and
+// when they were last synced (zero if never).
+func (r *Registry) List(ctx context.Context) ([]Template, time.Time, error) {
+	all, at, err := r.load(ctx)
 	if err != nil {
-		return fmt.Errorf("encode template registry: %w", err)
+		return nil, time.Time{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
-		return fmt.Errorf("template registry directory: %w", err)
+	var ts []Template
+	for _, t := range all {
+		if t.Status != statusDeleted {
+			ts = append(ts, t)
+		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.path), ".templates-*.json")
-	if err != nil {
-		return fmt.Errorf("write template registry: %w", err)
+	return ts, at, nil
+}
+
+// Replace makes ts, as synced from the account wabaID at time at, the
+// registry's content.
+func (r *Registry) Replace(ctx context.Context, wabaID string, ts []Template, at time.Time) error {
+	rows := make([]store.Template, 0, len(ts))
+	for _, t := range ts {
+		data, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("encode template %s (%s): %w", t.Name, t.Language, err)
+		}
+		rows = append(rows, store.Template{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status,
+			RejectedReason: t.RejectedReason, Data: data})
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write template registry: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write template registry: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), r.path); err != nil {
+	if err := r.st.ReplaceTemplates(ctx, wabaID, rows, at.UTC()); err != nil {
 		return fmt.Errorf("write template registry: %w", err)
 	}
 	return nil
 }
 
-// List returns the registered templates, sorted by name and language, and
-// when they were last synced (zero if never).
-func (r *Registry) List(_ context.Context) ([]Template, time.Time, error) {
-	f, _, err := r.load()
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	ts := slices.Clone(f.Templates)
-	slices.SortFunc(ts, func(a, b Template) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Language, b.Language)
-	})
-	return ts, f.SyncedAt, nil
-}
-
-// Replace makes ts, as synced from the account wabaID at time at, the
-// registry's content.
-func (r *Registry) Replace(_ context.Context, wabaID string, ts []Template, at time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.save(file{WABAID: wabaID, SyncedAt: at.UTC(), Templates: ts})
-}
-
 // Templates returns every language of the template name, for the WhatsApp
 // sender's pre-send check. A registry that was never synced answers
 // whatsapp.ErrNoTemplates, so that the check is skipped.
-func (r *Registry) Templates(_ context.Context, name string) ([]whatsapp.TemplateInfo, error) {
-	f, ok, err := r.load()
+func (r *Registry) Templates(ctx context.Context, name string) ([]whatsapp.TemplateInfo, error) {
+	all, _, err := r.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if len(all) == 0 {
 		return nil, whatsapp.ErrNoTemplates
 	}
 	var out []whatsapp.TemplateInfo
-	for _, t := range f.Templates {
-		if t.Name == name {
+	for _, t := range all {
+		if t.Name == name && t.Status != statusDeleted {
 			out = append(out, t.Info())
 		}
 	}
@@ -146,34 +129,38 @@ func statusOf(event string) (string, bool) {
 // ApplyStatus records a message_template_status_update. It reports false
 // for a template the registry does not have (a sync adds it with its
 // components); a deleted template is removed.
-func (r *Registry) ApplyStatus(_ context.Context, u whatsapp.TemplateStatusUpdate) (bool, error) {
+func (r *Registry) ApplyStatus(ctx context.Context, u whatsapp.TemplateStatusUpdate) (bool, error) {
 	status, changes := statusOf(u.Event)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f, _, err := r.load()
+	all, _, err := r.load(ctx)
 	if err != nil {
 		return false, err
 	}
-	i := slices.IndexFunc(f.Templates, func(t Template) bool {
-		return t.Name == u.Name && whatsapp.SameLanguage(t.Language, u.Language)
-	})
-	if i < 0 {
+	var found *Template
+	for i, t := range all {
+		if t.Name == u.Name && t.Status != statusDeleted && whatsapp.SameLanguage(t.Language, u.Language) {
+			found = &all[i]
+			break
+		}
+	}
+	if found == nil {
 		return false, nil
 	}
 	if !changes {
 		return true, nil
 	}
-	if status == "DELETED" {
-		f.Templates = slices.Delete(f.Templates, i, i+1)
-	} else {
-		f.Templates[i].Status = status
-		if u.Category != "" {
-			f.Templates[i].Category = u.Category
-		}
-		f.Templates[i].RejectedReason = ""
-		if status == "REJECTED" && u.Reason != "" {
-			f.Templates[i].RejectedReason = u.Reason
-		}
+	st := store.TemplateStatus{Status: status, Category: u.Category}
+	if status == "REJECTED" && u.Reason != "" {
+		st.RejectedReason = u.Reason
 	}
-	return true, r.save(f)
+	err = r.st.SetTemplateStatus(ctx, found.Name, found.Language, st)
+	if errors.Is(err, store.ErrNotFound) {
+		// A sync replaced the registry meanwhile.
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("write template registry: %w", err)
+	}
+	return true, nil
 }

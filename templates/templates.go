@@ -5,8 +5,7 @@
 // message_template_status_update webhook. The WhatsApp sender checks a
 // template send against it before calling the Cloud API.
 //
-// Until the store holds templates, the registry is a JSON file in the data
-// directory (DefaultFile).
+// The registry is kept in the store (store.Store's template methods).
 package templates
 
 import (

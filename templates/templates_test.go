@@ -4,18 +4,29 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
 const (
 	testToken = "EAAJBtesttoken"
 	testWABA  = "102290129340398"
 )
+
+// newRegistry returns a registry in a new in-memory store.
+func newRegistry(t *testing.T) *Registry {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return NewRegistry(st)
+}
 
 func newSandbox(t *testing.T) string {
 	t.Helper()
@@ -33,7 +44,7 @@ func newSandbox(t *testing.T) string {
 
 func TestSyncFromSandboxFollowsPages(t *testing.T) {
 	api := newSandbox(t)
-	reg := NewRegistry(filepath.Join(t.TempDir(), "data", DefaultFile))
+	reg := newRegistry(t)
 	n, err := Sync(context.Background(), SyncConfig{APIURL: api, WABAID: testWABA, AccessToken: testToken, PageSize: 3}, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +148,7 @@ func TestParamCounts(t *testing.T) {
 
 func TestRegistryApplyStatus(t *testing.T) {
 	ctx := context.Background()
-	reg := NewRegistry(filepath.Join(t.TempDir(), DefaultFile))
+	reg := newRegistry(t)
 	if _, err := reg.Templates(ctx, "otp_code"); !errors.Is(err, whatsapp.ErrNoTemplates) {
 		t.Fatalf("never-synced registry: %v, want ErrNoTemplates", err)
 	}

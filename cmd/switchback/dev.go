@@ -97,7 +97,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	senders, err := app.Senders(cfg)
+	senders, err := app.Senders(cfg, st)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// the request waits until the server below serves it.
 		go func() {
 			w := cfg.WhatsApp
-			n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, app.TemplateRegistry(cfg))
+			n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, app.TemplateRegistry(st))
 			if err != nil {
 				log.Warn("sync sandbox templates", "error", err)
 				return

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store/sqlite"
 	"github.com/switchbackhq/switchback/templates"
 	"github.com/switchbackhq/switchback/workflows"
 )
@@ -186,13 +188,18 @@ func TestSimulate(t *testing.T) {
 // a journey sends: it exists, is approved, and gets its parameters.
 func TestValidateAgainstTemplateRegistry(t *testing.T) {
 	dir := t.TempDir()
-	reg := templates.NewRegistry(filepath.Join(dir, templates.DefaultFile))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, app.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := templates.NewRegistry(st)
 	if err := reg.Replace(context.Background(), "waba", []templates.Template{
 		{Name: "otp_code", Language: "en_US", Category: "AUTHENTICATION", Status: "APPROVED",
 			Components: []templates.Component{{Type: "BODY", Params: 2}}},
 	}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	st.Close()
 	var out, errOut bytes.Buffer
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string {
 		if k == "SWITCHBACK_DATA_DIR" {

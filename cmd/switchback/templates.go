@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/templates"
 )
 
@@ -26,7 +26,12 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg := templates.NewRegistry(filepath.Join(cfg.DataDir, templates.DefaultFile))
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg := app.TemplateRegistry(st)
 	switch pos[0] {
 	case "sync":
 		w := cfg.WhatsApp
@@ -37,7 +42,7 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "synced %d templates from WhatsApp Business Account %s into %s\n", n, w.WABAID, reg.Path())
+		fmt.Fprintf(e.stdout, "synced %d templates from WhatsApp Business Account %s into the store\n", n, w.WABAID)
 		return nil
 	case "list":
 		ts, at, err := reg.List(ctx)
@@ -50,7 +55,7 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 			return enc.Encode(ts)
 		}
 		if at.IsZero() {
-			fmt.Fprintf(e.stdout, "no templates in %s: run `switchback templates sync`\n", reg.Path())
+			fmt.Fprintf(e.stdout, "no templates in the store: run `switchback templates sync`\n")
 			return nil
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

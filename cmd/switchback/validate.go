@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/templates"
 )
 
@@ -26,19 +29,39 @@ func runValidate(_ context.Context, e *env, args []string) error {
 // template registry, when one has been synced.
 type templateChecker struct {
 	reg *templates.Registry
+	st  store.Store
 }
 
 // newTemplateChecker returns a checker, or nil when no registry is synced.
+// Close it after use. Without SWITCHBACK_DATABASE_URL, a data directory
+// with no SQLite store yet has no registry, and validate creates none.
 func newTemplateChecker(ctx context.Context, e *env) *templateChecker {
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return nil
 	}
-	reg := app.TemplateRegistry(cfg)
-	if ts, _, err := reg.List(ctx); err != nil || len(ts) == 0 {
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, app.StoreFile)); err != nil {
+			return nil
+		}
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
 		return nil
 	}
-	return &templateChecker{reg: reg}
+	reg := app.TemplateRegistry(st)
+	if ts, _, err := reg.List(ctx); err != nil || len(ts) == 0 {
+		st.Close()
+		return nil
+	}
+	return &templateChecker{reg: reg, st: st}
+}
+
+// close releases the checker's store.
+func (tc *templateChecker) close() {
+	if tc != nil {
+		tc.st.Close()
+	}
 }
 
 // check reports each WhatsApp template of j that the registry says would
@@ -75,6 +98,7 @@ func (tc *templateChecker) check(ctx context.Context, source string, j journeys.
 func validateJourneys(e *env, files []string) error {
 	ctx := context.Background()
 	tc := newTemplateChecker(ctx, e)
+	defer tc.close()
 	bad := 0
 	check := func(name string, j journeys.Journey, err error) {
 		if err == nil && tc != nil {

@@ -21,15 +21,15 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log := newLogger(e)
-	senders, err := app.Senders(cfg)
-	if err != nil {
-		return err
-	}
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	senders, err := app.Senders(cfg, st)
+	if err != nil {
+		return err
+	}
 	c, err := dial(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -56,12 +56,18 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	return st, nil
 }
 
-// Senders builds a sender for each provider configured in cfg.
-func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
+// Senders builds a sender for each provider configured in cfg. WhatsApp
+// template sends are checked against the template registry in st; a nil
+// st checks none.
+func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.Sender, error) {
 	senders := map[channels.Channel]channels.Sender{}
+	var reg whatsapp.TemplateRegistry
+	if st != nil {
+		reg = TemplateRegistry(st)
+	}
 	if w := cfg.WhatsApp; w != nil {
 		c, err := whatsapp.NewClient(whatsapp.Config{APIURL: w.APIURL, PhoneNumberID: w.PhoneNumberID, AccessToken: w.AccessToken,
-			Templates: TemplateRegistry(cfg)})
+			Templates: reg})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp channel: %w", err)
 		}
@@ -91,7 +97,7 @@ func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
 			From:              w.From,
 			Content:           w.Content,
 			StatusCallbackURL: cfg.PublicURLOrDefault() + TwilioStatusPath,
-			Templates:         TemplateRegistry(cfg),
+			Templates:         reg,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp channel (twilio): %w", err)
@@ -111,11 +117,11 @@ func Senders(cfg config.Config) (map[channels.Channel]channels.Sender, error) {
 	return senders, nil
 }
 
-// TemplateRegistry returns the WhatsApp template registry under cfg's data
-// directory. Until `switchback templates sync` has filled it, template
-// sends are not checked against it.
-func TemplateRegistry(cfg config.Config) *templates.Registry {
-	return templates.NewRegistry(filepath.Join(cfg.DataDir, templates.DefaultFile))
+// TemplateRegistry returns the WhatsApp template registry kept in st.
+// Until `switchback templates sync` has filled it, template sends are not
+// checked against it.
+func TemplateRegistry(st store.Store) *templates.Registry {
+	return templates.NewRegistry(st)
 }
 
 // templateStatusHook applies template status webhooks to reg.
@@ -222,7 +228,9 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if cfg.SendGrid != nil {
 		wc.SendGridPublicKey = cfg.SendGrid.WebhookPublicKey
 	}
-	wc.TemplateStatus = templateStatusHook(TemplateRegistry(cfg), opts.Logger)
+	if opts.Messages != nil {
+		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", webhooks.New(wc))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })

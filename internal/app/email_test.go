@@ -83,7 +83,7 @@ func TestSandboxSendGridThroughWebhook(t *testing.T) {
 		<-served
 	}()
 
-	senders, err := app.Senders(cfg)
+	senders, err := app.Senders(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	}
 	t.Cleanup(func() { st.Close() })
 	if !opts.NoWorkers {
-		senders, err := app.Senders(cfg)
+		senders, err := app.Senders(cfg, st)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,15 +49,15 @@ func RunWorker(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	senders, err := app.Senders(cfg)
-	if err != nil {
-		return err
-	}
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	senders, err := app.Senders(cfg, st)
+	if err != nil {
+		return err
+	}
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -35,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"Inbound", testInbound},
 		{"Events", testEvents},
 		{"EventFilter", testEventFilter},
+		{"Templates", testTemplates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,5 +292,74 @@ func testEventFilter(t *testing.T, ctx context.Context, s store.Store) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: Events(%+v) =\n%+v\nwant\n%+v", tt.name, tt.f, got, tt.want)
 		}
+	}
+}
+
+func testTemplates(t *testing.T, ctx context.Context, s store.Store) {
+	ts, err := s.ListTemplates(ctx)
+	must(t, err)
+	if len(ts) != 0 {
+		t.Fatalf("ListTemplates of a new store = %+v, want none", ts)
+	}
+	wantNotFound(t, "status of a template before a sync", s.SetTemplateStatus(ctx, "otp", "en_US", store.TemplateStatus{Status: "PAUSED"}))
+
+	otp := store.Template{Name: "otp", Language: "en_US", Category: "AUTHENTICATION", Status: "APPROVED",
+		Data: []byte(`{"id":"1","components":[{"type":"BODY","text":"{{1}}","params":1}]}`)}
+	otpDE := store.Template{Name: "otp", Language: "de", Category: "AUTHENTICATION", Status: "PENDING", Data: []byte(`{"id":"2"}`)}
+	promo := store.Template{Name: "promo", Language: "en_US", Category: "MARKETING", Status: "REJECTED", RejectedReason: "PROMOTIONAL", Data: []byte(`{"id":"3"}`)}
+	must(t, s.ReplaceTemplates(ctx, "waba-1", []store.Template{promo, otp, otpDE}, t0()))
+	ts, err = s.ListTemplates(ctx)
+	must(t, err)
+	if len(ts) != 3 || ts[0].Name != "otp" || ts[0].Language != "de" || ts[1].Language != "en_US" || ts[2].Name != "promo" {
+		t.Fatalf("ListTemplates = %+v, want otp/de, otp/en_US, promo/en_US", ts)
+	}
+	got := ts[1]
+	if got.Category != "AUTHENTICATION" || got.Status != "APPROVED" || got.WABAID != "waba-1" || !got.SyncedAt.Equal(t0()) {
+		t.Errorf("otp/en_US = %+v", got)
+	}
+	var data struct {
+		ID         string `json:"id"`
+		Components []struct {
+			Text   string `json:"text"`
+			Params int    `json:"params"`
+		} `json:"components"`
+	}
+	must(t, json.Unmarshal(got.Data, &data))
+	if data.ID != "1" || len(data.Components) != 1 || data.Components[0].Text != "{{1}}" || data.Components[0].Params != 1 {
+		t.Errorf("otp/en_US data = %s", got.Data)
+	}
+	if ts[2].RejectedReason != "PROMOTIONAL" {
+		t.Errorf("promo = %+v, want its rejected reason", ts[2])
+	}
+
+	// A status update changes one template; an empty category keeps it.
+	must(t, s.SetTemplateStatus(ctx, "promo", "en_US", store.TemplateStatus{Status: "APPROVED"}))
+	must(t, s.SetTemplateStatus(ctx, "otp", "de", store.TemplateStatus{Status: "REJECTED", Category: "UTILITY", RejectedReason: "INVALID_FORMAT"}))
+	wantNotFound(t, "status of an unknown template", s.SetTemplateStatus(ctx, "otp", "fr", store.TemplateStatus{Status: "PAUSED"}))
+	ts, err = s.ListTemplates(ctx)
+	must(t, err)
+	if ts[0].Status != "REJECTED" || ts[0].Category != "UTILITY" || ts[0].RejectedReason != "INVALID_FORMAT" {
+		t.Errorf("otp/de after update = %+v", ts[0])
+	}
+	if ts[1].Status != "APPROVED" {
+		t.Errorf("otp/en_US changed: %+v", ts[1])
+	}
+	if ts[2].Status != "APPROVED" || ts[2].Category != "MARKETING" || ts[2].RejectedReason != "" {
+		t.Errorf("promo after update = %+v", ts[2])
+	}
+
+	// A sync replaces everything.
+	at := t0().Add(time.Hour)
+	must(t, s.ReplaceTemplates(ctx, "waba-2", []store.Template{otp}, at))
+	ts, err = s.ListTemplates(ctx)
+	must(t, err)
+	if len(ts) != 1 || ts[0].Name != "otp" || ts[0].Language != "en_US" || ts[0].WABAID != "waba-2" || !ts[0].SyncedAt.Equal(at) {
+		t.Errorf("ListTemplates after a second sync = %+v", ts)
+	}
+	must(t, s.ReplaceTemplates(ctx, "waba-2", nil, at))
+	ts, err = s.ListTemplates(ctx)
+	must(t, err)
+	if len(ts) != 0 {
+		t.Errorf("ListTemplates after an empty sync = %+v", ts)
 	}
 }

@@ -410,3 +410,62 @@ func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any)
 	}
 	return out, nil
 }
+
+const templateColumns = `name, language, category, status, rejected_reason, data, waba_id, synced_at`
+
+// ReplaceTemplates makes ts the whole template registry, in one transaction.
+func (s *Store) ReplaceTemplates(ctx context.Context, wabaID string, templates []store.Template, at time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replace templates: %w", err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if _, err := tx.ExecContext(ctx, `DELETE FROM templates`); err != nil {
+		return fmt.Errorf("replace templates: %w", err)
+	}
+	ins := s.rebind(`INSERT INTO templates (` + templateColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	for _, t := range templates {
+		data := string(t.Data)
+		if data == "" {
+			data = "{}"
+		}
+		if _, err := tx.ExecContext(ctx, ins, t.Name, t.Language, t.Category, t.Status, t.RejectedReason, data, wabaID, ts(at)); err != nil {
+			return fmt.Errorf("replace templates: template %s (%s): %w", t.Name, t.Language, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace templates: %w", err)
+	}
+	return nil
+}
+
+// ListTemplates returns every template, by name then language.
+func (s *Store) ListTemplates(ctx context.Context) ([]store.Template, error) {
+	rows, err := s.query(ctx, `SELECT `+templateColumns+` FROM templates ORDER BY name, language`)
+	return collect(rows, err, func(r interface{ Scan(...any) error }) (store.Template, error) {
+		var t store.Template
+		var data string
+		err := r.Scan(&t.Name, &t.Language, &t.Category, &t.Status, &t.RejectedReason, &data, &t.WABAID, timeCol{&t.SyncedAt})
+		t.Data = []byte(data)
+		return t, err
+	}, "templates")
+}
+
+// SetTemplateStatus updates one template's status.
+func (s *Store) SetTemplateStatus(ctx context.Context, name, language string, st store.TemplateStatus) error {
+	res, err := s.exec(ctx,
+		`UPDATE templates SET status = ?, category = CASE WHEN ? = '' THEN category ELSE ? END, rejected_reason = ?
+		 WHERE name = ? AND language = ?`,
+		st.Status, st.Category, st.Category, st.RejectedReason, name, language)
+	if err != nil {
+		return fmt.Errorf("set status of template %s (%s): %w", name, language, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("set status of template %s (%s): %w", name, language, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("template %s (%s): %w", name, language, store.ErrNotFound)
+	}
+	return nil
+}
