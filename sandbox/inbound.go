@@ -10,26 +10,8 @@ import (
 	"time"
 )
 
-// Inbound message webhook payload, as in Meta's messages webhook reference.
+// Inbound message parts of the webhook payload (see webhookValue).
 type (
-	inboundWebhook struct {
-		Object string         `json:"object"`
-		Entry  []inboundEntry `json:"entry"`
-	}
-	inboundEntry struct {
-		ID      string          `json:"id"`
-		Changes []inboundChange `json:"changes"`
-	}
-	inboundChange struct {
-		Value inboundValue `json:"value"`
-		Field string       `json:"field"`
-	}
-	inboundValue struct {
-		MessagingProduct string           `json:"messaging_product"`
-		Metadata         webhookMetadata  `json:"metadata"`
-		Contacts         []inboundContact `json:"contacts"`
-		Messages         []inboundMessage `json:"messages"`
-	}
 	inboundContact struct {
 		Profile struct {
 			Name string `json:"name"`
@@ -61,9 +43,9 @@ func (s *Sandbox) CustomerWrites(ctx context.Context, from, text string) error {
 	msg.Text.Body = text
 	c := inboundContact{WaID: wa}
 	c.Profile.Name = "Sandbox Customer"
-	body, err := json.Marshal(inboundWebhook{
+	body, err := json.Marshal(statusWebhook{
 		Object: "whatsapp_business_account",
-		Entry: []inboundEntry{{ID: s.cfg.WABAID, Changes: []inboundChange{{Field: "messages", Value: inboundValue{
+		Entry: []webhookEntry{{ID: s.cfg.WABAID, Changes: []webhookChange{{Field: "messages", Value: webhookValue{
 			MessagingProduct: "whatsapp",
 			Metadata:         webhookMetadata{DisplayPhoneNumber: s.cfg.DisplayPhoneNumber, PhoneNumberID: s.cfg.PhoneNumberID},
 			Contacts:         []inboundContact{c},

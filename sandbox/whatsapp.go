@@ -304,7 +304,7 @@ func checkGraphRequest(req *graphRequest) (graphError, bool) {
 	return graphError{}, false
 }
 
-// Status webhook payload, as in Meta's status webhook reference.
+// Webhook payload, as in Meta's status and messages webhook references.
 type (
 	statusWebhook struct {
 		Object string         `json:"object"`
@@ -319,9 +319,11 @@ type (
 		Field string       `json:"field"`
 	}
 	webhookValue struct {
-		MessagingProduct string          `json:"messaging_product"`
-		Metadata         webhookMetadata `json:"metadata"`
-		Statuses         []webhookStatus `json:"statuses"`
+		MessagingProduct string           `json:"messaging_product"`
+		Metadata         webhookMetadata  `json:"metadata"`
+		Statuses         []webhookStatus  `json:"statuses,omitempty"`
+		Contacts         []inboundContact `json:"contacts,omitempty"` // inbound messages
+		Messages         []inboundMessage `json:"messages,omitempty"` // inbound messages
 	}
 	webhookMetadata struct {
 		DisplayPhoneNumber string `json:"display_phone_number"`
