@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -60,6 +61,19 @@ type Config struct {
 	// CodecCORSOrigin is the Web UI origin allowed to call the codec
 	// endpoint (SWITCHBACK_CODEC_CORS_ORIGIN).
 	CodecCORSOrigin string
+	// APIToken is the bearer token of the /v1 HTTP API
+	// (SWITCHBACK_API_TOKEN). Empty: the API is closed, except in `dev` on
+	// loopback.
+	APIToken string
+	// MetricsAddr is where the worker serves /metrics and /healthz
+	// (SWITCHBACK_METRICS_ADDR). The HTTP server serves /metrics on
+	// HTTPAddr as well.
+	MetricsAddr string
+	// LogFormat is "json" or "text" (SWITCHBACK_LOG_FORMAT). Empty: text in
+	// `dev`, JSON elsewhere.
+	LogFormat string
+	// LogLevel is debug, info, warn or error (SWITCHBACK_LOG_LEVEL).
+	LogLevel slog.Level
 }
 
 // WhatsApp holds the WhatsApp Cloud API settings.
@@ -86,6 +100,7 @@ const (
 	DefaultTemporalAddress   = "127.0.0.1:7233"
 	DefaultTemporalNamespace = "default"
 	DefaultHTTPAddr          = "127.0.0.1:8080"
+	DefaultMetricsAddr       = "127.0.0.1:9464"
 	DefaultDataDir           = ".switchback"
 	DefaultWhatsAppAPIURL    = "https://graph.facebook.com/v23.0"
 	DefaultTwilioAPIURL      = "https://api.twilio.com"
@@ -116,6 +131,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		OptInKeywords:     list(get("SWITCHBACK_OPT_IN_KEYWORDS", "")),
 		CodecToken:        get("SWITCHBACK_CODEC_TOKEN", ""),
 		CodecCORSOrigin:   strings.TrimSuffix(get("SWITCHBACK_CODEC_CORS_ORIGIN", codec.DefaultCORSOrigin), "/"),
+		APIToken:          get("SWITCHBACK_API_TOKEN", ""),
+		MetricsAddr:       get("SWITCHBACK_METRICS_ADDR", DefaultMetricsAddr),
+		LogFormat:         strings.ToLower(get("SWITCHBACK_LOG_FORMAT", "")),
 	}
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
@@ -127,6 +145,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.PublicURL != "" {
 		if err := checkURL(c.PublicURL); err != nil {
 			errs = append(errs, fmt.Errorf("SWITCHBACK_PUBLIC_URL: %w", err))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_METRICS_ADDR=%q: want host:port", c.MetricsAddr))
+	}
+	if f := c.LogFormat; f != "" && f != "json" && f != "text" {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_LOG_FORMAT=%q: want json or text", f))
+	}
+	if l := get("SWITCHBACK_LOG_LEVEL", ""); l != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(l)); err != nil {
+			errs = append(errs, fmt.Errorf("SWITCHBACK_LOG_LEVEL=%q: want debug, info, warn or error", l))
 		}
 	}
 	c.DataDir = filepath.Clean(c.DataDir)

@@ -46,6 +46,9 @@ func TestFromEnvProviders(t *testing.T) {
 			[]string{"TWILIO_ACCOUNT_SID"}},
 		{"bad temporal address", map[string]string{"SWITCHBACK_TEMPORAL_ADDRESS": "localhost"}, []string{"SWITCHBACK_TEMPORAL_ADDRESS"}},
 		{"bad public url", map[string]string{"SWITCHBACK_PUBLIC_URL": "/hooks"}, []string{"SWITCHBACK_PUBLIC_URL"}},
+		{"bad metrics address", map[string]string{"SWITCHBACK_METRICS_ADDR": "9464"}, []string{"SWITCHBACK_METRICS_ADDR"}},
+		{"bad log format", map[string]string{"SWITCHBACK_LOG_FORMAT": "logfmt"}, []string{"SWITCHBACK_LOG_FORMAT"}},
+		{"bad log level", map[string]string{"SWITCHBACK_LOG_LEVEL": "loud"}, []string{"SWITCHBACK_LOG_LEVEL"}},
 	}
 	checkEnvErrors(t, tests)
 }
