@@ -231,8 +231,9 @@ func maskEmails(s string) string {
 		}
 		domain := s[i+1 : de]
 		dot := strings.LastIndexByte(domain, '.')
-		// A URL's user name is not an address.
-		if ls == i || ls >= 3 && s[ls-3:ls] == "://" || dot <= 0 || len(domain)-dot-1 < 2 || !isLetters(domain[dot+1:]) {
+		// A URL's user name is not an address, nor is a process id before
+		// a host name (the Temporal SDK's worker id, "1462@host.example@").
+		if ls == i || ls >= 3 && s[ls-3:ls] == "://" || i-ls < 7 && digitsAt(s, ls, i-ls) || dot <= 0 || len(domain)-dot-1 < 2 || !isLetters(domain[dot+1:]) {
 			continue
 		}
 		b.WriteString(s[last:ls])

@@ -67,7 +67,7 @@ func TestMaskKeepsWhatIsNotPII(t *testing.T) {
 		"version 1.22.3", "price 1,234,567.89",
 		"bad signature: X-Twilio-Signature does not match",
 		"keyword=STOP", "tokens_used=12", "Basic information",
-		"user@localhost", "a@b",
+		"user@localhost", "a@b", "1462@worker-1.prod.example.com@",
 	} {
 		if got := Mask(s); got != s {
 			t.Errorf("Mask(%q) = %q, want it unchanged", s, got)
