@@ -130,10 +130,8 @@ func maskValue(key string, v slog.Value) slog.Value {
 
 // maskText masks s, the value of an attribute named key.
 func maskText(key, s string) string {
-	if phoneKey(key) {
-		if m, ok := maskBarePhone(s); ok {
-			return m
-		}
+	if m, ok := maskBarePhone(s); ok && phoneKey(key) {
+		return m
 	}
 	return Mask(s)
 }

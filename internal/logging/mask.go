@@ -32,8 +32,6 @@ func mayHoldPII(s string) bool {
 		switch c := s[i]; {
 		case c == '+', c == '@', c == '=', c == '"', c == '/':
 			return true
-		case c == ' ' && (i >= 6 && hasFoldPrefix(s[i-6:], "bearer") || i >= 5 && s[i-5:i] == "Basic"):
-			return true
 		case isDigit(c):
 			// National numbers have 10 digits.
 			if digits++; digits >= 10 {
@@ -41,7 +39,7 @@ func mayHoldPII(s string) bool {
 			}
 		}
 	}
-	return false
+	return hasScheme(s)
 }
 
 // redactValues redacts the secrets that s carries in values.
@@ -52,7 +50,25 @@ func redactValues(s string) string {
 	if strings.Contains(s, "://") {
 		s = redactURLPasswords(s)
 	}
-	return redactSchemes(s)
+	if hasScheme(s) {
+		s = redactSchemes(s)
+	}
+	return s
+}
+
+// hasScheme reports whether s has "bearer " (any case) or "Basic ".
+func hasScheme(s string) bool {
+	for i := strings.IndexByte(s, ' '); i >= 0; {
+		if i >= 6 && hasFoldPrefix(s[i-6:], "bearer") || i >= 5 && s[i-5:i] == "Basic" {
+			return true
+		}
+		k := strings.IndexByte(s[i+1:], ' ')
+		if k < 0 {
+			break
+		}
+		i += k + 1
+	}
+	return false
 }
 
 // redactPairs redacts the value of each name=value pair and each JSON
@@ -259,13 +275,16 @@ func maskPhones(s string) string {
 			i++
 			continue
 		}
-		var end int
-		var digits []byte
-		var ok bool
+		var (
+			buf    [15]byte
+			end    int
+			digits []byte
+			ok     bool
+		)
 		if c == '+' {
-			end, digits, ok = international(s, i)
+			end, digits, ok = international(buf[:0], s, i)
 		} else {
-			end, digits, ok = national(s, i)
+			end, digits, ok = national(buf[:0], s, i)
 		}
 		if !ok {
 			// Skip the rest of a run of digits: a number never starts
@@ -274,8 +293,11 @@ func maskPhones(s string) string {
 			}
 			continue
 		}
+		if last == 0 {
+			b.Grow(len(s) + 2*len(hidden))
+		}
 		b.WriteString(s[last:i])
-		b.WriteString(maskDigits(digits, c == '+'))
+		writeMasked(&b, digits, c == '+')
 		last, i = end, end
 	}
 	if last == 0 {
@@ -285,16 +307,16 @@ func maskPhones(s string) string {
 	return b.String()
 }
 
-// international matches a number in international form at s[i] == '+':
+// international matches a number in international form at s[i] == '+',
+// appending its digits to digits:
 // a first digit 1-9, 7 to 15 digits in all, in groups separated by one
 // space or dash, or parenthesized; groups after the first, except a
 // parenthesized one, have at least 2 digits.
-func international(s string, i int) (end int, digits []byte, ok bool) {
+func international(digits []byte, s string, i int) (end int, _ []byte, ok bool) {
 	j := i + 1
 	if j >= len(s) || s[j] < '1' || s[j] > '9' {
 		return 0, nil, false
 	}
-	digits = make([]byte, 0, 15)
 	for group := 0; ; group++ {
 		// A group: digits, or digits in parentheses.
 		k := j
@@ -339,9 +361,10 @@ func international(s string, i int) (end int, digits []byte, ok bool) {
 }
 
 // national matches a North American number in national form at s[i]:
-// (555) 123-4567, 555-123-4567 or 555.123.4567. Three groups separated by
+// (555) 123-4567, 555-123-4567 or 555.123.4567, appending its digits to
+// digits. Three groups separated by
 // spaces are more often data than a number, and are left alone.
-func national(s string, i int) (end int, digits []byte, ok bool) {
+func national(digits []byte, s string, i int) (end int, _ []byte, ok bool) {
 	j := i
 	paren := s[j] == '('
 	if paren {
@@ -350,7 +373,7 @@ func national(s string, i int) (end int, digits []byte, ok bool) {
 	if !digitsAt(s, j, 3) {
 		return 0, nil, false
 	}
-	digits = append(make([]byte, 0, 10), s[j:j+3]...)
+	digits = append(digits, s[j:j+3]...)
 	j += 3
 	var sep byte
 	if paren {
@@ -407,19 +430,26 @@ func maskBarePhone(s string) (string, bool) {
 	return prefix + maskDigits([]byte(s), false), true
 }
 
-// maskDigits writes a number's masked form: up to 4 leading digits, at
-// least 5 hidden ones, the last 2.
+// maskDigits returns a number's masked form (see writeMasked).
 func maskDigits(d []byte, plus bool) string {
-	keep := max(0, min(4, len(d)-7))
 	var b strings.Builder
+	writeMasked(&b, d, plus)
+	return b.String()
+}
+
+// writeMasked writes a number's masked form to b: up to 4 leading digits,
+// at least 5 hidden ones, the last 2.
+func writeMasked(b *strings.Builder, d []byte, plus bool) {
+	keep := max(0, min(4, len(d)-7))
 	b.Grow(1 + len(d) + (len(d)-keep-2)*(len(hidden)-1))
 	if plus {
 		b.WriteByte('+')
 	}
 	b.Write(d[:keep])
-	b.WriteString(strings.Repeat(hidden, len(d)-keep-2))
+	for range len(d) - keep - 2 {
+		b.WriteString(hidden)
+	}
 	b.Write(d[len(d)-2:])
-	return b.String()
 }
 
 func digitsAt(s string, i, n int) bool {
