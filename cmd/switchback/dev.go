@@ -49,7 +49,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if e.getenv("SWITCHBACK_CODEC_CORS_ORIGIN") == "" {
 		cfg.CodecCORSOrigin = "http://" + uiAddr
 	}
-	log := newLogger(e)
+	log := newDevLogger(e, cfg)
 
 	// Every port is checked before anything starts: the Web UI would exit
 	// the process on a taken port.

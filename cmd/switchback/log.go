@@ -2,6 +2,9 @@ package main
 
 import (
 	"log/slog"
+
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/logging"
 )
 
 // slogAdapter makes an slog.Logger the Temporal SDK's logger, one level
@@ -13,7 +16,25 @@ func (a *slogAdapter) Info(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
 func (a *slogAdapter) Warn(msg string, kv ...any)  { a.l.Warn(msg, kv...) }
 func (a *slogAdapter) Error(msg string, kv ...any) { a.l.Error(msg, kv...) }
 
-// newLogger returns the process's text logger at info level.
-func newLogger(e *env) *slog.Logger {
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newLogger returns the process's logger on stderr, in cfg's format (JSON
+// unless SWITCHBACK_LOG_FORMAT=text) at cfg's level, with phone numbers and
+// emails masked and secrets redacted.
+func newLogger(e *env, cfg config.Config) *slog.Logger {
+	return loggerFormat(e, cfg, logging.FormatJSON)
+}
+
+// newDevLogger is newLogger for `dev`, whose logs are text unless
+// SWITCHBACK_LOG_FORMAT=json.
+func newDevLogger(e *env, cfg config.Config) *slog.Logger {
+	return loggerFormat(e, cfg, logging.FormatText)
+}
+
+// loggerFormat returns the process's logger in cfg's format, or in def when
+// cfg names none.
+func loggerFormat(e *env, cfg config.Config, def string) *slog.Logger {
+	format := cfg.LogFormat
+	if format == "" {
+		format = def
+	}
+	return logging.New(e.stderr, logging.Options{Format: format, Level: cfg.LogLevel})
 }

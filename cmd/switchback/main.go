@@ -171,7 +171,7 @@ func dialEnv(ctx context.Context, e *env) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dial(ctx, cfg, newLogger(e))
+	return dial(ctx, cfg, newLogger(e, cfg))
 }
 
 // loadConfig reads the configuration from the environment.

@@ -39,7 +39,7 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	if err := opts.Check(); err != nil {
 		return err
 	}
-	c, err := dial(ctx, cfg, newLogger(e))
+	c, err := dial(ctx, cfg, newLogger(e, cfg))
 	if err != nil {
 		return err
 	}

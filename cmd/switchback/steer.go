@@ -117,7 +117,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 	if *status != "" {
 		q = append(q, fmt.Sprintf("%s = %q", journeys.OutcomeAttr.GetName(), *status))
 	}
-	c, err := dial(ctx, cfg, newLogger(e))
+	c, err := dial(ctx, cfg, newLogger(e, cfg))
 	if err != nil {
 		return err
 	}

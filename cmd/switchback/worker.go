@@ -20,7 +20,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e)
+	log := newLogger(e, cfg)
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e)
+	log := newLogger(e, cfg)
 	if cfg.WhatsApp == nil && cfg.Twilio == nil {
 		return fmt.Errorf("no provider is configured: set the WHATSAPP_* or TWILIO_* variables whose webhooks to serve")
 	}

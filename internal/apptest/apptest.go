@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/switchbackhq/switchback/activities"
@@ -64,8 +65,12 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	t.Cleanup(cancel)
 
 	tsOpts := []temporaltest.TestServerOption{temporaltest.WithT(t)}
-	if opts.DataConverter != nil {
-		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(client.Options{DataConverter: opts.DataConverter}))
+	if opts.DataConverter != nil || opts.Logger != nil {
+		base := client.Options{DataConverter: opts.DataConverter}
+		if opts.Logger != nil {
+			base.Logger = sdklog.NewStructuredLogger(opts.Logger)
+		}
+		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(base))
 	}
 	ts := temporaltest.NewServer(tsOpts...)
 	c := ts.GetDefaultClient()
@@ -91,6 +96,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	cfg.DataDir = t.TempDir()
 	cfg, sc, _ := app.UseSandbox(cfg)
 	sc.StatusDelay = 20 * time.Millisecond
+	sc.Logger = opts.Logger
 	if opts.StatusDelay != 0 {
 		sc.StatusDelay = opts.StatusDelay
 	}
@@ -113,7 +119,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, ContactKey: cfg.ContactKeyOrDefault()})
+		ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()})
 		if err := app.StartWorkers(ws); err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +146,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		providers = http.StripPrefix(app.SandboxPrefix, opts.Providers(sb.Handler()))
 	}
 	h := app.HTTPHandler(app.HTTPOptions{
-		Config: cfg, Temporal: signaler, Messages: st,
+		Config: cfg, Temporal: signaler, Messages: st, Logger: opts.Logger,
 		Extra: map[string]http.Handler{app.SandboxPrefix + "/": providers},
 	})
 	if opts.Webhooks != nil {

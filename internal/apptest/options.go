@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -42,6 +43,10 @@ type Options struct {
 	// DataConverter, if set, is the data converter of the Stack's client
 	// and workers (e.g. app.DataConverter with an encryption key).
 	DataConverter converter.DataConverter
+	// Logger, if set, receives the logs of the activities, the Temporal
+	// SDK's client and workers, the webhooks and the sandbox. Nil: only the
+	// SDK logs, to the test's log.
+	Logger *slog.Logger
 }
 
 // timeoutSignaler bounds each signal with a timeout.
