@@ -57,16 +57,27 @@ func (a answer) decode(t *testing.T, v any) {
 	}
 }
 
-// do sends c to the handler h. A body goes as application/json unless c
-// sets Content-Type; Authorization is "Bearer secret" unless c sets it
-// ("" sends none).
-func do(t *testing.T, h http.Handler, c call) answer {
+// serve serves h, checked against the OpenAPI document, on loopback.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(newConformance(t, h))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// do sends c to srv. A body goes as application/json unless c sets
+// Content-Type; Authorization is "Bearer secret" unless c sets it ("" sends
+// none).
+func do(t *testing.T, srv *httptest.Server, c call) answer {
 	t.Helper()
 	var body io.Reader
 	if c.body != "" {
 		body = strings.NewReader(c.body)
 	}
-	r := httptest.NewRequest(c.method, c.path, body)
+	r, err := http.NewRequest(c.method, srv.URL+c.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
@@ -78,16 +89,23 @@ func do(t *testing.T, h http.Handler, c call) answer {
 			r.Header.Set(k, v)
 		}
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return answer{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
+	res, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	return answer{status: res.StatusCode, header: res.Header, body: b}
 }
 
 func TestAuth(t *testing.T) {
 	c := unreachableClient(t)
-	open := newConformance(t, api.New(api.Options{Client: c, Token: "secret", Timeout: 50 * time.Millisecond}))
-	closed := newConformance(t, api.New(api.Options{Client: c}))
-	noAuth := newConformance(t, api.New(api.Options{Client: c, NoAuth: true}))
+	open := serve(t, api.New(api.Options{Client: c, Token: "secret", Timeout: 50 * time.Millisecond}))
+	closed := serve(t, api.New(api.Options{Client: c}))
+	noAuth := serve(t, api.New(api.Options{Client: c, NoAuth: true}))
 	// A bad body shows that the call got past authentication (400) without
 	// reaching Temporal.
 	bad := call{method: "POST", path: "/v1/journeys", body: "{"}
@@ -98,7 +116,7 @@ func TestAuth(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		h       http.Handler
+		h       *httptest.Server
 		c       call
 		status  int
 		code    string
@@ -131,7 +149,7 @@ func TestAuth(t *testing.T) {
 		})
 	}
 	// The document needs no token, even on a closed API.
-	for _, h := range []http.Handler{open, closed} {
+	for _, h := range []*httptest.Server{open, closed} {
 		if a := do(t, h, call{method: "GET", path: "/v1/openapi.json", header: map[string]string{"Authorization": ""}}); a.status != 200 {
 			t.Errorf("GET /v1/openapi.json without a token: %d %s", a.status, a.body)
 		}
@@ -144,7 +162,7 @@ func TestAuth(t *testing.T) {
 // TestRequestErrors covers the refusals that need no Temporal: each names
 // what is wrong.
 func TestRequestErrors(t *testing.T) {
-	h := newConformance(t, api.New(api.Options{Client: unreachableClient(t), Token: "secret", MaxBodyBytes: 1 << 10, Timeout: 50 * time.Millisecond}))
+	h := serve(t, api.New(api.Options{Client: unreachableClient(t), Token: "secret", MaxBodyBytes: 1 << 10, Timeout: 50 * time.Millisecond}))
 	otp := `{"journey":"otp","to":"+15551234567","vars":{"code":"493817"}}`
 	tests := []struct {
 		name   string
@@ -206,7 +224,7 @@ func TestRequestErrors(t *testing.T) {
 // gets 503 with Retry-After, so the caller retries: nothing is lost
 // silently.
 func TestTemporalUnavailable(t *testing.T) {
-	h := newConformance(t, api.New(api.Options{Client: unreachableClient(t), Token: "secret", Timeout: 300 * time.Millisecond}))
+	h := serve(t, api.New(api.Options{Client: unreachableClient(t), Token: "secret", Timeout: 300 * time.Millisecond}))
 	tests := []call{
 		{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","vars":{"code":"493817"}}`, header: map[string]string{"Idempotency-Key": "k1"}},
 		{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","vars":{"code":"493817"}}`},
