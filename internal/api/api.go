@@ -5,9 +5,16 @@
 //
 // Every endpoint but GET /v1/openapi.json needs "Authorization: Bearer
 // <token>". Errors are JSON: {"error": {"code": ..., "message": ...}}.
+// A start with an Idempotency-Key uses the key as the journey's workflow
+// id, so a retried start never starts or sends twice:
+//
+//	curl -H "Authorization: Bearer $SWITCHBACK_API_TOKEN" -H "Idempotency-Key: signup-42" \
+//	  -H "Content-Type: application/json" -d '{"journey":"otp","to":"+15551234567","vars":{"code":"493817"}}' \
+//	  http://127.0.0.1:8080/v1/journeys
 package api
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
@@ -50,9 +57,9 @@ func OpenAPI() []byte { return slices.Clone(openAPI) }
 type Options struct {
 	// Client is the Temporal client journeys are started and steered with.
 	Client client.Client
-	// DataConverter is Client's data converter; the API decodes a journey's
-	// input with it to tell a repeated start from a different one. Nil: the
-	// SDK's default.
+	// DataConverter is Client's data converter (with its payload codec when
+	// payloads are encrypted); the API decodes a journey's input with it to
+	// tell a repeated start from a different one. Nil: the SDK's default.
 	DataConverter converter.DataConverter
 	// Token is the bearer token every call must carry
 	// (SWITCHBACK_API_TOKEN). Empty: every call but the OpenAPI document is
@@ -194,7 +201,10 @@ func (s *server) authenticate(r *http.Request) *Error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "the Authorization header must be Bearer <token>")
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.opts.Token)) != 1 {
+	// Compare digests: equal lengths, so the time taken says nothing about
+	// the token's length either.
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(s.opts.Token))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "wrong bearer token")
 	}
 	return nil

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/internal/api"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
@@ -259,4 +262,39 @@ func timeline(t *testing.T, h *httptest.Server, id string) api.TimelineResponse 
 		t.Fatalf("timeline of %s: %d %s", id, a.status, a.body)
 	}
 	return tl
+}
+
+// TestStartIdempotentEncrypted repeats a start when payloads are encrypted:
+// the API reads the first start's input through the client's codec.
+func TestStartIdempotentEncrypted(t *testing.T) {
+	dc, err := app.DataConverter(config.Config{
+		EncryptionKeys: []codec.Key{{ID: "test-1", Secret: bytes.Repeat([]byte{42}, codec.KeySize)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := apptest.StartWith(t, apptest.Options{DataConverter: dc})
+	withCodec := serve(t, api.New(api.Options{Client: s.Client, DataConverter: dc, Token: "secret", ContactKey: []byte(config.DevContactKey)}))
+	withoutCodec := serve(t, api.New(api.Options{Client: s.Client, Token: "secret", ContactKey: []byte(config.DevContactKey)}))
+	body := `{"journey":"otp","to":"+15551230030","vars":{"code":"493817"}}`
+	key := map[string]string{"Idempotency-Key": "enc-1"}
+	tests := []struct {
+		name   string
+		srv    *httptest.Server
+		body   string
+		status int
+		code   string
+	}{
+		{"first", withCodec, body, http.StatusCreated, ""},
+		{"same", withCodec, body, http.StatusOK, ""},
+		{"different", withCodec, `{"journey":"otp","to":"+15551230030","vars":{"code":"000000"}}`, http.StatusConflict, api.CodeIdempotencyKeyReused},
+		// A missing converter is a configuration error, never a silent 409.
+		{"same, no codec", withoutCodec, body, http.StatusInternalServerError, api.CodeInternal},
+	}
+	for _, tc := range tests {
+		a := do(t, tc.srv, call{method: "POST", path: "/v1/journeys", body: tc.body, header: key})
+		if a.status != tc.status || a.code(t) != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, a.status, a.body, tc.status, tc.code)
+		}
+	}
 }

@@ -203,8 +203,7 @@ func (s *server) sameStart(ctx context.Context, id string, opts journeys.StartOp
 	}
 	var in journeys.Input
 	if err := s.dc.FromPayloads(attrs.GetInput(), &in); err != nil {
-		// Not a journey input this API could have sent.
-		return attrs.GetOriginalExecutionRunId(), false, nil
+		return "", false, fmt.Errorf("decode the input of journey %s (is Options.DataConverter the client's?): %w", id, err)
 	}
 	same = in.Journey.Name == opts.Journey.Name && in.To == opts.To && in.Email == opts.Email &&
 		in.TimeZone == opts.TimeZone && maps.Equal(in.Vars, opts.Vars)
