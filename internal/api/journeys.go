@@ -1,0 +1,323 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/switchbackhq/switchback/journeys"
+)
+
+// StartRequest is the body of POST /v1/journeys.
+type StartRequest struct {
+	// Journey names the journey definition (a built-in: otp, ...).
+	Journey string `json:"journey"`
+	// To is the recipient's phone number, E.164.
+	To string `json:"to"`
+	// Email is the recipient's address, for email attempts.
+	Email string `json:"email,omitempty"`
+	// TimeZone is the recipient's IANA time zone, for quiet hours.
+	TimeZone string `json:"timezone,omitempty"`
+	// Vars fill the journey's params.
+	Vars map[string]string `json:"vars,omitempty"`
+}
+
+// StartResponse answers POST /v1/journeys.
+type StartResponse struct {
+	// ID is the journey's workflow id: the Idempotency-Key when one was sent.
+	ID    string `json:"id"`
+	RunID string `json:"run_id"`
+	// Created is false when the Idempotency-Key had already started this
+	// journey: nothing new was sent.
+	Created bool `json:"created"`
+}
+
+// EventRequest is the body of POST /v1/journeys/{id}/events; its fields
+// are those of journeys.EventInput.
+type EventRequest struct {
+	Name string            `json:"name"`
+	Vars map[string]string `json:"vars,omitempty"`
+	// ID deduplicates: an event with an ID the journey has seen is ignored.
+	ID string `json:"id,omitempty"`
+}
+
+// EventResponse answers POST /v1/journeys/{id}/events.
+type EventResponse struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// VerifyRequest is the body of POST /v1/journeys/{id}/verify.
+type VerifyRequest struct {
+	// Code is the code the customer typed.
+	Code string `json:"code"`
+}
+
+// VerifyResponse answers POST /v1/journeys/{id}/verify.
+type VerifyResponse struct {
+	ID string `json:"id"`
+	journeys.VerifyResult
+}
+
+// TimelineResponse answers GET /v1/journeys/{id}.
+type TimelineResponse struct {
+	ID string `json:"id"`
+	journeys.Timeline
+}
+
+// CancelResponse answers DELETE /v1/journeys/{id}.
+type CancelResponse struct {
+	ID              string `json:"id"`
+	CancelRequested bool   `json:"cancel_requested"`
+}
+
+// IdempotencyKeyHeader names the header whose value becomes the workflow id
+// of a start, as the CLI's --id does.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// maxKeyLen bounds an Idempotency-Key (Temporal takes workflow ids up to
+// 1000 bytes).
+const maxKeyLen = 255
+
+func (s *server) start(w http.ResponseWriter, r *http.Request) error {
+	key := r.Header.Get(IdempotencyKeyHeader)
+	if e := checkKey(key, r.Header.Values(IdempotencyKeyHeader)); e != nil {
+		return e
+	}
+	var req StartRequest
+	if e := decode(w, r, s.opts.MaxBodyBytes, &req); e != nil {
+		return e
+	}
+	opts, err := s.startOptions(req, key)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.context(r)
+	defer cancel()
+	run, existed, err := journeys.Start(ctx, s.opts.Client, opts)
+	if err != nil {
+		return s.fail(ctx, key, err)
+	}
+	if !existed {
+		w.Header().Set("Location", Prefix+"/journeys/"+url.PathEscape(run.GetID()))
+		writeJSON(w, http.StatusCreated, StartResponse{ID: run.GetID(), RunID: run.GetRunID(), Created: true})
+		return nil
+	}
+	runID, same, err := s.sameStart(ctx, key, opts)
+	if err != nil {
+		return s.fail(ctx, key, err)
+	}
+	if !same {
+		return errorf(http.StatusConflict, CodeIdempotencyKeyReused,
+			"Idempotency-Key %q already started a journey with a different request; use a new key for a new journey", key)
+	}
+	w.Header().Set("Location", Prefix+"/journeys/"+url.PathEscape(key))
+	writeJSON(w, http.StatusOK, StartResponse{ID: key, RunID: runID, Created: false})
+	return nil
+}
+
+// checkKey checks an Idempotency-Key: one header, printable ASCII without
+// spaces, at most maxKeyLen bytes. Empty: no key.
+func checkKey(key string, all []string) *Error {
+	if len(all) > 1 {
+		return errorf(http.StatusBadRequest, CodeInvalidHeader, "send one Idempotency-Key header, not %d", len(all))
+	}
+	if len(key) > maxKeyLen {
+		return errorf(http.StatusBadRequest, CodeInvalidHeader, "Idempotency-Key is %d bytes long; at most %d", len(key), maxKeyLen)
+	}
+	for _, c := range []byte(key) {
+		if c <= ' ' || c > '~' {
+			return errorf(http.StatusBadRequest, CodeInvalidHeader, "Idempotency-Key may hold printable ASCII characters only, no spaces")
+		}
+	}
+	return nil
+}
+
+// startOptions checks req field by field, naming the field at fault, and
+// returns the options of its start.
+func (s *server) startOptions(req StartRequest, id string) (journeys.StartOptions, error) {
+	if req.Journey == "" {
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeMissingField, "field journey is required: the name of the journey to start")
+	}
+	j, err := s.opts.Journeys(req.Journey)
+	if errors.Is(err, ErrUnknownJourney) {
+		return journeys.StartOptions{}, errorf(http.StatusNotFound, CodeUnknownJourney, "%v", err)
+	}
+	if err != nil {
+		return journeys.StartOptions{}, fmt.Errorf("find journey %q: %w", req.Journey, err)
+	}
+	if req.To == "" {
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeMissingField, "field to is required: the recipient's phone number, E.164 (+15551234567)")
+	}
+	if err := journeys.CheckRecipient(req.To); err != nil {
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field to: %v", err)
+	}
+	var missing *journeys.MissingParamsError
+	if err := j.CheckVars(req.Vars); errors.As(err, &missing) {
+		names := make([]string, len(missing.Missing))
+		for i, n := range missing.Missing {
+			names[i] = "vars." + n
+		}
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeMissingField, "journey %q needs %s", req.Journey, strings.Join(names, ", "))
+	} else if err != nil {
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field vars: %v", err)
+	}
+	if req.TimeZone != "" {
+		if _, err := time.LoadLocation(req.TimeZone); err != nil {
+			return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field timezone: unknown IANA time zone %q", req.TimeZone)
+		}
+	}
+	opts := journeys.StartOptions{Journey: j, To: req.To, Email: req.Email, TimeZone: req.TimeZone, Vars: req.Vars,
+		ID: id, ContactKey: s.opts.ContactKey}
+	// What is left to check: the email address.
+	if err := opts.Check(); err != nil {
+		return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field email: %v", err)
+	}
+	return opts, nil
+}
+
+// sameStart reports whether the journey id was started with the same
+// journey, recipient and variables as opts, reading the input of its first
+// event, and returns its run id.
+func (s *server) sameStart(ctx context.Context, id string, opts journeys.StartOptions) (runID string, same bool, err error) {
+	it := s.opts.Client.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return "", false, fmt.Errorf("read the start of journey %s: no history", id)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return "", false, fmt.Errorf("read the start of journey %s: %w", id, err)
+	}
+	attrs := ev.GetWorkflowExecutionStartedEventAttributes()
+	if attrs == nil || attrs.GetWorkflowType().GetName() != journeys.WorkflowType {
+		return "", false, nil
+	}
+	var in journeys.Input
+	if err := s.dc.FromPayloads(attrs.GetInput(), &in); err != nil {
+		return "", false, fmt.Errorf("decode the input of journey %s (is Options.DataConverter the client's?): %w", id, err)
+	}
+	same = in.Journey.Name == opts.Journey.Name && in.To == opts.To && in.Email == opts.Email &&
+		in.TimeZone == opts.TimeZone && maps.Equal(in.Vars, opts.Vars)
+	return attrs.GetOriginalExecutionRunId(), same, nil
+}
+
+func (s *server) event(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req EventRequest
+	if e := decode(w, r, s.opts.MaxBodyBytes, &req); e != nil {
+		return e
+	}
+	if req.Name == "" {
+		return errorf(http.StatusBadRequest, CodeMissingField, "field name is required: the event's name, e.g. order_shipped")
+	}
+	ctx, cancel := s.context(r)
+	defer cancel()
+	if err := journeys.Signal(ctx, s.opts.Client, id, journeys.EventInput{Name: req.Name, Vars: req.Vars, ID: req.ID}); err != nil {
+		return s.fail(ctx, id, err)
+	}
+	writeJSON(w, http.StatusAccepted, EventResponse{ID: id, Name: req.Name})
+	return nil
+}
+
+func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req VerifyRequest
+	if e := decode(w, r, s.opts.MaxBodyBytes, &req); e != nil {
+		return e
+	}
+	if req.Code == "" {
+		return errorf(http.StatusBadRequest, CodeMissingField, "field code is required: the code the customer typed")
+	}
+	ctx, cancel := s.context(r)
+	defer cancel()
+	res, err := journeys.Verify(ctx, s.opts.Client, id, req.Code)
+	var refused *temporal.ApplicationError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, VerifyResponse{ID: id, VerifyResult: res})
+		return nil
+	case errors.As(err, &refused) && strings.HasPrefix(refused.Message(), "unknown update"):
+		return errorf(http.StatusUnprocessableEntity, CodeNotVerifiable, "journey %q checks no code", id)
+	case errors.As(err, &refused):
+		return errorf(http.StatusUnprocessableEntity, CodeVerifyRefused, "journey %q refused the check: %s", id, refused.Message())
+	}
+	return s.fail(ctx, id, err)
+}
+
+func (s *server) timeline(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ctx, cancel := s.context(r)
+	defer cancel()
+	tl, err := journeys.GetTimeline(ctx, s.opts.Client, id)
+	if err != nil {
+		return s.fail(ctx, id, err)
+	}
+	writeJSON(w, http.StatusOK, TimelineResponse{ID: id, Timeline: tl})
+	return nil
+}
+
+func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ctx, cancel := s.context(r)
+	defer cancel()
+	d, err := s.opts.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return s.fail(ctx, id, fmt.Errorf("cancel journey %s: %w", id, err))
+	}
+	switch st := d.GetWorkflowExecutionInfo().GetStatus(); st {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		if err := journeys.Cancel(ctx, s.opts.Client, id); err != nil {
+			return s.fail(ctx, id, err)
+		}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		// Cancelled already: a retried DELETE gets the same answer.
+	default:
+		return errorf(http.StatusUnprocessableEntity, CodeJourneyEnded, "journey %q has already ended (%s): nothing to cancel", id, statusName(st))
+	}
+	writeJSON(w, http.StatusAccepted, CancelResponse{ID: id, CancelRequested: true})
+	return nil
+}
+
+// fail turns the error of a Temporal call about journey id into the answer:
+// a journey that is not found may have ended, which Temporal reports as
+// not found too.
+func (s *server) fail(ctx context.Context, id string, err error) error {
+	e := temporalError(id, err)
+	if e == nil {
+		return err
+	}
+	if e.Code == CodeJourneyNotFound {
+		d, derr := s.opts.Client.DescribeWorkflowExecution(ctx, id, "")
+		if st := d.GetWorkflowExecutionInfo().GetStatus(); derr == nil && st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			return errorf(http.StatusUnprocessableEntity, CodeJourneyEnded, "journey %q has ended (%s)", id, statusName(st))
+		}
+	}
+	return e
+}
+
+// context bounds the Temporal calls of r.
+func (s *server) context(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.opts.Timeout)
+}
+
+// statusName is a workflow status as Temporal's CLI prints it: "completed".
+func statusName(st enumspb.WorkflowExecutionStatus) string {
+	return strings.ToLower(strings.TrimPrefix(st.String(), "WORKFLOW_EXECUTION_STATUS_"))
+}
+
+// builtin finds a built-in journey, as the CLI's start does.
+func builtin(name string) (journeys.Journey, error) {
+	if !slices.Contains(journeys.BuiltinNames(), name) {
+		return journeys.Journey{}, fmt.Errorf("%w %q (built-in journeys: %s)", ErrUnknownJourney, name, strings.Join(journeys.BuiltinNames(), ", "))
+	}
+	return journeys.Builtin(name)
+}
