@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The production image of switchback: one static binary that runs `worker`,
 # `serve` and the CLI commands. Built with the nodev tag, it leaves out the
 # embedded Temporal server and Web UI of `switchback dev`.
