@@ -48,6 +48,7 @@ func commands() []command {
 		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
 		{"templates", "WhatsApp template registry: templates sync | templates list [--json]", runTemplates},
 		{"bench", "measure journeys against a plain Temporal workflow: bench [--journeys 200]", runBench},
+		{"probe", "health check for containers: probe URL (exit 0 on a 2xx answer)", runProbe},
 	}
 }
 
