@@ -12,8 +12,10 @@ import (
 // Names of the journey counters, as a Prometheus scrape shows them. The
 // journey counts them through workflow.GetMetricsHandler when it records a
 // decision in its timeline; the SDK drops them while a workflow replays, so
-// each decision counts once. Each also carries the SDK's namespace,
-// task_queue and workflow_type labels.
+// each decision counts once, except that a query answered from the full
+// history counts again the decisions of a workflow task not yet completed
+// (the SDK takes those events for new ones). Each also carries the SDK's
+// namespace, task_queue and workflow_type labels.
 const (
 	// MetricSends counts sends by channel, journey, template and result
 	// (accepted: the provider took the message; failed: it did not).

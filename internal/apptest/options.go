@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	// DataConverter, if set, is the data converter of the Stack's client
 	// and workers (e.g. app.DataConverter with an encryption key).
 	DataConverter converter.DataConverter
+	// Telemetry, if set, takes the metrics and (when it traces) the spans
+	// of the Stack's client and workers, and is served on the HTTP
+	// server's /metrics.
+	Telemetry *telemetry.Telemetry
 }
 
 // timeoutSignaler bounds each signal with a timeout.
