@@ -442,6 +442,7 @@ func (h *Handler) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values
 	u := strings.TrimSuffix(h.cfg.PublicURL, "/") + r.URL.RequestURI()
 	if !sms.VerifySignature(h.cfg.TwilioAuthToken, u, body, r.Header.Get(sms.SignatureHeader)) {
 		h.log.Warn("twilio webhook signature rejected", "url", u)
+		h.signatureRejected("twilio")
 		http.Error(w, "bad signature: X-Twilio-Signature does not match "+u+" (check SWITCHBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN)", http.StatusForbidden)
 		return nil, false
 	}

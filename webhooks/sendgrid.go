@@ -25,6 +25,7 @@ func (h *Handler) sendGridEvents(w http.ResponseWriter, r *http.Request) {
 	v := email.Verifier{Key: key, MaxSkew: h.cfg.SendGridMaxSkew}
 	if err := v.Verify(body, r.Header.Get(email.SignatureHeader), r.Header.Get(email.TimestampHeader)); err != nil {
 		h.log.Warn("sendgrid webhook signature rejected", "error", err)
+		h.signatureRejected("sendgrid")
 		http.Error(w, "bad signature: "+err.Error(), http.StatusForbidden)
 		return
 	}

@@ -81,6 +81,10 @@ type Config struct {
 	// Now is the clock of inbound messages without a time (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// SignatureRejected, if set, is called with the provider ("whatsapp",
+	// "twilio", "sendgrid") of each request refused for a bad or missing
+	// signature, for metrics.
+	SignatureRejected func(provider string)
 }
 
 // Handler serves the provider webhooks:
@@ -145,6 +149,7 @@ func (h *Handler) whatsAppNotification(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := whatsapp.VerifySignature(body, r.Header.Get("X-Hub-Signature-256"), h.cfg.WhatsAppAppSecret); err != nil {
 		h.log.Warn("whatsapp webhook signature rejected", "error", err)
+		h.signatureRejected("whatsapp")
 		http.Error(w, "bad signature: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -286,4 +291,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider stri
 		return nil, false
 	}
 	return body, true
+}
+
+// signatureRejected reports a request refused for its signature.
+func (h *Handler) signatureRejected(provider string) {
+	if h.cfg.SignatureRejected != nil {
+		h.cfg.SignatureRejected(provider)
+	}
 }

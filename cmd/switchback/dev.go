@@ -103,7 +103,14 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := dial(ctx, cfg, log)
+	// One process: the HTTP server's /metrics shows the workers' metrics
+	// too, so dev serves no separate metrics address.
+	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	c, err := dialWith(ctx, cfg, log, tel)
 	if err != nil {
 		return err
 	}
@@ -120,6 +127,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// The embedded Web UI sends no bearer token: without one set, the
 		// codec answers without it while nothing is exposed beyond loopback.
 		CodecNoAuth: cfg.CodecToken == "" && cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr),
+		Telemetry:   tel,
 	})
 	if ep := app.CodecEndpoint(cfg); ep != "" {
 		fmt.Fprintf(e.stdout, "Payloads are encrypted; the Web UI decodes them through %s\n", ep)
@@ -148,12 +156,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
   Web UI        %s
   Webhooks      %s/webhooks/whatsapp, %s%s, %s/webhooks/twilio/inbound, %s%s
   Sandbox       %s (providers: %v)
+  Metrics       %s/metrics
 
 Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wait
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
 		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
-		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed)
+		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed, "http://"+cfg.HTTPAddr)
 	err = app.Serve(ctx, ln, h)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err

@@ -16,11 +16,13 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/telemetry"
 )
 
 // command is one subcommand.
@@ -182,9 +184,20 @@ func loadConfig(e *env) (config.Config, error) {
 
 // dial connects to the configured Temporal.
 func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	return dialWith(ctx, cfg, logger, nil)
+}
+
+// dialWith is dial with the client's (and its workers') metrics and
+// traces going to tel; nil: nowhere.
+func dialWith(ctx context.Context, cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
 	opts, err := clientOptions(cfg, logger)
 	if err != nil {
 		return nil, err
+	}
+	if tel != nil {
+		if err := tel.Instrument(&opts); err != nil {
+			return nil, err
+		}
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
@@ -234,17 +247,44 @@ func (v varsFlag) Set(s string) error {
 	return nil
 }
 
-// lazyClient returns a Temporal client that connects on first use.
-func lazyClient(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+// lazyClient returns a Temporal client that connects on first use, with
+// its metrics and traces going to tel (nil: nowhere).
+func lazyClient(cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
 	opts, err := clientOptions(cfg, logger)
 	if err != nil {
 		return nil, err
+	}
+	if tel != nil {
+		if err := tel.Instrument(&opts); err != nil {
+			return nil, err
+		}
 	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("Temporal client for %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// startTelemetry creates the process's metrics registry and, when the
+// OTEL_* variables ask for it, its trace exporter. Call the returned func
+// before exiting: it flushes what is pending.
+func startTelemetry(ctx context.Context, e *env, logger *slog.Logger) (*telemetry.Telemetry, func(), error) {
+	tel, err := telemetry.New(ctx, telemetry.Options{Getenv: e.getenv, Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if tel.Tracing() {
+		logger.Info("exporting traces over OTLP", "service", telemetry.DefaultServiceName)
+	}
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(ctx); err != nil {
+			logger.Warn("telemetry shutdown", "error", err)
+		}
+	}
+	return tel, stop, nil
 }
 
 // keys returns m's keys, sorted.

@@ -30,7 +30,19 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := dial(ctx, cfg, log)
+	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	// A taken metrics address fails before anything connects; /healthz
+	// answers once the workers run.
+	ln, err := app.ListenMetrics(cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	c, err := dialWith(ctx, cfg, log, tel)
 	if err != nil {
 		return err
 	}
@@ -40,9 +52,10 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
-	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(keys(senders)))
-	<-ctx.Done()
-	return nil
+	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(keys(senders)),
+		"metrics", "http://"+cfg.MetricsAddr+"/metrics")
+	// Serve returns when ctx is done, after a graceful shutdown.
+	return app.Serve(ctx, ln, app.MetricsHandler(tel))
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -65,7 +78,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	// A lazy client: the server starts while Temporal is down, and answers
 	// 503 to providers until it is back.
-	c, err := lazyClient(cfg, log)
+	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	c, err := lazyClient(cfg, log, tel)
 	if err != nil {
 		return err
 	}
@@ -74,7 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log})
+	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel})
 	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault())
 	return app.Serve(ctx, ln, h)
 }

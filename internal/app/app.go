@@ -23,6 +23,7 @@ import (
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/store/postgres"
@@ -198,11 +199,15 @@ type HTTPOptions struct {
 	// sets it on loopback when SWITCHBACK_CODEC_TOKEN is unset, for the
 	// embedded Web UI.
 	CodecNoAuth bool
+	// Telemetry, if set, is served on GET /metrics, counts the webhook
+	// requests, and traces each request when tracing is on.
+	Telemetry *telemetry.Telemetry
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, /readyz, the codec endpoint under /codec/ when an
-// encryption key is set, and any extra handlers.
+// webhooks, /healthz, /readyz, /metrics when opts.Telemetry is set, the
+// codec endpoint under /codec/ when an encryption key is set, and any
+// extra handlers.
 func HTTPHandler(opts HTTPOptions) http.Handler {
 	cfg := opts.Config
 	wc := webhooks.Config{
@@ -231,8 +236,22 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Messages != nil {
 		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
 	}
+	var hooks http.Handler
+	if tel := opts.Telemetry; tel != nil {
+		m, err := newWebhookMetrics(tel.Registry())
+		if err != nil && opts.Logger != nil {
+			opts.Logger.Error("webhook metrics", "error", err)
+		}
+		if m != nil {
+			wc.SignatureRejected = m.signatureRejected
+			hooks = m.wrap(webhooks.New(wc))
+		}
+	}
+	if hooks == nil {
+		hooks = webhooks.New(wc)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/webhooks/", webhooks.New(wc))
+	mux.Handle("/webhooks/", hooks)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	hc, _ := opts.Temporal.(HealthChecker)
 	mux.Handle("GET /readyz", readyHandler(hc, opts.Messages, opts.Logger))
@@ -242,7 +261,11 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	for pattern, h := range opts.Extra {
 		mux.Handle(pattern, h)
 	}
-	return mux
+	if opts.Telemetry == nil {
+		return mux
+	}
+	mux.Handle("GET /metrics", opts.Telemetry.Handler())
+	return opts.Telemetry.WrapHTTP(mux)
 }
 
 // Listen listens on addr for the HTTP server, with a one-line error when

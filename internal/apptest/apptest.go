@@ -65,11 +65,16 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	t.Cleanup(cancel)
 
 	tsOpts := []temporaltest.TestServerOption{temporaltest.WithT(t)}
-	if opts.DataConverter != nil || opts.Logger != nil {
-		base := client.Options{DataConverter: opts.DataConverter}
-		if opts.Logger != nil {
-			base.Logger = sdklog.NewStructuredLogger(opts.Logger)
+	base := client.Options{DataConverter: opts.DataConverter}
+	if opts.Logger != nil {
+		base.Logger = sdklog.NewStructuredLogger(opts.Logger)
+	}
+	if opts.Telemetry != nil {
+		if err := opts.Telemetry.Instrument(&base); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if base.DataConverter != nil || base.Logger != nil || base.MetricsHandler != nil || len(base.Interceptors) > 0 {
 		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(base))
 	}
 	ts := temporaltest.NewServer(tsOpts...)
@@ -131,7 +136,9 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	var signaler webhooks.Signaler = c
 	if opts.WebhookProxy {
 		s.Proxy = NewProxy(t, s.FrontendAddr)
-		pc, err := client.NewLazyClient(client.Options{HostPort: s.Proxy.Addr(), Namespace: s.Namespace})
+		po := client.Options{HostPort: s.Proxy.Addr(), Namespace: s.Namespace,
+			MetricsHandler: base.MetricsHandler, Interceptors: base.Interceptors}
+		pc, err := client.NewLazyClient(po)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +154,8 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	}
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: signaler, Messages: st, Logger: opts.Logger,
-		Extra: map[string]http.Handler{app.SandboxPrefix + "/": providers},
+		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": providers},
+		Telemetry: opts.Telemetry,
 	})
 	if opts.Webhooks != nil {
 		h = routeWebhooks(h, opts.Webhooks(h))

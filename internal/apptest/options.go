@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -47,6 +48,10 @@ type Options struct {
 	// SDK's client and workers, the webhooks and the sandbox. Nil: only the
 	// SDK logs, to the test's log.
 	Logger *slog.Logger
+	// Telemetry, if set, takes the metrics and (when it traces) the spans
+	// of the Stack's client and workers, and is served on the HTTP
+	// server's /metrics.
+	Telemetry *telemetry.Telemetry
 }
 
 // timeoutSignaler bounds each signal with a timeout.
