@@ -121,8 +121,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	defer app.StopWorkers(ws)
 
+	// Like the codec: without a token, the API answers only on loopback.
+	apiH, err := app.APIHandler(c, cfg, log, cfg.APIToken == "" && cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr))
+	if err != nil {
+		return err
+	}
 	h := app.HTTPHandler(app.HTTPOptions{
-		Config: cfg, Temporal: c, Messages: st, Logger: log,
+		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH,
 		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
 		// The embedded Web UI sends no bearer token: without one set, the
 		// codec answers without it while nothing is exposed beyond loopback.
@@ -156,13 +161,14 @@ func runDev(ctx context.Context, e *env, args []string) error {
   Web UI        %s
   Webhooks      %s/webhooks/whatsapp, %s%s, %s/webhooks/twilio/inbound, %s%s
   Sandbox       %s (providers: %v)
+  HTTP API      %s/v1 (OpenAPI at %s/v1/openapi.json)
   Metrics       %s/metrics
 
 Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wait
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
 		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
-		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed, "http://"+cfg.HTTPAddr)
+		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed, "http://"+cfg.HTTPAddr, "http://"+cfg.HTTPAddr, "http://"+cfg.HTTPAddr)
 	err = app.Serve(ctx, ln, h)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err

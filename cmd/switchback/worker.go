@@ -92,7 +92,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel})
+	apiH, err := app.APIHandler(c, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel, API: apiH})
 	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault())
 	return app.Serve(ctx, ln, h)
 }

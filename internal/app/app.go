@@ -21,6 +21,7 @@ import (
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/telemetry"
@@ -199,15 +200,17 @@ type HTTPOptions struct {
 	// sets it on loopback when SWITCHBACK_CODEC_TOKEN is unset, for the
 	// embedded Web UI.
 	CodecNoAuth bool
+	// API, if set, is the /v1 HTTP API (APIHandler).
+	API http.Handler
 	// Telemetry, if set, is served on GET /metrics, counts the webhook
 	// requests, and traces each request when tracing is on.
 	Telemetry *telemetry.Telemetry
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, /readyz, /metrics when opts.Telemetry is set, the
-// codec endpoint under /codec/ when an encryption key is set, and any
-// extra handlers.
+// webhooks, /healthz, /readyz, the /v1 API when opts.API is set, /metrics
+// when opts.Telemetry is set, the codec endpoint under /codec/ when an
+// encryption key is set, and any extra handlers.
 func HTTPHandler(opts HTTPOptions) http.Handler {
 	cfg := opts.Config
 	wc := webhooks.Config{
@@ -257,6 +260,9 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	mux.Handle("GET /readyz", readyHandler(hc, opts.Messages, opts.Logger))
 	if h := codecHandler(cfg, opts.CodecNoAuth, opts.Logger); h != nil {
 		mux.Handle(codec.Prefix+"/", h)
+	}
+	if opts.API != nil {
+		mux.Handle(api.Prefix+"/", opts.API)
 	}
 	for pattern, h := range opts.Extra {
 		mux.Handle(pattern, h)

@@ -152,10 +152,16 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	if opts.Providers != nil {
 		providers = http.StripPrefix(app.SandboxPrefix, opts.Providers(sb.Handler()))
 	}
+	// The /v1 API without a token, as `dev` serves it on loopback.
+	apiH, err := app.APIHandler(c, cfg, opts.Logger, true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: signaler, Messages: st, Logger: opts.Logger,
 		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": providers},
 		Telemetry: opts.Telemetry,
+		API:       apiH,
 	})
 	if opts.Webhooks != nil {
 		h = routeWebhooks(h, opts.Webhooks(h))

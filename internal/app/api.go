@@ -1,0 +1,25 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/switchbackhq/switchback/internal/api"
+	"github.com/switchbackhq/switchback/internal/config"
+)
+
+// APIHandler returns the /v1 HTTP API on c, configured from cfg: the
+// bearer token SWITCHBACK_API_TOKEN, and the data converter of c's
+// payloads. noAuth serves it without a token (`dev` on loopback).
+func APIHandler(c client.Client, cfg config.Config, logger *slog.Logger, noAuth bool) (http.Handler, error) {
+	dc, err := DataConverter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(api.Options{
+		Client: c, DataConverter: dc, Token: cfg.APIToken, NoAuth: noAuth,
+		ContactKey: cfg.ContactKeyOrDefault(), Logger: logger,
+	}), nil
+}
