@@ -59,6 +59,9 @@ type Activities struct {
 	ContactKey []byte
 	// Now is the clock of eligibility and event times (default time.Now).
 	Now func() time.Time
+	// Metrics, if not nil, counts the journey's decisions as their events
+	// are added to the message event log (see NewMetrics).
+	Metrics *Metrics
 }
 
 // SendMessage sends req.Message on its channel and records the provider's

@@ -26,7 +26,7 @@ type EventRequest struct {
 // event without a provider message id is recorded under
 // store.LocalProvider and store.LocalMessageID; one without a time at the
 // activity's clock. A repeated event (a retried activity, a duplicated
-// status) is recorded once.
+// status) is recorded once, and counted once in a.Metrics.
 //
 // A new delivered or read status marks the channel reachable; a failure
 // whose code says the contact cannot be reached there (WhatsApp 131026,
@@ -53,6 +53,7 @@ func (a *Activities) RecordEvent(ctx context.Context, req EventRequest) error {
 	if !added {
 		return nil
 	}
+	a.Metrics.count(e)
 	if err := a.noteOutcome(ctx, e); err != nil {
 		return fmt.Errorf("record %s event of %s: %w", e.Status, e.MessageID, err)
 	}
@@ -101,9 +102,9 @@ func unreachableCode(ch channels.Channel, code string) bool {
 	return false
 }
 
-// recordAccepted records that the provider accepted a message. It is part
-// of the send: a failure is logged, never returned, because the provider
-// already has the message.
+// recordAccepted records that the provider accepted a message, and counts
+// the send if the event is new. It is part of the send: a failure is
+// logged, never returned, because the provider already has the message.
 func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res channels.SendResult) {
 	msg := req.Message
 	e := store.MessageEvent{
@@ -120,8 +121,13 @@ func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res ch
 	if msg.Channel != channels.Email {
 		e.ContactKey = a.contactKey(msg.To)
 	}
-	if _, err := a.Messages.RecordEvent(ctx, e); err != nil {
+	added, err := a.Messages.RecordEvent(ctx, e)
+	if err != nil {
 		a.logger().ErrorContext(ctx, "record accepted event", "provider", res.Provider, "message_id", res.MessageID, "error", err)
+		return
+	}
+	if added {
+		a.Metrics.count(e)
 	}
 }
 

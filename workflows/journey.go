@@ -145,9 +145,6 @@ type run struct {
 	unknownStep    string
 	unknownChannel channels.Channel
 	unrecorded     []activities.EventRequest // message events not yet written
-	// template is the template label of the attempt in flight, for the
-	// journey counters (see count).
-	template string
 }
 
 // sentMessage is what the journey knows of a message it sent.
@@ -479,7 +476,6 @@ func (r *run) finish(ctx workflow.Context, outcome Outcome, reason string) {
 func (r *run) record(ctx workflow.Context, ev Event) {
 	ev.Time = workflow.Now(ctx).UTC()
 	r.timeline.Events = append(r.timeline.Events, ev)
-	r.count(ctx, ev)
 }
 
 func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {

@@ -1,94 +1,64 @@
 package workflows
 
 import (
+	"context"
 	"fmt"
-	"slices"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/uber-go/tally/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/activity"
-	contribtally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
-func TestFallbackClass(t *testing.T) {
-	tests := []struct {
-		reason string
-		want   string
-	}{
-		{"send failed: permanent error 131026 from whatsapp: Message undeliverable", FallbackRejected},
-		{"send failed: retryable error 130429 from whatsapp: rate limit", FallbackSendError},
-		{"send failed: gave up retrying within the attempt's time; last retryable error 2 from whatsapp: down", FallbackSendError},
-		{"send failed: provider not reached in time (StartToClose timeout)", FallbackSendError},
-		{"whatsapp reported the message failed", FallbackFailedStatus},
-		{"twilio reported the message failed", FallbackFailedStatus},
-		{"no delivered status within 30s", FallbackTimeout},
-		{"no status for the attempt within 1m0s", FallbackTimeout},
-		{`template: sms:1: map has no entry for key "code"`, FallbackOther},
-		{"", FallbackOther},
-	}
-	for _, tt := range tests {
-		if got := fallbackClass(tt.reason); got != tt.want {
-			t.Errorf("fallbackClass(%q) = %q, want %q", tt.reason, got, tt.want)
-		}
-	}
+// acceptedSender answers a send with the result fakeSends gave it.
+type acceptedSender struct{ res channels.SendResult }
+
+func (s acceptedSender) Send(context.Context, channels.Message) (channels.SendResult, error) {
+	return s.res, nil
 }
 
-func TestSkipClass(t *testing.T) {
-	tests := []struct {
-		reason string
-		want   string
-	}{
-		{"no email address for this contact", SkipNoAddress},
-		{activities.ReasonSuppressedPrefix + "stop", SkipSuppressed},
-		{activities.ReasonNoMarketingConsent, SkipNoConsent},
-		{activities.ReasonWindowClosed, SkipWindowClosed},
-		{"eligibility unknown: store unreachable", SkipEligibilityUnknown},
-		{"unreachable here last time (131026: undeliverable): trying the other channels first", SkipUnreachable},
-		{"something new", SkipOther},
-	}
-	for _, tt := range tests {
-		if got := skipClass(tt.reason); got != tt.want {
-			t.Errorf("skipClass(%q) = %q, want %q", tt.reason, got, tt.want)
-		}
-	}
-}
-
-func TestTemplateLabel(t *testing.T) {
-	tests := []struct {
-		msg  channels.Message
-		want string
-	}{
-		{channels.Message{Channel: channels.WhatsApp, Template: &channels.Template{Name: "otp_code"}}, "otp_code"},
-		{channels.Message{Channel: channels.WhatsApp, Text: "hello"}, NoTemplate},
-		{channels.Message{Channel: channels.SMS, Text: "code"}, NoTemplate},
-		{channels.Message{Channel: channels.Email, Email: &channels.EmailContent{TemplateID: "d-otp-code"}}, NoTemplate},
-	}
-	for _, tt := range tests {
-		if got := templateLabel(tt.msg); got != tt.want {
-			t.Errorf("templateLabel(%+v) = %q, want %q", tt.msg, got, tt.want)
-		}
-	}
-}
-
-// countersAfter runs in to its end with the fake providers and returns the
-// journey counters it reported, as "name{label=value,...}" → count, with
-// the SDK's own labels left out.
+// countersAfter runs in to its end with the fake providers, writes the
+// events it notes to a message event log whose activities count the
+// journey counters, and returns those counters, as
+// "name{label=value,...}" → count.
 func countersAfter(t *testing.T, in journeys.Input, fake *fakeSends, signals []signalAt, checks *fakeChecks) map[string]int64 {
 	t.Helper()
-	scope := tally.NewTestScope("", nil)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg := prometheus.NewRegistry()
+	m, err := activities.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := &activities.Activities{Messages: st, Metrics: m}
+
 	var ts testsuite.WorkflowTestSuite
-	ts.SetMetricsHandler(contribtally.NewMetricsHandler(scope))
 	env := ts.NewTestWorkflowEnvironment()
 	checks.register(env)
 	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
-	env.RegisterActivityWithOptions(fake.send, activity.RegisterOptions{Name: activities.SendName})
+	// The fake decides the send; the activities record and count what a
+	// provider accepted, as SendMessage does.
+	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
+		res, err := fake.send(ctx, req)
+		if err != nil {
+			return res, err
+		}
+		a := *acts
+		a.Senders = map[channels.Channel]channels.Sender{req.Message.Channel: acceptedSender{res}}
+		return a.SendMessage(ctx, req)
+	}, activity.RegisterOptions{Name: activities.SendName})
 	for _, s := range signals {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalStatus, s.update) }, s.after)
 	}
@@ -96,25 +66,36 @@ func countersAfter(t *testing.T, in journeys.Input, fake *fakeSends, signals []s
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
+	var reqs []activities.EventRequest
+	for _, e := range checks.events {
+		reqs = append(reqs, activities.EventRequest{To: in.To, Event: e})
+	}
+	// Written twice, as a retried activity would: counted once.
+	for range 2 {
+		if err := acts.RecordEvents(ctx, reqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]int64{}
-	for _, c := range scope.Snapshot().Counters() {
-		if !strings.HasPrefix(c.Name(), "switchback_") {
-			continue
-		}
-		var labels []string
-		for k, v := range c.Tags() {
-			switch k {
-			case "namespace", "task_queue", "workflow_type":
-				continue
+	for _, f := range families {
+		for _, c := range f.GetMetric() {
+			var labels []string
+			for _, l := range c.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
 			}
-			labels = append(labels, k+"="+v)
+			got[fmt.Sprintf("%s{%s}", f.GetName(), strings.Join(labels, ","))] += int64(c.GetCounter().GetValue())
 		}
-		slices.Sort(labels)
-		got[fmt.Sprintf("%s{%s}", c.Name(), strings.Join(labels, ","))] += c.Value()
 	}
 	return got
 }
 
+// The journey notes in its event log every decision the journey counters
+// count, with the labels they need.
 func TestJourneyCounters(t *testing.T) {
 	wa, sms := channels.WhatsApp, channels.SMS
 	tests := []struct {
@@ -185,15 +166,8 @@ func TestJourneyCounters(t *testing.T) {
 				checks = &fakeChecks{window: true}
 			}
 			got := countersAfter(t, tt.in(t), &fakeSends{errs: tt.errs}, tt.signals, checks)
-			for k, v := range tt.want {
-				if got[k] != v {
-					t.Errorf("%s = %d, want %d", k, got[k], v)
-				}
-			}
-			for k, v := range got {
-				if _, ok := tt.want[k]; !ok {
-					t.Errorf("unexpected counter %s = %d", k, v)
-				}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("counters = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -118,7 +118,6 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			}
 		}
 		msg.Journey, msg.Step = r.in.Journey.Name, step
-		r.template = templateLabel(msg)
 		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
 		want := a.AwaitOrDefault()
 		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s, awaiting %s within %s", describe(msg), want, limit.Sub(now))))

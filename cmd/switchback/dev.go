@@ -115,7 +115,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault()}, cfg.RateLimits)
+	counters, err := activities.NewMetrics(tel.Registry())
+	if err != nil {
+		return fmt.Errorf("journey counters: %w", err)
+	}
+	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault(), Metrics: counters}, cfg.RateLimits)
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}

@@ -124,7 +124,13 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()})
+		acts := &activities.Activities{Senders: senders, Messages: st, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
+		if opts.Telemetry != nil {
+			if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ws := app.Workers(c, acts)
 		if err := app.StartWorkers(ws); err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,10 @@
 //
 // Metrics: one Prometheus registry per process holds the Temporal SDK's
 // metrics (through a tally scope with a Prometheus reporter, handed to the
-// client as client.Options.MetricsHandler), the journey counters that
-// workflows count through the same handler, Switchback's HTTP counters,
-// and the Go and process collectors. Handler serves them for /metrics.
+// client as client.Options.MetricsHandler), the journey counters that the
+// activities count as they write the message event log (see
+// activities.NewMetrics), Switchback's HTTP counters, and the Go and
+// process collectors. Handler serves them for /metrics.
 //
 // Tracing is off unless the standard OpenTelemetry variables ask for it
 // (see TracingEnabled): spans then go to an OTLP/gRPC exporter, which reads

@@ -1,0 +1,222 @@
+package activities
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// Names of the journey counters, as a Prometheus scrape shows them. They
+// are counted where each decision of a journey is written once: when an
+// event is added to the message event log (RecordEvent, and the send's own
+// accepted event). A retried activity, a replayed workflow or a duplicated
+// status adds no event, so it counts nothing.
+const (
+	// MetricSends counts sends by channel, journey, template and result
+	// (accepted: the provider took the message; failed: it did not).
+	MetricSends = "switchback_sends_total"
+	// MetricStatuses counts the delivery statuses providers reported (sent,
+	// delivered, read, failed) by channel, journey, template and status.
+	// Duplicates and statuses that would move a message backwards are not
+	// counted.
+	MetricStatuses = "switchback_statuses_total"
+	// MetricFallbacks counts attempts that gave way to the next, by
+	// channel (the one fallen back from), journey and reason class.
+	MetricFallbacks = "switchback_fallbacks_total"
+	// MetricSkips counts attempts not made, by channel, journey and
+	// reason class.
+	MetricSkips = "switchback_skips_total"
+)
+
+// Label values of the journey counters.
+const (
+	// NoTemplate is the template label of a message that is not a
+	// WhatsApp template.
+	NoTemplate = "none"
+	// UnknownChannel is the channel label of a status for a message the
+	// journey did not know yet when the status came.
+	UnknownChannel = "unknown"
+	// ResultAccepted is the result label of a send the provider took.
+	ResultAccepted = "accepted"
+	// ResultFailed is the result label of a send the provider refused or
+	// that did not reach it.
+	ResultFailed = "failed"
+)
+
+// Reason classes of fallbacks: a small fixed set in place of the free-text
+// reason, so that the reason label stays bounded.
+const (
+	// FallbackRejected: the provider refused the send with a permanent
+	// error (131026, 21211, ...).
+	FallbackRejected = "rejected"
+	// FallbackSendError: the send failed in a retryable way until the
+	// attempt's time ran out, or the provider was not reached.
+	FallbackSendError = "send_error"
+	// FallbackFailedStatus: the provider reported the message failed.
+	FallbackFailedStatus = "failed_status"
+	// FallbackTimeout: the awaited status did not come in time.
+	FallbackTimeout = "timeout"
+	// FallbackOther: anything else, such as a message that did not render.
+	FallbackOther = "other"
+)
+
+// Reason classes of skipped attempts.
+const (
+	// SkipNoAddress: the contact has no address on the channel.
+	SkipNoAddress = "no_address"
+	// SkipSuppressed: the contact is suppressed on the channel.
+	SkipSuppressed = "suppressed"
+	// SkipNoConsent: a marketing send without marketing consent.
+	SkipNoConsent = "no_consent"
+	// SkipWindowClosed: a session message outside the 24-hour window.
+	SkipWindowClosed = "window_closed"
+	// SkipEligibilityUnknown: the eligibility check could not be made.
+	SkipEligibilityUnknown = "eligibility_unknown"
+	// SkipUnreachable: the attempt goes after the others, as its channel
+	// did not reach the contact last time.
+	SkipUnreachable = "unreachable_last_time"
+	// SkipOther: any other reason.
+	SkipOther = "other"
+)
+
+// Metrics holds the journey counters. A nil *Metrics counts nothing.
+type Metrics struct {
+	sends     *prometheus.CounterVec
+	statuses  *prometheus.CounterVec
+	fallbacks *prometheus.CounterVec
+	skips     *prometheus.CounterVec
+}
+
+// NewMetrics registers the journey counters on reg, or takes those already
+// registered there.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	var m Metrics
+	for _, c := range []struct {
+		dst    **prometheus.CounterVec
+		opts   prometheus.CounterOpts
+		labels []string
+	}{
+		{&m.sends, prometheus.CounterOpts{Name: MetricSends,
+			Help: "Journey sends, by channel, journey, template and result (accepted or failed)."},
+			[]string{"channel", "journey", "template", "result"}},
+		{&m.statuses, prometheus.CounterOpts{Name: MetricStatuses,
+			Help: "Delivery statuses reported by providers, by channel, journey, template and status."},
+			[]string{"channel", "journey", "template", "status"}},
+		{&m.fallbacks, prometheus.CounterOpts{Name: MetricFallbacks,
+			Help: "Journey attempts that gave way to the next, by channel, journey and reason class."},
+			[]string{"channel", "journey", "reason"}},
+		{&m.skips, prometheus.CounterOpts{Name: MetricSkips,
+			Help: "Journey attempts not made, by channel, journey and reason class."},
+			[]string{"channel", "journey", "reason"}},
+	} {
+		v, err := registerCounterVec(reg, c.opts, c.labels...)
+		if err != nil {
+			return nil, err
+		}
+		*c.dst = v
+	}
+	return &m, nil
+}
+
+func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
+	c := prometheus.NewCounterVec(opts, labels)
+	if err := reg.Register(c); err != nil {
+		var dup prometheus.AlreadyRegisteredError
+		if errors.As(err, &dup) {
+			if existing, ok := dup.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing, nil
+			}
+		}
+		return nil, fmt.Errorf("register %s: %w", opts.Name, err)
+	}
+	return c, nil
+}
+
+// count counts e, an event just added to the message event log, in the
+// counter it belongs to, if any.
+func (m *Metrics) count(e store.MessageEvent) {
+	if m == nil {
+		return
+	}
+	channel := string(e.Channel)
+	switch e.Status {
+	case store.EventAccepted:
+		m.sends.WithLabelValues(orUnknown(channel), e.Journey, templateLabel(e), ResultAccepted).Inc()
+	case store.EventFailed:
+		if sendFailure(e) {
+			m.sends.WithLabelValues(channel, e.Journey, templateLabel(e), ResultFailed).Inc()
+			return
+		}
+		fallthrough
+	case store.EventSent, store.EventDelivered, store.EventRead:
+		m.statuses.WithLabelValues(orUnknown(channel), e.Journey, templateLabel(e), string(e.Status)).Inc()
+	case store.EventFallback:
+		m.fallbacks.WithLabelValues(channel, e.Journey, fallbackClass(e.ErrorReason)).Inc()
+	case store.EventSkipped:
+		m.skips.WithLabelValues(channel, e.Journey, skipClass(e.ErrorReason)).Inc()
+	}
+}
+
+// sendFailure reports whether a failed event is a send the provider did
+// not take, rather than a failed status it reported: a refused send has no
+// provider message id, so the journey writes it under LocalProvider.
+func sendFailure(e store.MessageEvent) bool {
+	return e.Status == store.EventFailed && e.Provider == store.LocalProvider
+}
+
+// templateLabel is the template label of e: the name of a WhatsApp
+// template, else NoTemplate.
+func templateLabel(e store.MessageEvent) string {
+	if e.Channel == channels.WhatsApp && e.Template != "" {
+		return e.Template
+	}
+	return NoTemplate
+}
+
+func orUnknown(channel string) string {
+	if channel == "" {
+		return UnknownChannel
+	}
+	return channel
+}
+
+// fallbackClass maps the reason of a fallback, as the journey words it, to
+// its class.
+func fallbackClass(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "send failed: permanent error"):
+		return FallbackRejected
+	case strings.HasPrefix(reason, "send failed: "):
+		return FallbackSendError
+	case strings.HasSuffix(reason, " reported the message failed"):
+		return FallbackFailedStatus
+	case strings.HasPrefix(reason, "no ") && strings.Contains(reason, " within "):
+		return FallbackTimeout
+	}
+	return FallbackOther
+}
+
+// skipClass maps the reason of a skipped attempt (the eligibility check's,
+// or the journey's own) to its class.
+func skipClass(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "no ") && strings.HasSuffix(reason, " address for this contact"):
+		return SkipNoAddress
+	case strings.HasPrefix(reason, ReasonSuppressedPrefix):
+		return SkipSuppressed
+	case reason == ReasonNoMarketingConsent:
+		return SkipNoConsent
+	case reason == ReasonWindowClosed:
+		return SkipWindowClosed
+	case strings.HasPrefix(reason, "eligibility unknown"):
+		return SkipEligibilityUnknown
+	case strings.HasPrefix(reason, "unreachable here last time"):
+		return SkipUnreachable
+	}
+	return SkipOther
+}
