@@ -26,8 +26,13 @@ if ! temporal operator namespace describe --address "$TEMPORAL_ADDRESS" --namesp
 		--namespace "$TEMPORAL_NAMESPACE" --retention "$TEMPORAL_NAMESPACE_RETENTION"
 fi
 
-# Adding an attribute that exists is a no-op on SQL visibility.
+# Only the missing ones: on some visibility stores adding one that exists
+# is an error.
+existing=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE")
 for name in $SWITCHBACK_SEARCH_ATTRIBUTES; do
+	if printf '%s\n' "$existing" | grep -qw "$name"; then
+		continue
+	fi
 	echo "temporal-setup: search attribute $name (Keyword)"
 	temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" \
 		--namespace "$TEMPORAL_NAMESPACE" --name "$name" --type Keyword
