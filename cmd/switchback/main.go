@@ -190,14 +190,9 @@ func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.C
 // dialWith is dial with the client's (and its workers') metrics and
 // traces going to tel; nil: nowhere.
 func dialWith(ctx context.Context, cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
-	opts, err := clientOptions(cfg, logger)
+	opts, err := clientOptions(cfg, logger, tel)
 	if err != nil {
 		return nil, err
-	}
-	if tel != nil {
-		if err := tel.Instrument(&opts); err != nil {
-			return nil, err
-		}
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
@@ -208,18 +203,25 @@ func dialWith(ctx context.Context, cfg config.Config, logger *slog.Logger, tel *
 }
 
 // clientOptions are the options of cfg's Temporal clients: payloads are
-// encrypted when SWITCHBACK_ENCRYPTION_KEY is set.
-func clientOptions(cfg config.Config, logger *slog.Logger) (client.Options, error) {
+// encrypted when SWITCHBACK_ENCRYPTION_KEY is set; metrics and traces go
+// to tel (nil: nowhere).
+func clientOptions(cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Options, error) {
 	dc, err := app.DataConverter(cfg)
 	if err != nil {
 		return client.Options{}, err
 	}
-	return client.Options{
+	opts := client.Options{
 		HostPort:      cfg.TemporalAddress,
 		Namespace:     cfg.TemporalNamespace,
 		Logger:        sdkLogger(logger),
 		DataConverter: dc,
-	}, nil
+	}
+	if tel != nil {
+		if err := tel.Instrument(&opts); err != nil {
+			return client.Options{}, err
+		}
+	}
+	return opts, nil
 }
 
 // sdkLogger quiets the SDK: its info lines are noise in a CLI.
@@ -250,14 +252,9 @@ func (v varsFlag) Set(s string) error {
 // lazyClient returns a Temporal client that connects on first use, with
 // its metrics and traces going to tel (nil: nowhere).
 func lazyClient(cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
-	opts, err := clientOptions(cfg, logger)
+	opts, err := clientOptions(cfg, logger, tel)
 	if err != nil {
 		return nil, err
-	}
-	if tel != nil {
-		if err := tel.Instrument(&opts); err != nil {
-			return nil, err
-		}
 	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
