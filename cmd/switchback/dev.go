@@ -159,7 +159,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			log.Info("synced sandbox templates", "templates", n)
 		}()
 	}
-	base := cfg.PublicURLOrDefault()
+	base, local := cfg.PublicURLOrDefault(), "http://"+cfg.HTTPAddr
 	fmt.Fprintf(e.stdout, `Switchback dev is running.
   Temporal      %s (namespace %s, data %s)
   Web UI        %s
@@ -172,7 +172,7 @@ Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wa
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
 		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
-		"http://"+cfg.HTTPAddr+app.SandboxPrefix, sandboxed, "http://"+cfg.HTTPAddr, "http://"+cfg.HTTPAddr, "http://"+cfg.HTTPAddr)
+		local+app.SandboxPrefix, sandboxed, local, local, local)
 	err = app.Serve(ctx, ln, h)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err
