@@ -2,21 +2,16 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/apptest"
-	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/logging"
-	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
-	"github.com/switchbackhq/switchback/workflows"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the stack's goroutines.
@@ -49,31 +44,7 @@ func TestJourneyLogsAreMasked(t *testing.T) {
 		to    = sandbox.Unreachable // WhatsApp failed, SMS undelivered
 		email = "customer.one@example.com"
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	j, err := journeys.Builtin("otp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, _, err := journeys.Start(ctx, s.Client, journeys.StartOptions{
-		Journey: j, To: to, Email: email, Vars: map[string]string{"code": "493817"}, ContactKey: []byte(config.DevContactKey),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	settled, err := journeys.WaitSettled(ctx, s.Client, run.GetID(), 20*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if settled.Awaiting != "" {
-		if _, err := journeys.Verify(ctx, s.Client, run.GetID(), "493817"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var res workflows.Result
-	if err := run.Get(ctx, &res); err != nil {
-		t.Fatalf("journey: %v", err)
-	}
+	res := s.RunOTPWithEmail(t, to, email).Result
 	if res.Channel != channels.Email {
 		t.Fatalf("result = %+v, want delivered by email after WhatsApp and SMS failed", res)
 	}

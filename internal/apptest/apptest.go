@@ -195,6 +195,13 @@ type Run struct {
 // customer would.
 func (s *Stack) RunOTP(t *testing.T, to string) Run {
 	t.Helper()
+	return s.RunOTPWithEmail(t, to, "")
+}
+
+// RunOTPWithEmail is RunOTP with an email address for the journey's email
+// attempt.
+func (s *Stack) RunOTPWithEmail(t *testing.T, to, email string) Run {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	j, err := journeys.Builtin("otp")
@@ -202,7 +209,7 @@ func (s *Stack) RunOTP(t *testing.T, to string) Run {
 		t.Fatal(err)
 	}
 	run, _, err := journeys.Start(ctx, s.Client, journeys.StartOptions{
-		Journey: j, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: []byte(config.DevContactKey),
+		Journey: j, To: to, Email: email, Vars: map[string]string{"code": "493817"}, ContactKey: []byte(config.DevContactKey),
 	})
 	if err != nil {
 		t.Fatal(err)
