@@ -189,6 +189,47 @@ func TestVerifyAndTimeline(t *testing.T) {
 	t.Logf("answers checked against openapi.json: %v", checked.seen())
 }
 
+// An event with start reaches a journey that was not running: it starts
+// it (signal-with-start), once however often it is sent, and a bad start
+// names its field.
+func TestEventStartsJourney(t *testing.T) {
+	s, h, checked := stackAPI(t)
+	const id, to = "order-2002", "+15551230021"
+	body := fmt.Sprintf(`{"name":"confirmed","id":"evt-1","start":{"journey":"order_update","to":%q,"vars":{"order_id":"2002"}}}`, to)
+	for range 2 {
+		a := do(t, h, call{method: "POST", path: "/v1/journeys/" + id + "/events", body: body})
+		if a.status != http.StatusAccepted {
+			t.Fatalf("event with start: %d %s", a.status, a.body)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for sentTo(s.Sandbox, to) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no send after the confirmed event started the journey")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tl := timeline(t, h, id)
+	var started, received int
+	for _, e := range tl.Events {
+		switch {
+		case e.Kind == journeys.EventStarted:
+			started++
+		case e.Kind == journeys.EventReceived && e.Name == "confirmed":
+			received++
+		}
+	}
+	if started != 1 || received != 1 {
+		t.Errorf("timeline has %d starts and %d confirmed events, want 1 and 1 (the repeat is deduplicated): %+v", started, received, tl.Events)
+	}
+
+	a := do(t, h, call{method: "POST", path: "/v1/journeys/order-2003/events", body: `{"name":"confirmed","start":{"journey":"order_update","to":"+15551230022"}}`})
+	if a.status != http.StatusBadRequest || a.code(t) != api.CodeMissingField || !strings.Contains(string(a.body), "start: journey") || !strings.Contains(string(a.body), "vars.order_id") {
+		t.Errorf("event with a start lacking order_id: %d %s, want 400 %s naming start and vars.order_id", a.status, a.body, api.CodeMissingField)
+	}
+	t.Logf("answers checked against openapi.json: %v", checked.seen())
+}
+
 // TestEventsAndCancel steers an order_update journey: an event, a verify
 // it does not take, a cancel, and calls on an id that does not exist.
 func TestEventsAndCancel(t *testing.T) {

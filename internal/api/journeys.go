@@ -48,6 +48,10 @@ type EventRequest struct {
 	Vars map[string]string `json:"vars,omitempty"`
 	// ID deduplicates: an event with an ID the journey has seen is ignored.
 	ID string `json:"id,omitempty"`
+	// Start, if set, starts the journey with the path's id first when it
+	// is not running (signal-with-start), so that an event that comes
+	// before its journey is never lost.
+	Start *StartRequest `json:"start,omitempty"`
 }
 
 // EventResponse answers POST /v1/journeys/{id}/events.
@@ -219,9 +223,27 @@ func (s *server) event(w http.ResponseWriter, r *http.Request) error {
 	if req.Name == "" {
 		return errorf(http.StatusBadRequest, CodeMissingField, "field name is required: the event's name, e.g. order_shipped")
 	}
+	ev := journeys.EventInput{Name: req.Name, Vars: req.Vars, ID: req.ID}
+	if req.Start != nil {
+		opts, err := s.startOptions(*req.Start, id)
+		var e *Error
+		if errors.As(err, &e) {
+			e.Message = "start: " + e.Message
+		}
+		if err != nil {
+			return err
+		}
+		ctx, cancel := s.context(r)
+		defer cancel()
+		if _, err := journeys.SignalWithStart(ctx, s.opts.Client, opts, ev); err != nil {
+			return s.fail(ctx, id, err)
+		}
+		writeJSON(w, http.StatusAccepted, EventResponse{ID: id, Name: req.Name})
+		return nil
+	}
 	ctx, cancel := s.context(r)
 	defer cancel()
-	if err := journeys.Signal(ctx, s.opts.Client, id, journeys.EventInput{Name: req.Name, Vars: req.Vars, ID: req.ID}); err != nil {
+	if err := journeys.Signal(ctx, s.opts.Client, id, ev); err != nil {
 		return s.fail(ctx, id, err)
 	}
 	writeJSON(w, http.StatusAccepted, EventResponse{ID: id, Name: req.Name})
