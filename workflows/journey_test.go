@@ -350,12 +350,15 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	if err := v.Get(&tl); err != nil {
 		t.Fatal(err)
 	}
+	// Once the send returned, the held status names its attempt and
+	// channel, like any other.
 	var held bool
 	for _, ev := range tl.Events {
-		held = held || (ev.Kind == EventStatus && ev.Status == channels.StatusDelivered && ev.Reason == "held until the send returns")
+		held = held || (ev.Kind == EventStatus && ev.Status == channels.StatusDelivered && ev.Reason == "held until the send returns" &&
+			ev.Channel == channels.WhatsApp && ev.Attempt == 1)
 	}
 	if !held {
-		t.Errorf("timeline has no held delivered status: %+v", tl.Events)
+		t.Errorf("timeline has no held delivered status of attempt 1 on whatsapp: %+v", tl.Events)
 	}
 }
 

@@ -224,10 +224,26 @@ func (r *run) adoptByAttempt(ctx workflow.Context, n int, step string, ch channe
 // keyOfAttempt returns the key of the message attempt n sent, or "".
 func (r *run) keyOfAttempt(n int) string { return r.byAttempt[n] }
 
-// remember records the message an attempt sent.
+// remember records the message an attempt sent. Statuses of it that came
+// before its send returned (held) now name its attempt, step and channel,
+// in the timeline and in the events not yet written to the event log. It
+// changes no command: the timeline is the query's, the events go in the
+// next batch.
 func (r *run) remember(key string, m sentMessage) {
 	r.sent[key] = m
 	r.byAttempt[m.attempt] = key
+	for i := range r.timeline.Events {
+		ev := &r.timeline.Events[i]
+		if ev.Kind == EventStatus && ev.Channel == "" && messageKey(ev.Provider, ev.MessageID) == key {
+			ev.Attempt, ev.Step, ev.Channel = m.attempt, m.step, m.channel
+		}
+	}
+	for i := range r.unrecorded {
+		e := &r.unrecorded[i].Event
+		if e.Channel == "" && messageKey(e.Provider, e.MessageID) == key {
+			e.Attempt, e.Step, e.Channel, e.Template = m.attempt, m.step, m.channel, m.template
+		}
+	}
 }
 
 // skip records an attempt that is not made, and why.
