@@ -1,13 +1,12 @@
 package activities
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/store"
 )
 
@@ -114,27 +113,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Journey attempts not made, by channel, journey and reason class."},
 			[]string{"channel", "journey", "reason"}},
 	} {
-		v, err := registerCounterVec(reg, c.opts, c.labels...)
+		v, err := telemetry.RegisterCounterVec(reg, c.opts, c.labels...)
 		if err != nil {
 			return nil, err
 		}
 		*c.dst = v
 	}
 	return &m, nil
-}
-
-func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(opts, labels)
-	if err := reg.Register(c); err != nil {
-		var dup prometheus.AlreadyRegisteredError
-		if errors.As(err, &dup) {
-			if existing, ok := dup.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, fmt.Errorf("register %s: %w", opts.Name, err)
-	}
-	return c, nil
 }
 
 // count counts e, an event just added to the message event log, in the

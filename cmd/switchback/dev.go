@@ -125,17 +125,17 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	defer app.StopWorkers(ws)
 
-	// Like the codec: without a token, the API answers only on loopback.
-	apiH, err := app.APIHandler(c, cfg, log, cfg.APIToken == "" && cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr))
+	// Without a token, the API and the codec (whose caller, the embedded
+	// Web UI, sends none) answer while nothing is exposed beyond loopback.
+	private := cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr)
+	apiH, err := app.APIHandler(c, cfg, log, cfg.APIToken == "" && private)
 	if err != nil {
 		return err
 	}
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH,
-		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
-		// The embedded Web UI sends no bearer token: without one set, the
-		// codec answers without it while nothing is exposed beyond loopback.
-		CodecNoAuth: cfg.CodecToken == "" && cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr),
+		Extra:       map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+		CodecNoAuth: cfg.CodecToken == "" && private,
 		Telemetry:   tel,
 	})
 	if ep := app.CodecEndpoint(cfg); ep != "" {

@@ -255,7 +255,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", hooks)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", healthz)
 	hc, _ := opts.Temporal.(HealthChecker)
 	mux.Handle("GET /readyz", readyHandler(hc, opts.Messages, opts.Logger))
 	if h := codecHandler(cfg, opts.CodecNoAuth, opts.Logger); h != nil {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -32,14 +31,14 @@ type webhookMetrics struct {
 // newWebhookMetrics registers the webhook counters on reg, or takes those
 // already registered there.
 func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
-	requests, err := registerCounterVec(reg, prometheus.CounterOpts{
+	requests, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
 		Name: MetricWebhookRequests,
 		Help: "Provider webhook requests, by provider and HTTP status answered.",
 	}, "provider", "result")
 	if err != nil {
 		return nil, err
 	}
-	signatures, err := registerCounterVec(reg, prometheus.CounterOpts{
+	signatures, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
 		Name: MetricSignatureFailures,
 		Help: "Provider webhook requests refused for a bad or missing signature, by provider.",
 	}, "provider")
@@ -47,20 +46,6 @@ func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
 		return nil, err
 	}
 	return &webhookMetrics{requests: requests, signatures: signatures}, nil
-}
-
-func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(opts, labels)
-	if err := reg.Register(c); err != nil {
-		var dup prometheus.AlreadyRegisteredError
-		if errors.As(err, &dup) {
-			if existing, ok := dup.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, fmt.Errorf("register %s: %w", opts.Name, err)
-	}
-	return c, nil
 }
 
 // signatureRejected counts a signature failure (webhooks.Config.SignatureRejected).
@@ -122,7 +107,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func MetricsHandler(tel *telemetry.Telemetry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", healthz)
 	return mux
 }
 
