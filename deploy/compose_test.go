@@ -34,8 +34,9 @@ var (
 // testSecrets fill the settings that .env.example leaves empty and the
 // compose file requires.
 var testSecrets = map[string]string{
-	"POSTGRES_PASSWORD":      "test-password",
-	"SWITCHBACK_CONTACT_KEY": "test-contact-key",
+	"POSTGRES_PASSWORD":         "test-password",
+	"SWITCHBACK_CONTACT_KEY":    "test-contact-key",
+	"SWITCHBACK_ENCRYPTION_KEY": "test:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
 }
 
 // files are the deployment files under test, as text, so that a test can
@@ -320,7 +321,7 @@ func checkSwitchback(p *types.Project, fx facts) []string {
 	if d := p.Services["worker"].Deploy; d == nil || d.Replicas == nil || *d.Replicas != 2 {
 		problems = append(problems, "worker: want deploy.replicas 2")
 	}
-	for service, addrVar := range map[string]string{"worker": "SWITCHBACK_METRICS_ADDR", "serve": "SWITCHBACK_HTTP_ADDR"} {
+	for service, addrVar := range map[string]string{"worker": "SWITCHBACK_METRICS_ADDR", "serve": "SWITCHBACK_METRICS_ADDR"} {
 		s := p.Services[service]
 		for _, name := range slices.Sorted(maps.Keys(s.Environment)) {
 			if !fx.envNames[name] && !strings.HasPrefix(name, "OTEL_") {
@@ -331,6 +332,8 @@ func checkSwitchback(p *types.Project, fx facts) []string {
 			problems = append(problems, fmt.Sprintf("%s: the environment is not a valid configuration: %v", service, err))
 		} else if cfg.DatabaseURL == "" {
 			problems = append(problems, fmt.Sprintf("%s: no SWITCHBACK_DATABASE_URL: the store would be SQLite in the container", service))
+		} else if err := cfg.CheckKeys(); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", service, err))
 		}
 		_, port, err := net.SplitHostPort(value(s.Environment, addrVar))
 		if err != nil {

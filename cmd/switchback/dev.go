@@ -10,12 +10,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/devstack"
+	"github.com/switchbackhq/switchback/internal/httpauth"
+	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/templates"
@@ -36,7 +40,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err := checkBuiltins(); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e)
+	cfg, err := config.FromEnv(e.getenv)
 	if err != nil {
 		return err
 	}
@@ -45,6 +49,15 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
+	}
+	// Encrypted from the first start: dev keeps its own keys in the data
+	// directory, where the other commands find them.
+	devKeys, err := keys.LoadOrCreate(cfg.DataDir, time.Now())
+	if err != nil {
+		return fmt.Errorf("dev keys: %w", err)
+	}
+	if cfg, err = withKeys(cfg, devKeys); err != nil {
+		return err
 	}
 	cfg.TemporalAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(*temporalPort))
 	uiAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))
@@ -66,6 +79,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
+	mln, err := app.ListenMetrics(cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	defer mln.Close()
 
 	cfg, sc, sandboxed := app.UseSandbox(cfg)
 	sc.Logger = log.With("component", "sandbox")
@@ -126,21 +144,19 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	defer app.StopWorkers(ws)
 
 	// Without a token, the API and the codec (whose caller, the embedded
-	// Web UI, sends none) answer while nothing is exposed beyond loopback.
-	private := cfg.PublicURL == "" && isLoopback(cfg.HTTPAddr)
-	apiH, err := app.APIHandler(c, cfg, log, cfg.APIToken == "" && private)
+	// Web UI, sends none) answer only callers on this machine that name it:
+	// not a tunnel, a proxy or a page that rebinds its DNS name.
+	apiH, err := app.APIHandler(c, cfg, log, exemptUnless(cfg.APIToken))
 	if err != nil {
 		return err
 	}
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH,
-		Extra:       map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
-		CodecNoAuth: cfg.CodecToken == "" && private,
-		Telemetry:   tel,
+		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+		Exempt:    exemptUnless(cfg.CodecToken),
+		Telemetry: tel,
 	})
-	if ep := app.CodecEndpoint(cfg); ep != "" {
-		fmt.Fprintf(e.stdout, "Payloads are encrypted; the Web UI decodes them through %s\n", ep)
-	}
+	mh := app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log})
 	storage := filepath.Join(cfg.DataDir, "temporal.db")
 	if *inMemory {
 		storage = "in memory"
@@ -166,28 +182,24 @@ func runDev(ctx context.Context, e *env, args []string) error {
   Webhooks      %s/webhooks/whatsapp, %s%s, %s/webhooks/twilio/inbound, %s%s
   Sandbox       %s (providers: %v)
   HTTP API      %s/v1 (OpenAPI at %s/v1/openapi.json)
-  Metrics       %s/metrics
+  Metrics       http://%s/metrics (and /readyz)
+  Encryption    payloads and failures encrypted with the keys in %s; the Web UI decodes through %s
 
 Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wait
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
 		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
-		local+app.SandboxPrefix, sandboxed, local, local, local)
-	err = app.Serve(ctx, ln, h)
+		local+app.SandboxPrefix, sandboxed, local, local, cfg.MetricsAddr, cfg.DataDir, app.CodecEndpoint(cfg))
+	err = serveBoth(ctx, ln, h, mln, mh)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err
 }
 
-// isLoopback reports whether addr (host:port) listens on a loopback
-// address only.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
+// exemptUnless returns httpauth.Local when token is unset, nil otherwise:
+// with a token set, every caller must send it.
+func exemptUnless(token string) func(*http.Request) bool {
+	if token != "" {
+		return nil
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpauth.Local
 }

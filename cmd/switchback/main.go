@@ -21,7 +21,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/internal/telemetry"
 )
 
@@ -51,6 +53,7 @@ func commands() []command {
 		{"templates", "WhatsApp template registry: templates sync | templates list [--json]", runTemplates},
 		{"bench", "measure journeys against a plain Temporal workflow: bench [--journeys 200]", runBench},
 		{"probe", "health check for containers: probe URL (exit 0 on a 2xx answer)", runProbe},
+		{"keys", "print a new SWITCHBACK_ENCRYPTION_KEY and SWITCHBACK_CONTACT_KEY for worker and serve", runKeys},
 	}
 }
 
@@ -177,9 +180,55 @@ func dialEnv(ctx context.Context, e *env) (client.Client, error) {
 	return dial(ctx, cfg, newLogger(e, cfg))
 }
 
-// loadConfig reads the configuration from the environment.
+// loadConfig reads the configuration from the environment. A key the
+// environment does not set is taken from the data directory, where `dev`
+// keeps its own: the commands run beside `dev` read and write journeys
+// with its keys.
 func loadConfig(e *env) (config.Config, error) {
-	return config.FromEnv(e.getenv)
+	cfg, err := config.FromEnv(e.getenv)
+	if err != nil {
+		return config.Config{}, err
+	}
+	p, err := keys.Load(cfg.DataDir)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return withKeys(cfg, p)
+}
+
+// withKeys fills the keys cfg lacks from p.
+func withKeys(cfg config.Config, p keys.Pair) (config.Config, error) {
+	if len(cfg.EncryptionKeys) == 0 && p.Encryption != "" {
+		k, err := codec.ParseKeys(p.Encryption)
+		if err != nil {
+			return config.Config{}, fmt.Errorf("%s in %s: %w", keys.EncryptionFile, cfg.DataDir, err)
+		}
+		cfg.EncryptionKeys = k
+	}
+	if cfg.ContactKey == "" {
+		cfg.ContactKey = p.Contact
+	}
+	return cfg, nil
+}
+
+// loadServerConfig reads the configuration of a production command
+// (`worker`, `serve`) from the environment alone, and refuses to go on
+// without the encryption and contact keys unless
+// SWITCHBACK_INSECURE_PLAINTEXT=1, which it warns of.
+func loadServerConfig(e *env) (config.Config, *slog.Logger, error) {
+	cfg, err := config.FromEnv(e.getenv)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	if err := cfg.CheckKeys(); err != nil {
+		return config.Config{}, nil, err
+	}
+	log := newLogger(e, cfg)
+	if cfg.InsecurePlaintext {
+		log.Warn("SWITCHBACK_INSECURE_PLAINTEXT=1: payloads may be in clear in Temporal history and contact hashes may use the public development key; unset it in production",
+			"encryption_key_set", len(cfg.EncryptionKeys) > 0, "contact_key_set", cfg.ContactKey != "")
+	}
+	return cfg, log, nil
 }
 
 // dial connects to the configured Temporal.
@@ -202,26 +251,10 @@ func dialWith(ctx context.Context, cfg config.Config, logger *slog.Logger, tel *
 	return c, nil
 }
 
-// clientOptions are the options of cfg's Temporal clients: payloads are
-// encrypted when SWITCHBACK_ENCRYPTION_KEY is set; metrics and traces go
-// to tel (nil: nowhere).
+// clientOptions are the options of cfg's Temporal clients (app.ClientOptions),
+// logging to logger.
 func clientOptions(cfg config.Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Options, error) {
-	dc, err := app.DataConverter(cfg)
-	if err != nil {
-		return client.Options{}, err
-	}
-	opts := client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		Logger:        sdkLogger(logger),
-		DataConverter: dc,
-	}
-	if tel != nil {
-		if err := tel.Instrument(&opts); err != nil {
-			return client.Options{}, err
-		}
-	}
-	return opts, nil
+	return app.ClientOptions(cfg, sdkLogger(logger), tel)
 }
 
 // sdkLogger quiets the SDK: its info lines are noise in a CLI.
@@ -284,8 +317,8 @@ func startTelemetry(ctx context.Context, e *env, logger *slog.Logger) (*telemetr
 	return tel, stop, nil
 }
 
-// keys returns m's keys, sorted.
-func keys[K ~string, V any](m map[K]V) []K {
+// sortedKeys returns m's keys, sorted.
+func sortedKeys[K ~string, V any](m map[K]V) []K {
 	out := make([]K, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
@@ -16,11 +19,10 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err := checkBuiltins(); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e)
+	cfg, log, err := loadServerConfig(e)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e, cfg)
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -56,10 +58,10 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
-	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(keys(senders)),
+	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(sortedKeys(senders)),
 		"metrics", "http://"+cfg.MetricsAddr+"/metrics")
 	// Serve returns when ctx is done, after a graceful shutdown.
-	return app.Serve(ctx, ln, app.MetricsHandler(tel))
+	return app.Serve(ctx, ln, app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log}))
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -67,11 +69,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e)
+	cfg, log, err := loadServerConfig(e)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e, cfg)
 	if cfg.WhatsApp == nil && cfg.Twilio == nil {
 		return fmt.Errorf("no provider is configured: set the WHATSAPP_* or TWILIO_* variables whose webhooks to serve")
 	}
@@ -80,27 +81,47 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	// A lazy client: the server starts while Temporal is down, and answers
-	// 503 to providers until it is back.
 	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
 	if err != nil {
 		return err
 	}
 	defer stopTelemetry()
+	// A lazy client: the server starts while Temporal is down, and answers
+	// 503 to providers until it is back.
 	c, err := lazyClient(cfg, log, tel)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	mln, err := app.ListenMetrics(cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	defer mln.Close()
 	ln, err := app.Listen(cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
-	apiH, err := app.APIHandler(c, cfg, log, false)
+	apiH, err := app.APIHandler(c, cfg, log, nil)
 	if err != nil {
 		return err
 	}
 	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel, API: apiH})
-	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault())
-	return app.Serve(ctx, ln, h)
+	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault(), "metrics", "http://"+cfg.MetricsAddr+"/metrics")
+	return serveBoth(ctx, ln, h, mln, app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log}))
+}
+
+// serveBoth serves the HTTP server and the metrics server until ctx is
+// done or either fails.
+func serveBoth(ctx context.Context, ln net.Listener, h http.Handler, mln net.Listener, mh http.Handler) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metrics := make(chan error, 1)
+	go func() {
+		metrics <- app.Serve(ctx, mln, mh)
+		cancel()
+	}()
+	err := app.Serve(ctx, ln, h)
+	cancel()
+	return errors.Join(err, <-metrics)
 }

@@ -14,20 +14,18 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -63,10 +61,11 @@ type Options struct {
 	DataConverter converter.DataConverter
 	// Token is the bearer token every call must carry
 	// (SWITCHBACK_API_TOKEN). Empty: every call but the OpenAPI document is
-	// refused with 503, unless NoAuth.
+	// refused with 503, unless Exempt.
 	Token string
-	// NoAuth serves calls without a token. Only `dev` on loopback sets it.
-	NoAuth bool
+	// Exempt, if set, reports the calls served without a token. Only `dev`
+	// sets it, to httpauth.Local.
+	Exempt func(*http.Request) bool
 	// ContactKey keys the contact hash of started journeys, as in
 	// journeys.StartOptions.
 	ContactKey []byte
@@ -186,25 +185,21 @@ func (s *server) endpoint(rt route) http.Handler {
 
 // authenticate checks r's bearer token in constant time.
 func (s *server) authenticate(r *http.Request) *Error {
-	if s.opts.NoAuth {
+	if s.opts.Exempt != nil && s.opts.Exempt(r) {
 		return nil
 	}
 	if s.opts.Token == "" {
 		return errorf(http.StatusServiceUnavailable, CodeNotConfigured,
 			"the API is closed: the operator must set SWITCHBACK_API_TOKEN to the bearer token callers send")
 	}
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
+	if r.Header.Get("Authorization") == "" {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "missing Authorization: Bearer <token> header")
 	}
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	token, ok := httpauth.Bearer(r)
+	if !ok {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "the Authorization header must be Bearer <token>")
 	}
-	// Compare digests: equal lengths, so the time taken says nothing about
-	// the token's length either.
-	got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(s.opts.Token))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	if !httpauth.TokenEqual(token, s.opts.Token) {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "wrong bearer token")
 	}
 	return nil

@@ -12,14 +12,15 @@ import (
 
 // APIHandler returns the /v1 HTTP API on c, configured from cfg: the
 // bearer token SWITCHBACK_API_TOKEN, and the data converter of c's
-// payloads. noAuth serves it without a token (`dev` on loopback).
-func APIHandler(c client.Client, cfg config.Config, logger *slog.Logger, noAuth bool) (http.Handler, error) {
+// payloads. Calls for which exempt (if set) returns true need no token
+// (`dev`: httpauth.Local).
+func APIHandler(c client.Client, cfg config.Config, logger *slog.Logger, exempt func(*http.Request) bool) (http.Handler, error) {
 	dc, err := DataConverter(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return api.New(api.Options{
-		Client: c, DataConverter: dc, Token: cfg.APIToken, NoAuth: noAuth,
+		Client: c, DataConverter: dc, Token: cfg.APIToken, Exempt: exempt,
 		ContactKey: cfg.ContactKeyOrDefault(), Logger: logger,
 	}), nil
 }

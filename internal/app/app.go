@@ -196,21 +196,23 @@ type HTTPOptions struct {
 	Logger   *slog.Logger
 	// Extra mounts more handlers, by pattern (the dev sandbox).
 	Extra map[string]http.Handler
-	// CodecNoAuth serves the codec endpoint without a bearer token: `dev`
-	// sets it on loopback when SWITCHBACK_CODEC_TOKEN is unset, for the
-	// embedded Web UI.
-	CodecNoAuth bool
+	// Exempt, if set, reports the requests that the codec endpoint serves
+	// without SWITCHBACK_CODEC_TOKEN: `dev` sets it to httpauth.Local, for
+	// the embedded Web UI.
+	Exempt func(*http.Request) bool
 	// API, if set, is the /v1 HTTP API (APIHandler).
 	API http.Handler
-	// Telemetry, if set, is served on GET /metrics, counts the webhook
-	// requests, and traces each request when tracing is on.
+	// Telemetry, if set, counts the webhook requests, and traces each
+	// request when tracing is on. Its /metrics is served by
+	// MetricsHandler, on the metrics address.
 	Telemetry *telemetry.Telemetry
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, /readyz, the /v1 API when opts.API is set, /metrics
-// when opts.Telemetry is set, the codec endpoint under /codec/ when an
-// encryption key is set, and any extra handlers.
+// webhooks, /healthz, the /v1 API when opts.API is set, the codec endpoint
+// under /codec/ when an encryption key is set, and any extra handlers.
+// /metrics and /readyz are on the metrics server (MetricsHandler), off the
+// public port.
 func HTTPHandler(opts HTTPOptions) http.Handler {
 	cfg := opts.Config
 	wc := webhooks.Config{
@@ -256,9 +258,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", hooks)
 	mux.HandleFunc("GET /healthz", healthz)
-	hc, _ := opts.Temporal.(HealthChecker)
-	mux.Handle("GET /readyz", readyHandler(hc, opts.Messages, opts.Logger))
-	if h := codecHandler(cfg, opts.CodecNoAuth, opts.Logger); h != nil {
+	if h := codecHandler(cfg, opts.Exempt, opts.Logger); h != nil {
 		mux.Handle(codec.Prefix+"/", h)
 	}
 	if opts.API != nil {
@@ -270,7 +270,6 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Telemetry == nil {
 		return mux
 	}
-	mux.Handle("GET /metrics", opts.Telemetry.Handler())
 	return opts.Telemetry.WrapHTTP(mux)
 }
 
@@ -284,9 +283,29 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve serves h on ln until ctx is done, then shuts down gracefully.
+// Limits of the HTTP servers (Serve). Providers' webhooks and API calls
+// are small and quick; a slower client is cut off rather than held open.
+const (
+	// ReadTimeout bounds reading a request, headers and body: a body
+	// trickled byte by byte ends here.
+	ReadTimeout = 15 * time.Second
+	// ReadHeaderTimeout bounds reading the headers.
+	ReadHeaderTimeout = 5 * time.Second
+	// WriteTimeout bounds handling a request and writing the answer, from
+	// the end of its headers: above the longest wait of a handler (a
+	// webhook's signal, 10 s; an API call's default timeout).
+	WriteTimeout = 45 * time.Second
+	// IdleTimeout bounds a kept-alive connection between requests.
+	IdleTimeout = 120 * time.Second
+	// MaxHeaderBytes bounds the request headers.
+	MaxHeaderBytes = 64 << 10
+)
+
+// Serve serves h on ln until ctx is done, then shuts down gracefully, with
+// the limits above.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadTimeout: ReadTimeout, ReadHeaderTimeout: ReadHeaderTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

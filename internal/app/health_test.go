@@ -42,10 +42,6 @@ func (f *fakeStore) LookupMessage(context.Context, string, string) (store.Messag
 }
 
 func TestReadyz(t *testing.T) {
-	cfg, err := config.FromEnv(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name                    string
 		temporalDown, storeDown bool
@@ -59,7 +55,7 @@ func TestReadyz(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := HTTPHandler(HTTPOptions{Config: cfg, Temporal: &fakeTemporal{down: tt.temporalDown}, Messages: &fakeStore{down: tt.storeDown}})
+			h := MetricsHandler(MetricsOptions{Temporal: &fakeTemporal{down: tt.temporalDown}, Store: &fakeStore{down: tt.storeDown}})
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 			if rec.Code != tt.wantStatus {
@@ -78,5 +74,22 @@ func TestReadyz(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The public HTTP server answers /healthz, and leaves /readyz and /metrics
+// to the metrics server.
+func TestHTTPHandlerKeepsOperationsPrivate(t *testing.T) {
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := HTTPHandler(HTTPOptions{Config: cfg, Temporal: &fakeTemporal{}, Messages: &fakeStore{}})
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusNotFound, "/metrics": http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s on the HTTP server = %d, want %d", path, rec.Code, want)
+		}
 	}
 }

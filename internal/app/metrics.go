@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchbackhq/switchback/internal/telemetry"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // Names of the webhook counters on /metrics.
@@ -102,12 +104,28 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// MetricsHandler serves GET /metrics from tel and GET /healthz: the
-// worker's metrics server (SWITCHBACK_METRICS_ADDR).
-func MetricsHandler(tel *telemetry.Telemetry) http.Handler {
+// MetricsOptions configures MetricsHandler.
+type MetricsOptions struct {
+	// Telemetry, if set, is served on GET /metrics.
+	Telemetry *telemetry.Telemetry
+	// Temporal and Store, each if set, are checked by GET /readyz.
+	Temporal HealthChecker
+	Store    store.Store
+	// Logger receives the errors of failed readiness checks.
+	Logger *slog.Logger
+}
+
+// MetricsHandler serves the metrics server (SWITCHBACK_METRICS_ADDR) of
+// every long-running command: GET /metrics, GET /healthz, and GET /readyz
+// (200 when Temporal and the store answer, else 503). These stay off the
+// public HTTP port: keep the metrics address inside the network.
+func MetricsHandler(opts MetricsOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", tel.Handler())
+	if opts.Telemetry != nil {
+		mux.Handle("GET /metrics", opts.Telemetry.Handler())
+	}
 	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyHandler(opts.Temporal, opts.Store, opts.Logger))
 	return mux
 }
 

@@ -156,7 +156,7 @@ func newTelemetry(t *testing.T, opts telemetry.Options) *telemetry.Telemetry {
 	return tel
 }
 
-// After an OTP journey that falls back from WhatsApp to SMS, the HTTP
+// After an OTP journey that falls back from WhatsApp to SMS, the metrics
 // server's /metrics shows the SDK's metrics, the journey counters and the
 // webhook counters. The journey counters are exact: RunOTP polls the
 // timeline (journeys.WaitSettled) while the journey runs, and queries it
@@ -186,7 +186,7 @@ func TestMetricsAfterJourney(t *testing.T) {
 		// The process's.
 		{name: "go_goroutines", value: 1, atLeast: true},
 	}
-	samples := scrapeUntil(t, "http://"+s.HTTPAddr+"/metrics", wants)
+	samples := scrapeUntil(t, "http://"+s.MetricsAddr+"/metrics", wants)
 	if _, ok := sum(samples, app.MetricSignatureFailures, nil); ok {
 		t.Errorf("signature failures counted for signed callbacks")
 	}
@@ -264,7 +264,9 @@ func TestWebhookMetrics(t *testing.T) {
 			t.Fatalf("%s %s = %d, want %d", r.method, r.path, got, r.status)
 		}
 	}
-	samples := parseScrape(t, get(t, srv.URL+"/metrics"))
+	metrics := httptest.NewServer(app.MetricsHandler(app.MetricsOptions{Telemetry: tel}))
+	defer metrics.Close()
+	samples := parseScrape(t, get(t, metrics.URL+"/metrics"))
 	if missing := unmet(samples, []want{
 		{name: app.MetricSignatureFailures, labels: map[string]string{"provider": "whatsapp"}, value: 2},
 		{name: app.MetricSignatureFailures, labels: map[string]string{"provider": "twilio"}, value: 1},
@@ -277,10 +279,10 @@ func TestWebhookMetrics(t *testing.T) {
 	}
 }
 
-// The worker's metrics server answers /metrics and /healthz.
+// The metrics server answers /metrics and /healthz.
 func TestMetricsHandler(t *testing.T) {
 	tel := newTelemetry(t, telemetry.Options{})
-	srv := httptest.NewServer(app.MetricsHandler(tel))
+	srv := httptest.NewServer(app.MetricsHandler(app.MetricsOptions{Telemetry: tel}))
 	defer srv.Close()
 	if got := get(t, srv.URL+"/healthz"); got != "ok\n" {
 		t.Errorf("/healthz = %q", got)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store"
@@ -39,6 +40,9 @@ type Stack struct {
 	FrontendAddr string
 	// HTTPAddr is the address of Switchback's HTTP server.
 	HTTPAddr string
+	// MetricsAddr is the address of the metrics server: /metrics (with
+	// Options.Telemetry), /healthz, /readyz.
+	MetricsAddr string
 	// Config is Switchback's configuration: the sandbox's credentials, the
 	// HTTP address and the data directory of the store.
 	Config config.Config
@@ -66,6 +70,9 @@ func StartWith(t *testing.T, opts Options) *Stack {
 
 	tsOpts := []temporaltest.TestServerOption{temporaltest.WithT(t)}
 	base := client.Options{DataConverter: opts.DataConverter}
+	if opts.DataConverter != nil {
+		base.FailureConverter = app.FailureConverter(opts.DataConverter)
+	}
 	if opts.Logger != nil {
 		base.Logger = sdklog.NewStructuredLogger(opts.Logger)
 	}
@@ -74,7 +81,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 			t.Fatal(err)
 		}
 	}
-	if base.DataConverter != nil || base.Logger != nil || base.MetricsHandler != nil || len(base.Interceptors) > 0 {
+	if base.DataConverter != nil || base.FailureConverter != nil || base.Logger != nil || base.MetricsHandler != nil || len(base.Interceptors) > 0 {
 		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(base))
 	}
 	ts := temporaltest.NewServer(tsOpts...)
@@ -159,7 +166,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		providers = http.StripPrefix(app.SandboxPrefix, opts.Providers(sb.Handler()))
 	}
 	// The /v1 API without a token, as `dev` serves it on loopback.
-	apiH, err := app.APIHandler(c, cfg, opts.Logger, true)
+	apiH, err := app.APIHandler(c, cfg, opts.Logger, httpauth.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +179,18 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	if opts.Webhooks != nil {
 		h = routeWebhooks(h, opts.Webhooks(h))
 	}
+	serve(t, ctx, cancel, ln, h)
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MetricsAddr = mln.Addr().String()
+	serve(t, ctx, cancel, mln, app.MetricsHandler(app.MetricsOptions{Telemetry: opts.Telemetry, Temporal: c, Store: st, Logger: opts.Logger}))
+	return s
+}
+
+// serve serves h on ln until t's cleanup calls cancel.
+func serve(t *testing.T, ctx context.Context, cancel func(), ln net.Listener, h http.Handler) {
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx, ln, h) }()
 	t.Cleanup(func() {
@@ -180,7 +199,6 @@ func StartWith(t *testing.T, opts Options) *Stack {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return s
 }
 
 // Run is a finished journey.

@@ -88,22 +88,36 @@ func decodeBase64(s string) ([]byte, error) {
 	return nil, errors.New("not base64")
 }
 
+// ErrNotEncrypted is the error of Decode given a payload that is not
+// encrypted, unless Options.AllowPlaintext.
+var ErrNotEncrypted = errors.New("payload is not encrypted")
+
+// Options configures New.
+type Options struct {
+	// AllowPlaintext makes Decode return payloads that are not encrypted
+	// as they are (SWITCHBACK_INSECURE_PLAINTEXT: histories written before
+	// a key was set). Otherwise they are an error: a client without the
+	// key must not be able to start journeys in clear.
+	AllowPlaintext bool
+}
+
 // Codec is a converter.PayloadCodec that encrypts with its current key and
 // decrypts with any key it knows. It is safe for concurrent use.
 type Codec struct {
-	current string
-	aeads   map[string]cipher.AEAD
+	current        string
+	aeads          map[string]cipher.AEAD
+	allowPlaintext bool
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
 
 // New returns a Codec that encrypts with keys[0] and decrypts with any of
 // keys.
-func New(keys []Key) (*Codec, error) {
+func New(keys []Key, opts Options) (*Codec, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("codec: no key")
 	}
-	c := &Codec{current: keys[0].ID, aeads: map[string]cipher.AEAD{}}
+	c := &Codec{current: keys[0].ID, aeads: map[string]cipher.AEAD{}, allowPlaintext: opts.AllowPlaintext}
 	for _, k := range keys {
 		if _, dup := c.aeads[k.ID]; dup {
 			return nil, fmt.Errorf("codec: key id %q appears twice", k.ID)
@@ -153,12 +167,16 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Decode decrypts each encrypted payload with the key its metadata names;
-// a payload that is not encrypted is returned as it is.
+// Decode decrypts each encrypted payload with the key its metadata names.
+// A payload that is not encrypted is an error wrapping ErrNotEncrypted,
+// or returned as it is with Options.AllowPlaintext.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
-		if string(p.GetMetadata()[converter.MetadataEncoding]) != MetadataEncoding {
+		if enc := string(p.GetMetadata()[converter.MetadataEncoding]); enc != MetadataEncoding {
+			if !c.allowPlaintext {
+				return payloads, fmt.Errorf("decrypt payload: %w (encoding %q): start journeys with the encryption key (SWITCHBACK_ENCRYPTION_KEY, the /codec endpoint or the HTTP API), or set SWITCHBACK_INSECURE_PLAINTEXT=1 to accept them", ErrNotEncrypted, enc)
+			}
 			out[i] = p
 			continue
 		}

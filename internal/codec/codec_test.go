@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func testKey(id string) Key {
 
 func newCodec(t *testing.T, keys ...Key) *Codec {
 	t.Helper()
-	c, err := New(keys)
+	c, err := New(keys, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,22 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestDecodePassesPlainPayloadsThrough(t *testing.T) {
+func TestDecodeRefusesPlainPayloads(t *testing.T) {
 	c := newCodec(t, testKey("k1"))
+	_, err := c.Decode([]*commonpb.Payload{phonePayload(t)})
+	if !errors.Is(err, ErrNotEncrypted) {
+		t.Fatalf("Decode of a plain payload: %v, want ErrNotEncrypted", err)
+	}
+	if !strings.Contains(err.Error(), "SWITCHBACK_INSECURE_PLAINTEXT") {
+		t.Errorf("error %q does not name the opt-out", err)
+	}
+}
+
+func TestDecodeAllowPlaintext(t *testing.T) {
+	c, err := New([]Key{testKey("k1")}, Options{AllowPlaintext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := phonePayload(t)
 	out, err := c.Decode([]*commonpb.Payload{p})
 	if err != nil {

@@ -1,11 +1,11 @@
 package codec
 
 import (
-	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"go.temporal.io/sdk/converter"
+
+	"github.com/switchbackhq/switchback/internal/httpauth"
 )
 
 // Prefix is the path under which the HTTP server serves the codec:
@@ -23,11 +23,12 @@ const maxBody = 4 << 20
 type HandlerOptions struct {
 	// Token is the bearer token every request must carry
 	// (SWITCHBACK_CODEC_TOKEN). Empty: every request is refused, unless
-	// NoAuth.
+	// Exempt.
 	Token string
-	// NoAuth serves requests without a token. Only `dev`, on loopback, sets
-	// it: the Web UI sends no bearer token of its own.
-	NoAuth bool
+	// Exempt, if set, reports the requests served without a token. Only
+	// `dev` sets it, to httpauth.Local: the embedded Web UI sends no bearer
+	// token of its own.
+	Exempt func(*http.Request) bool
 	// CORSOrigin is the Web UI's origin, allowed to call the codec from the
 	// browser (SWITCHBACK_CODEC_CORS_ORIGIN). Empty: DefaultCORSOrigin.
 	CORSOrigin string
@@ -56,7 +57,7 @@ func NewHandler(c converter.PayloadCodec, opts HandlerOptions) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if !opts.NoAuth && !authorized(r, opts.Token) {
+		if !authorized(r, opts) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchback codec"`)
 			http.Error(w, "codec: missing or wrong bearer token (SWITCHBACK_CODEC_TOKEN)", http.StatusUnauthorized)
 			return
@@ -66,8 +67,12 @@ func NewHandler(c converter.PayloadCodec, opts HandlerOptions) http.Handler {
 	})
 }
 
-// authorized reports whether r carries "Authorization: Bearer token".
-func authorized(r *http.Request, token string) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+// authorized reports whether r is exempt or carries "Authorization: Bearer
+// token".
+func authorized(r *http.Request, opts HandlerOptions) bool {
+	if opts.Exempt != nil && opts.Exempt(r) {
+		return true
+	}
+	got, ok := httpauth.Bearer(r)
+	return ok && httpauth.TokenEqual(got, opts.Token)
 }

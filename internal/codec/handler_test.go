@@ -9,6 +9,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/switchbackhq/switchback/internal/httpauth"
 )
 
 const testToken = "s3cret-token"
@@ -77,10 +79,22 @@ func TestHandlerNeedsToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no token configured: status %d, want 401", resp.StatusCode)
 	}
-	// NoAuth (dev on loopback) serves without one.
-	_, dev := serve(t, HandlerOptions{NoAuth: true})
-	if _, err := remote(dev, "").Decode([]*commonpb.Payload{phonePayload(t)}); err != nil {
-		t.Errorf("NoAuth: %v", err)
+}
+
+// Under dev, Exempt is httpauth.Local: a caller on this machine that names
+// it needs no token; the same caller through a tunnel's name does.
+func TestHandlerExempt(t *testing.T) {
+	c, srv := serve(t, HandlerOptions{Exempt: httpauth.Local})
+	enc := encodeOne(t, c, phonePayload(t))
+	if _, err := remote(srv, "").Decode([]*commonpb.Payload{enc}); err != nil {
+		t.Errorf("local caller: %v", err)
+	}
+	tunnel := converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+		Endpoint:      srv.URL + Prefix,
+		ModifyRequest: func(r *http.Request) error { r.Host = "abc123.ngrok-free.app"; return nil },
+	})
+	if _, err := tunnel.Decode([]*commonpb.Payload{enc}); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Errorf("caller through a tunnel's name: %v, want Unauthorized", err)
 	}
 }
 

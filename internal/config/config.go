@@ -74,7 +74,29 @@ type Config struct {
 	LogFormat string
 	// LogLevel is debug, info, warn or error (SWITCHBACK_LOG_LEVEL).
 	LogLevel slog.Level
+	// InsecurePlaintext lets `worker` and `serve` run without the
+	// encryption and contact keys, and lets a keyed codec decode payloads
+	// that are not encrypted (SWITCHBACK_INSECURE_PLAINTEXT=1). Every start
+	// then logs a warning.
+	InsecurePlaintext bool
+	// TemporalTLS is how clients reach a TLS-only Temporal frontend.
+	TemporalTLS TemporalTLS
+	// TemporalAPIKey is a Temporal Cloud API key
+	// (SWITCHBACK_TEMPORAL_API_KEY), sent as a bearer token over TLS.
+	TemporalAPIKey string
 }
+
+// TemporalTLS holds the TLS settings of the Temporal connection. All
+// empty (and no API key): plain gRPC.
+type TemporalTLS struct {
+	CertFile   string // SWITCHBACK_TEMPORAL_TLS_CERT: client certificate (mTLS), PEM
+	KeyFile    string // SWITCHBACK_TEMPORAL_TLS_KEY: its private key, PEM
+	CAFile     string // SWITCHBACK_TEMPORAL_TLS_CA: CA bundle that signed the server's certificate, PEM; empty: the system's
+	ServerName string // SWITCHBACK_TEMPORAL_TLS_SERVER_NAME: name to verify on the server's certificate; empty: the address's host
+}
+
+// Enabled reports whether any TLS setting is given.
+func (t TemporalTLS) Enabled() bool { return t != TemporalTLS{} }
 
 // WhatsApp holds the WhatsApp Cloud API settings.
 type WhatsApp struct {
@@ -134,6 +156,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		APIToken:          get("SWITCHBACK_API_TOKEN", ""),
 		MetricsAddr:       get("SWITCHBACK_METRICS_ADDR", DefaultMetricsAddr),
 		LogFormat:         strings.ToLower(get("SWITCHBACK_LOG_FORMAT", "")),
+		TemporalTLS: TemporalTLS{
+			CertFile:   get("SWITCHBACK_TEMPORAL_TLS_CERT", ""),
+			KeyFile:    get("SWITCHBACK_TEMPORAL_TLS_KEY", ""),
+			CAFile:     get("SWITCHBACK_TEMPORAL_TLS_CA", ""),
+			ServerName: get("SWITCHBACK_TEMPORAL_TLS_SERVER_NAME", ""),
+		},
+		TemporalAPIKey: get("SWITCHBACK_TEMPORAL_API_KEY", ""),
 	}
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
@@ -157,6 +186,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(l)); err != nil {
 			errs = append(errs, fmt.Errorf("SWITCHBACK_LOG_LEVEL=%q: want debug, info, warn or error", l))
 		}
+	}
+	if (c.TemporalTLS.CertFile == "") != (c.TemporalTLS.KeyFile == "") {
+		errs = append(errs, errors.New("SWITCHBACK_TEMPORAL_TLS_CERT and SWITCHBACK_TEMPORAL_TLS_KEY: set both (mutual TLS) or neither"))
+	}
+	switch v := strings.ToLower(get("SWITCHBACK_INSECURE_PLAINTEXT", "")); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.InsecurePlaintext = true
+	default:
+		errs = append(errs, fmt.Errorf("SWITCHBACK_INSECURE_PLAINTEXT=%q: want 1 or 0", v))
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
@@ -236,6 +275,31 @@ func (c Config) PublicURLOrDefault() string {
 		return strings.TrimSuffix(c.PublicURL, "/")
 	}
 	return "http://" + c.HTTPAddr
+}
+
+// ErrNoKeys is the error of CheckKeys.
+var ErrNoKeys = errors.New("keys are not set")
+
+// CheckKeys returns an error wrapping ErrNoKeys that names each of
+// SWITCHBACK_ENCRYPTION_KEY and SWITCHBACK_CONTACT_KEY that is unset, and
+// the command that makes them, unless InsecurePlaintext is set. Production
+// commands call it before they start.
+func (c Config) CheckKeys() error {
+	if c.InsecurePlaintext {
+		return nil
+	}
+	var missing []string
+	if len(c.EncryptionKeys) == 0 {
+		missing = append(missing, "SWITCHBACK_ENCRYPTION_KEY (encrypts codes, numbers and emails in Temporal history)")
+	}
+	if c.ContactKey == "" {
+		missing = append(missing, "SWITCHBACK_CONTACT_KEY (keys the SwitchbackContact hash)")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: set %s; `switchback keys` prints a new pair to put in the environment (or set SWITCHBACK_INSECURE_PLAINTEXT=1 to run without them)",
+		ErrNoKeys, strings.Join(missing, " and "))
 }
 
 // ContactKeyOrDefault returns the contact key, or DevContactKey when unset.
