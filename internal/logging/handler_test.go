@@ -103,8 +103,9 @@ func TestHandlerMasks(t *testing.T) {
 		{"code in a map", func(l *slog.Logger) {
 			l.Info("x", "params", map[string]any{"to": phone, "code": "493817", "Body": "code 493817"})
 		}, []string{maskedPhone, Redacted}, []string{phone, "493817"}},
-		{"bare number in text", func(l *slog.Logger) { l.Info("inbound from 15551234567", "error", errors.New("wa_id 15551234567 unknown")) },
-			[]string{"1555•••••67"}, []string{"15551234567"}},
+		{"bare number in text", func(l *slog.Logger) {
+			l.Info("inbound from 15551234567", "error", errors.New("wa_id 15551234567 unknown"))
+		}, []string{"1555•••••67"}, []string{"15551234567"}},
 	}
 	for _, format := range []string{FormatJSON, FormatText} {
 		for _, tt := range tests {
