@@ -106,7 +106,7 @@ func (a *Activities) sendError(ctx context.Context, msg channels.Message, err er
 	f := SendFailure{Provider: se.Provider, Code: se.Code, Reason: se.Reason, Permanent: se.Permanent || se.Config || se.Unknown, Config: se.Config, Unknown: se.Unknown}
 	if se.Config {
 		a.logger().ErrorContext(ctx, "provider configuration problem: check credentials and permissions",
-			"channel", msg.Channel, "provider", se.Provider, "code", se.Code, "reason", se.Reason,
+			"channel", msg.Channel, "provider", se.Provider, "error_code", se.Code, "reason", se.Reason,
 			"attempt", activity.GetInfo(ctx).Attempt)
 	}
 	if f.Permanent {

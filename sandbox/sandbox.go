@@ -36,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchbackhq/switchback/internal/logging"
 )
 
 // Provider names, as recorded in SentMessage.Provider.
@@ -437,11 +439,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// maskPhone hides all but the first three and last four characters of a
-// phone number, for logs.
+// maskPhone masks a recipient's number or address for logs, in the form of
+// every log line (logging.Mask), whether or not the sandbox's logger masks.
 func maskPhone(p string) string {
-	if len(p) <= 7 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
+	return logging.Mask(p)
 }

@@ -250,7 +250,7 @@ func (s *Sandbox) serveSendGrid(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
 		writeSendGridError(w, http.StatusTooManyRequests, "", "too many requests")
-		s.log.Info("sandbox: message refused", "provider", ProviderSendGrid, "code", rcpt.email.refuse, "outcome", rcpt.name)
+		s.log.Info("sandbox: message refused", "provider", ProviderSendGrid, "error_code", rcpt.email.refuse, "outcome", rcpt.name)
 		return
 	}
 

@@ -133,7 +133,7 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 		}
 		writeTwilioError(w, status, code, message)
 		s.log.Info("sandbox: message refused", "provider", ProviderTwilio, "to", maskPhone(to),
-			"code", code, "outcome", rcpt.name)
+			"error_code", code, "outcome", rcpt.name)
 		return
 	}
 

@@ -210,7 +210,7 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 	if s.refuseOnce(rcpt.whatsapp, wa) {
 		writeGraphError(w, http.StatusBadRequest, cloudAPIErrorFor(rcpt.whatsapp.refuse))
 		s.log.Info("sandbox: message refused", "provider", ProviderWhatsApp, "to", maskPhone(req.To),
-			"code", rcpt.whatsapp.refuse, "outcome", rcpt.name)
+			"error_code", rcpt.whatsapp.refuse, "outcome", rcpt.name)
 		return
 	}
 

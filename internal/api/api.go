@@ -174,7 +174,7 @@ func (s *server) endpoint(rt route) http.Handler {
 			s.log.Error("api: unexpected failure", "method", r.Method, "path", r.URL.Path, "error", err)
 			e = errorf(http.StatusInternalServerError, CodeInternal, "the request failed on the server; the log has the details")
 		} else if e.Status >= 500 {
-			s.log.Warn("api: request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "error", err)
+			s.log.Warn("api: request failed", "method", r.Method, "path", r.URL.Path, "error_code", e.Code, "error", err)
 		}
 		if e.Status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "5")

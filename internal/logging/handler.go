@@ -29,6 +29,12 @@ import (
 //     recipient, sender or number in it;
 //   - other values (structs, pointers) are written as their JSON form,
 //     masked the same way; numbers, booleans, times and durations are kept.
+//
+// It also keeps ERROR for what needs a person: the Temporal SDK's
+// "Activity error." for a send that a provider refused for good, which
+// the journey answers by falling back, is passed on at INFO or WARN with
+// its reason class (see ReasonPermanent, ReasonTemplate and
+// ReasonUnknownOutcome).
 type Handler struct {
 	next slog.Handler
 	// redactAll is set inside a group whose name names a secret.
@@ -45,13 +51,25 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// Handle masks r and passes it to the next handler.
+// Handle masks r and passes it to the next handler. The Temporal SDK's
+// "Activity error." for a send that a provider refused for good, which the
+// journey answers by falling back, is passed on at INFO or WARN with its
+// reason class (ReasonClassKey) rather than at ERROR.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, Mask(r.Message), r.PC)
+	level, class, expected := expectedActivityError(r)
+	if !expected {
+		level = r.Level
+	} else if !h.next.Enabled(ctx, level) {
+		return nil
+	}
+	out := slog.NewRecord(r.Time, level, Mask(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true
 	})
+	if expected {
+		out.AddAttrs(slog.String(ReasonClassKey, class))
+	}
 	return h.next.Handle(ctx, out)
 }
 

@@ -93,8 +93,19 @@ func TestHandlerMasks(t *testing.T) {
 		{"map", func(l *slog.Logger) {
 			l.Info("x", "params", map[string]string{"To": phone, "AuthToken": token}, "m", map[string]any{"email": email, "secret": token})
 		}, []string{maskedPhone, maskedEmail, Redacted}, []string{token, phone, email}},
-		{"bytes", func(l *slog.Logger) { l.Info("x", "body", []byte(`{"to":"`+phone+`"}`)) },
+		{"bytes", func(l *slog.Logger) { l.Info("x", "raw", []byte(`{"to":"`+phone+`"}`)) },
 			[]string{maskedPhone}, []string{phone}},
+		{"codes and message text", func(l *slog.Logger) {
+			l.Info("x", "code", "493817", "otp", 493817, "pin", "pin-7261", "text", "Your code is 493817",
+				"Body", "Your code is 493817", "message_body", []byte("Your code is 493817"),
+				"vars", map[string]string{"code": "493817"}, "error_code", "131026")
+		}, []string{Redacted, "131026"}, []string{"493817", "pin-7261"}},
+		{"code in a map", func(l *slog.Logger) {
+			l.Info("x", "params", map[string]any{"to": phone, "code": "493817", "Body": "code 493817"})
+		}, []string{maskedPhone, Redacted}, []string{phone, "493817"}},
+		{"bare number in text", func(l *slog.Logger) {
+			l.Info("inbound from 15551234567", "error", errors.New("wa_id 15551234567 unknown"))
+		}, []string{"1555•••••67"}, []string{"15551234567"}},
 	}
 	for _, format := range []string{FormatJSON, FormatText} {
 		for _, tt := range tests {

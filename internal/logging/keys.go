@@ -3,24 +3,30 @@ package logging
 import "strings"
 
 // SecretKey reports whether an attribute, parameter or group named key holds
-// a secret. The name is split into lower-case words at anything but letters
-// and digits and at camelCase boundaries ("X-Api-Key", "apiKey" and
+// a secret: a credential, a one-time code, or the text of a message, which
+// may carry one. The name is split into lower-case words at anything but
+// letters and digits and at camelCase boundaries ("X-Api-Key", "apiKey" and
 // "API_KEY" are all "api key"). It names a secret when:
 //
 //   - its last word describes the secret rather than holds it (count, used,
 //     total, size, length, limit, type, kind, ttl, expiry, expires, name,
-//     path, file): "tokens_used", "token_count" and "private_key_path" are
-//     not secrets;
+//     path, file): "tokens_used", "token_count", "body_size" and
+//     "private_key_path" are not secrets;
 //   - otherwise, when any word is one of token, secret, password, passwd,
-//     pwd, passphrase, passcode, authorization, auth, cookie, signature,
-//     sig, credential(s), hmac, apikey, authtoken, accesstoken,
+//     pwd, passphrase, passcode, otp, pin, authorization, auth, cookie,
+//     signature, sig, credential(s), hmac, apikey, authtoken, accesstoken,
 //     refreshtoken, privatekey, secretkey, clientsecret ("verify_token",
 //     "WHATSAPP_APP_SECRET", "Set-Cookie", "X-Hub-Signature-256");
+//   - or one of text, body, html and vars, which hold a message or the
+//     values it is made of ("Body", "message_body", "vars");
+//   - or code, unless the word before it says what kind of code it is
+//     (see codeKind): "code" and "otp_code" are secrets, "error_code",
+//     "status_code" and "country_code" are not;
 //   - or when its last word is key, keys, tokens, secrets, passwords or
 //     cookies ("contact_key", "SWITCHBACK_ENCRYPTION_KEY", "private key").
 //
 // Words that merely contain these are not them: "keyword", "author",
-// "monkey" are not secrets.
+// "monkey", "spin", "textual" are not secrets.
 func SecretKey(key string) bool {
 	var buf [8]string
 	words := splitWords(buf[:0], key)
@@ -34,14 +40,31 @@ func SecretKey(key string) bool {
 	case "key", "keys", "tokens", "secrets", "passwords", "cookies":
 		return true
 	}
-	for _, w := range words {
+	for i, w := range words {
 		switch w {
-		case "token", "secret", "password", "passwd", "pwd", "passphrase", "passcode",
+		case "token", "secret", "password", "passwd", "pwd", "passphrase", "passcode", "otp", "pin",
 			"authorization", "auth", "cookie", "signature", "sig", "credential", "credentials",
 			"hmac", "apikey", "authtoken", "accesstoken", "refreshtoken", "privatekey",
-			"secretkey", "clientsecret":
+			"secretkey", "clientsecret",
+			"text", "body", "html", "vars":
 			return true
+		case "code":
+			if i == 0 || !codeKind(words[i-1]) {
+				return true
+			}
 		}
+	}
+	return false
+}
+
+// codeKind reports whether w, a word before "code", names a code that is
+// not a secret: an error or status code, or a country, language or
+// currency code.
+func codeKind(w string) bool {
+	switch w {
+	case "error", "err", "status", "http", "exit", "reason", "response", "result", "return", "provider",
+		"country", "language", "lang", "locale", "currency", "region", "area":
+		return true
 	}
 	return false
 }

@@ -16,11 +16,15 @@ func TestSecretKey(t *testing.T) {
 		"contact_key", "ContactKey", "codec_key", "key", "signing_keys",
 		"cookie", "Set-Cookie", "signature", "X-Hub-Signature-256", "X-Twilio-Signature", "sig",
 		"credentials", "hmac", "refresh_tokens", "passcode",
+		"code", "Code", "otp", "otp_code", "verification_code", "pin", "PIN", "pin_code",
+		"text", "Body", "message_body", "messageBody", "html", "vars", "hub.code",
 	}
 	plain := []string{
 		"", "to", "from", "contact", "keyword", "author", "monkey", "key_id",
 		"tokens_used", "token_count", "TokenType", "private_key_path", "password_file", "secret_name",
-		"workflow_id", "message_id", "status", "attempt", "duration", "code", "provider", "error",
+		"workflow_id", "message_id", "status", "attempt", "duration", "provider", "error",
+		"error_code", "errorCode", "status_code", "http_code", "country_code", "language_code", "exit_code",
+		"body_size", "text_length", "code_type", "spin", "textual", "pinned", "otp_journey_count",
 	}
 	for _, k := range secret {
 		if !SecretKey(k) {

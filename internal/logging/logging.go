@@ -8,23 +8,33 @@
 //
 // The forms written are:
 //
-//   - a phone number keeps its "+", up to 4 leading digits and the last 2;
-//     every hidden digit becomes "•", and at least 5 are hidden:
+//   - a phone number keeps its prefix, up to 4 leading digits and the last
+//     2; every hidden digit becomes "•", and at least 5 are hidden:
 //     "+15551234567" and "+1 (555) 123-4567" become "+1555•••••67",
-//     "whatsapp:+15551234567" becomes "whatsapp:+1555•••••67". Numbers are
-//     found in any text in international form ("+" and 7 to 15 digits,
-//     grouped by spaces, dashes or parentheses) and in the North American
-//     national forms "(555) 123-4567", "555-123-4567" and "555.123.4567".
-//     Bare digit strings (WhatsApp wa_id, "15551234567") are masked only as
-//     the whole value of an attribute whose name says it holds a number (see
-//     Handler), since elsewhere they are as likely ids, counts or times.
+//     "whatsapp:+15551234567" becomes "whatsapp:+1555•••••67",
+//     "%2B15551234567" (URL-encoded) becomes "%2B1555•••••67" and
+//     "0044 20 7946 0958" becomes "004420••••••58". Numbers are found in
+//     any text in international form ("+", "%2B" or "00", then 7 to 15
+//     digits, grouped by spaces, dashes or parentheses), in the North
+//     American national forms "(555) 123-4567", "555-123-4567" and
+//     "555.123.4567", and bare: a run of 7 to 15 digits that is not part of
+//     a word, a decimal or grouped number or a UUID ("15551234567" becomes
+//     "1555•••••67"). Shorter runs (ports, years, error codes such as
+//     131026, counts) and 10 or 13 digits starting with 1 (Unix times in
+//     seconds and milliseconds) are kept, except as the whole value of an
+//     attribute named for a number (see Handler).
 //   - an email address keeps the first character of its local part and its
-//     domain: "jane.doe@example.com" becomes "j•••@example.com".
+//     domain, in any script: "jane.doe@example.com" becomes
+//     "j•••@example.com", "josé@bücher.example" becomes "j•••@bücher.example".
 //   - a secret becomes "[redacted]": the value of an attribute whose name
-//     names a secret (see SecretKey), a Bearer or Basic credential
+//     names a secret, a one-time code or a message's text (code, otp, pin,
+//     text, body, vars: see SecretKey), a Bearer or Basic credential
 //     ("Bearer [redacted]"), the password of a URL
 //     ("postgres://user:[redacted]@host/db") and the value of a name=value
-//     pair or JSON member whose name names a secret ("access_token=[redacted]").
+//     pair or JSON member so named ("access_token=[redacted]",
+//     "code=[redacted]", {"text": "[redacted]"}).
+//
+// Masking masked text changes nothing.
 package logging
 
 import (

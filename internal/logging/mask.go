@@ -2,6 +2,7 @@ package logging
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,16 +28,19 @@ func Mask(s string) string {
 // mayHoldPII reports whether s has a character that every masked form
 // needs, so that plain text is passed through after one scan.
 func mayHoldPII(s string) bool {
-	digits := 0
+	digits, run := 0, 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '+', c == '@', c == '=', c == '"', c == '/':
+		case c == '+', c == '@', c == '=', c == '"', c == '/', c == '%':
 			return true
 		case isDigit(c):
-			// National numbers have 10 digits.
-			if digits++; digits >= 10 {
+			// National numbers have 10 digits, bare ones at least 7.
+			digits++
+			if run++; digits >= 10 || run >= minDigits {
 				return true
 			}
+		default:
+			run = 0
 		}
 	}
 	return hasScheme(s)
@@ -102,7 +106,12 @@ func redactPairs(s string) string {
 			continue
 		}
 		b.WriteString(s[last:vs])
-		b.WriteString(Redacted)
+		if quoted && (s[vs] == '{' || s[vs] == '[') {
+			// A JSON object or array becomes a JSON string.
+			b.WriteString(`"` + Redacted + `"`)
+		} else {
+			b.WriteString(Redacted)
+		}
 		last, i = ve, ve-1
 	}
 	if last == 0 {
@@ -113,8 +122,9 @@ func redactPairs(s string) string {
 }
 
 // valueSpan returns the bounds of the value that starts at or after i: a
-// JSON string's contents, an authorization scheme and its credentials, or
-// everything up to a delimiter.
+// JSON string's contents, an object or array with its brackets, an
+// authorization scheme and its credentials, or everything up to a
+// delimiter.
 func valueSpan(s string, i int) (start, end int) {
 	for i < len(s) && s[i] == ' ' {
 		i++
@@ -130,6 +140,12 @@ func valueSpan(s string, i int) (start, end int) {
 		}
 		return i, min(j, len(s))
 	}
+	if strings.HasPrefix(s[i:], Redacted) {
+		return i, i + len(Redacted)
+	}
+	if i < len(s) && (s[i] == '{' || s[i] == '[') {
+		return i, bracketEnd(s, i)
+	}
 	j := i
 	if hasFoldPrefix(s[j:], "bearer ") || strings.HasPrefix(s[j:], "Basic ") {
 		j += strings.IndexByte(s[j:], ' ') + 1
@@ -138,6 +154,29 @@ func valueSpan(s string, i int) (start, end int) {
 		j++
 	}
 	return i, j
+}
+
+// bracketEnd returns the end of the object or array that opens at s[i],
+// skipping JSON strings, or len(s) when it does not close.
+func bracketEnd(s string, i int) int {
+	depth := 0
+	for j := i; j < len(s); j++ {
+		switch s[j] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return j + 1
+			}
+		case '"':
+			for j++; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+		}
+	}
+	return len(s)
 }
 
 // redactURLPasswords replaces the password of each URL's userinfo.
@@ -234,22 +273,13 @@ func maskEmails(s string) string {
 		if s[i] != '@' {
 			continue
 		}
-		ls := i
-		for ls > last && isLocalByte(s[ls-1]) {
-			ls--
-		}
-		de := i + 1
-		for de < len(s) && (isAlnum(s[de]) || s[de] == '-' || s[de] == '.') {
-			de++
-		}
-		for de > i+1 && s[de-1] == '.' {
-			de--
-		}
+		ls := localStart(s, last, i)
+		de := domainEnd(s, i+1)
 		domain := s[i+1 : de]
 		dot := strings.LastIndexByte(domain, '.')
 		// A URL's user name is not an address, nor is a process id before
 		// a host name (the Temporal SDK's worker id, "1462@host.example@").
-		if ls == i || ls >= 3 && s[ls-3:ls] == "://" || i-ls < 7 && digitsAt(s, ls, i-ls) || dot <= 0 || len(domain)-dot-1 < 2 || !isLetters(domain[dot+1:]) {
+		if ls == i || ls >= 3 && s[ls-3:ls] == "://" || i-ls < 7 && digitsAt(s, ls, i-ls) || dot <= 0 || !topLevelDomain(domain[dot+1:]) {
 			continue
 		}
 		b.WriteString(s[last:ls])
@@ -265,39 +295,99 @@ func maskEmails(s string) string {
 	return b.String()
 }
 
+// localStart returns where the local part of an address that ends at
+// s[at] == '@' starts, not before from: it holds ASCII letters, digits and
+// "._%+-", and letters, digits and marks of any script.
+func localStart(s string, from, at int) int {
+	ls := at
+	for ls > from {
+		if c := s[ls-1]; c < utf8.RuneSelf {
+			if !isLocalByte(c) {
+				break
+			}
+			ls--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(s[from:ls])
+		if !isWordRune(r) {
+			break
+		}
+		ls -= n
+	}
+	return ls
+}
+
+// domainEnd returns where the domain that starts at s[i] ends: it holds
+// ASCII letters, digits, "-" and ".", and letters, digits and marks of any
+// script, and does not end with a dot.
+func domainEnd(s string, i int) int {
+	de := i
+	for de < len(s) {
+		if c := s[de]; c < utf8.RuneSelf {
+			if !isAlnum(c) && c != '-' && c != '.' {
+				break
+			}
+			de++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[de:])
+		if !isWordRune(r) {
+			break
+		}
+		de += n
+	}
+	for de > i && s[de-1] == '.' {
+		de--
+	}
+	return de
+}
+
+// topLevelDomain reports whether tld may end an address's domain: two or
+// more letters of one script ("com", "рф"), or an IDN's ASCII form
+// ("xn--p1ai").
+func topLevelDomain(tld string) bool {
+	if len(tld) < 2 {
+		return false
+	}
+	if hasFoldPrefix(tld, "xn--") {
+		return len(tld) > 4 && strings.TrimFunc(tld[4:], func(r rune) bool { return r < utf8.RuneSelf && (isAlnum(byte(r)) || r == '-') }) == ""
+	}
+	for _, r := range tld {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.M, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordRune reports whether r is a letter, digit or mark.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
+}
+
+// The lengths of a phone number's digits, E.164's and the shortest
+// national numbers'.
+const (
+	minDigits = 7
+	maxDigits = 15
+)
+
 // maskPhones masks each phone number in s.
 func maskPhones(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !(c == '+' || c == '(' || isDigit(c)) || i > 0 && isAlnum(s[i-1]) {
-			i++
-			continue
-		}
-		var (
-			buf    [15]byte
-			end    int
-			digits []byte
-			ok     bool
-		)
-		if c == '+' {
-			end, digits, ok = international(buf[:0], s, i)
-		} else {
-			end, digits, ok = national(buf[:0], s, i)
-		}
+		var buf [maxDigits]byte
+		prefix, digits, end, ok := phoneAt(buf[:0], s, i)
 		if !ok {
-			// Skip the rest of a run of digits: a number never starts
-			// inside one.
-			for i++; i < len(s) && isDigit(s[i]); i++ {
-			}
+			i = end
 			continue
 		}
 		if last == 0 {
 			b.Grow(len(s) + 2*len(hidden))
 		}
 		b.WriteString(s[last:i])
-		writeMasked(&b, digits, c == '+')
+		writeMasked(&b, prefix, digits)
 		last, i = end, end
 	}
 	if last == 0 {
@@ -305,6 +395,130 @@ func maskPhones(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// phoneAt matches a phone number that starts at s[i]: in international
+// form after "+", "%2B" (URL-encoded) or "00", in a North American national
+// form, or bare (see bareNumber). It returns the prefix to keep, the
+// number's digits appended to buf and the number's end; when there is no
+// number at i, end is where the next may start. Digits that run into a
+// masked number's hidden ones are the head of that number, not another
+// one: masking masked text changes nothing.
+func phoneAt(buf []byte, s string, i int) (prefix string, digits []byte, end int, ok bool) {
+	prefix, digits, end, ok = matchPhone(buf, s, i)
+	if ok && maskedTail(s[end:]) {
+		return "", nil, end, false
+	}
+	return prefix, digits, end, ok
+}
+
+// maskedTail reports whether s starts as the end of a masked number does:
+// 5 or more hidden digits, then 2 digits.
+func maskedTail(s string) bool {
+	n := 0
+	for strings.HasPrefix(s, hidden) {
+		s, n = s[len(hidden):], n+1
+	}
+	return n >= 5 && digitsAt(s, 0, 2) && (len(s) == 2 || !isDigit(s[2]))
+}
+
+// matchPhone is phoneAt without its check for masked numbers.
+func matchPhone(buf []byte, s string, i int) (prefix string, digits []byte, end int, ok bool) {
+	c := s[i]
+	switch {
+	case c == '%' && hasFoldPrefix(s[i:], "%2b"):
+		// After "%2B" rather than "+", and in a URL's text, where the
+		// byte before is often a letter ("whatsapp%3A%2B...").
+		if end, digits, ok = international(buf, s, i+2); ok {
+			return s[i : i+3], digits, end, true
+		}
+		return "", nil, i + 3, false
+	case i > 0 && isAlnum(s[i-1]):
+		return "", nil, i + 1, false
+	case c == '+':
+		if end, digits, ok = international(buf, s, i); ok {
+			return "+", digits, end, true
+		}
+		return "", nil, skipDigits(s, i+1), false
+	case c == '(':
+		if end, digits, ok = national(buf, s, i); ok {
+			return "", digits, end, true
+		}
+		return "", nil, i + 1, false
+	case !isDigit(c):
+		return "", nil, i + 1, false
+	}
+	if c == '0' && i+2 < len(s) && s[i+1] == '0' && s[i+2] != '0' {
+		// "00", the international call prefix, in place of "+".
+		if end, digits, ok = international(buf, s, i+1); ok {
+			return "00", digits, end, true
+		}
+	}
+	if end, digits, ok = national(buf, s, i); ok {
+		return "", digits, end, true
+	}
+	// A number never starts inside a run of digits.
+	end = skipDigits(s, i)
+	if bareNumber(s, i, end) {
+		return "", append(buf, s[i:end]...), end, true
+	}
+	return "", nil, end, false
+}
+
+// skipDigits returns the end of the run of digits that starts at s[i].
+func skipDigits(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// bareNumber reports whether s[start:end], a run of digits with no letter
+// or digit before it, is a phone number written without "+" or
+// separators ("15551234567", "07700900123"): 7 to 15 digits that are not
+// part of a word, a decimal or grouped number ("3.14159265", "1,234,567")
+// or a UUID. Ten or thirteen digits starting with 1 are taken for a Unix
+// time in seconds or milliseconds: a number in E.164 that starts with 1
+// (the North American country code) has 11 digits.
+func bareNumber(s string, start, end int) bool {
+	n := end - start
+	switch {
+	case n < minDigits || n > maxDigits,
+		end < len(s) && isAlnum(s[end]),
+		joinsDigits(s, start-1, -1), joinsDigits(s, end, 1),
+		s[start] == '1' && (n == 10 || n == 13):
+		return false
+	case n == 8:
+		return !isUUID(s[start:min(len(s), start+36)])
+	case n == 12:
+		return !isUUID(s[max(0, end-36):end])
+	}
+	return true
+}
+
+// joinsDigits reports whether s[i] is a decimal point or a thousands
+// separator with a digit on its other side, in direction dir (1 or -1).
+func joinsDigits(s string, i, dir int) bool {
+	return i >= 0 && i < len(s) && (s[i] == '.' || s[i] == ',') &&
+		i+dir >= 0 && i+dir < len(s) && isDigit(s[i+dir])
+}
+
+// isUUID reports whether u is a UUID in its text form,
+// "7f3c2a10-6a4b-4d8e-9a51-1d2e3f405060".
+func isUUID(u string) bool {
+	if len(u) != 36 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if u[i] != '-' {
+				return false
+			}
+		} else if !isHex(u[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // international matches a number in international form at s[i] == '+',
@@ -427,24 +641,17 @@ func maskBarePhone(s string) (string, bool) {
 			return "", false
 		}
 	}
-	return prefix + maskDigits([]byte(s), false), true
-}
-
-// maskDigits returns a number's masked form (see writeMasked).
-func maskDigits(d []byte, plus bool) string {
 	var b strings.Builder
-	writeMasked(&b, d, plus)
-	return b.String()
+	writeMasked(&b, prefix, []byte(s))
+	return b.String(), true
 }
 
-// writeMasked writes a number's masked form to b: up to 4 leading digits,
-// at least 5 hidden ones, the last 2.
-func writeMasked(b *strings.Builder, d []byte, plus bool) {
+// writeMasked writes a number's masked form to b: its prefix, up to 4
+// leading digits, at least 5 hidden ones, the last 2.
+func writeMasked(b *strings.Builder, prefix string, d []byte) {
 	keep := max(0, min(4, len(d)-7))
-	b.Grow(1 + len(d) + (len(d)-keep-2)*(len(hidden)-1))
-	if plus {
-		b.WriteByte('+')
-	}
+	b.Grow(len(prefix) + len(d) + (len(d)-keep-2)*(len(hidden)-1))
+	b.WriteString(prefix)
 	b.Write(d[:keep])
 	for range len(d) - keep - 2 {
 		b.WriteString(hidden)
@@ -471,6 +678,8 @@ func hasFoldPrefix(s, prefix string) bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
 
 func isAlnum(c byte) bool {
 	return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'

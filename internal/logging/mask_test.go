@@ -23,11 +23,30 @@ func TestMask(t *testing.T) {
 		{"two numbers", "+15551234567,+15557654321", "+1555•••••67,+1555•••••21"},
 		{"json member", `{"to":"+15551234567"}`, `{"to":"+1555•••••67"}`},
 		{"trailing single digit group", "+1 555 123 4567 2 tries", "+1555•••••67 2 tries"},
+		{"bare in text", "inbound from 15551234567: STOP", "inbound from 1555•••••67: STOP"},
+		{"bare national", "call 07700900123 or 4412345", "call 0770•••••23 or •••••45"},
+		{"bare in url", "POST /v23.0/messages?to=15551234567&x=1", "POST /v23.0/messages?to=1555•••••67&x=1"},
+		{"bare in workflow id", "otp-15551234567", "otp-1555•••••67"},
+		{"bare longest", "123456789012345", "1234•••••••••45"},
+		{"bare ten digits", "5551234567", "555•••••67"},
+		{"bare in parentheses", "(15551234567)", "(1555•••••67)"},
+		{"url-encoded plus", "To=%2B15551234567&From=%2b15557654321", "To=%2B1555•••••67&From=%2b1555•••••21"},
+		{"url-encoded whatsapp address", "To=whatsapp%3A%2B15551234567", "To=whatsapp%3A%2B1555•••••67"},
+		{"international call prefix", "call 0044 20 7946 0958", "call 004420••••••58"},
+		{"international call prefix bare", "0015551234567", "001555•••••67"},
+		{"too long after plus, then 00", "+1 00222337203685477", "+1 002223•••••••••77"},
 		// Emails.
 		{"email", "jane.doe@example.com", "j•••@example.com"},
 		{"email in text", "bounce for <jane+tag@mail.example.co.uk>.", "bounce for <j•••@mail.example.co.uk>."},
 		{"two emails", "a@example.com b@example.org", "a•••@example.com b•••@example.org"},
 		{"whatsapp jid", "15551234567@s.whatsapp.net", "1•••@s.whatsapp.net"},
+		{"non-ascii local part", "to josé.núñez@example.es", "to j•••@example.es"},
+		{"non-ascii first letter", "Ärger@example.de", "Ä•••@example.de"},
+		{"idn", "<jane@bücher.example.de>", "<j•••@bücher.example.de>"},
+		{"non-latin address", "用户@例子.广告", "用•••@例子.广告"},
+		{"cyrillic tld", "почта@пример.рф", "п•••@пример.рф"},
+		{"punycode tld", "jane@example.xn--p1ai", "j•••@example.xn--p1ai"},
+		{"address in quotes", "“jane@example.com”", "“j•••@example.com”"},
 		// Secrets in values.
 		{"bearer", "Authorization: Bearer abc.DEF-123", "Authorization: Bearer [redacted]"},
 		{"bearer lower case", "bearer eyJhbGciOi.x.y", "bearer [redacted]"},
@@ -40,12 +59,24 @@ func TestMask(t *testing.T) {
 		{"pair with bearer", "Authorization=Bearer abc123 next", "Authorization=[redacted] next"},
 		{"json secret", `{"access_token":"EAAB123","id":"42"}`, `{"access_token":"[redacted]","id":"42"}`},
 		{"json secret spaced", `{"app_secret": "shh\"x", "ok": 1}`, `{"app_secret": "[redacted]", "ok": 1}`},
-		{"twilio params", "To=%2B15551234567&Body=hi&AuthToken=abc", "To=%2B15551234567&Body=hi&AuthToken=[redacted]"},
+		{"twilio params", "To=%2B15551234567&Body=Your+code+is+493817&AuthToken=abc", "To=%2B1555•••••67&Body=[redacted]&AuthToken=[redacted]"},
+		{"code in query", "GET /cb?code=493817&state=x", "GET /cb?code=[redacted]&state=x"},
+		{"json message text", `{"type":"text","text":{"body":"493817"}}`, `{"type":"text","text":"[redacted]"}`},
+		{"json vars", `{"journey":"otp","vars":{"code":"493817"},"to":"x"}`, `{"journey":"otp","vars":"[redacted]","to":"x"}`},
+		{"json array", `{"tokens":["a","b"]}`, `{"tokens":"[redacted]"}`},
+		{"pair with brackets", "token=[abc] next", "token=[redacted] next"},
+		{"already redacted", "token=[redacted] next", "token=[redacted] next"},
+		{"error code kept", `{"error_code":131026}`, `{"error_code":131026}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Mask(tt.in); got != tt.want {
 				t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			// Masking masked text changes nothing, even where the digits
+			// a masked number keeps could join the text before them.
+			if again := Mask(tt.want); again != tt.want {
+				t.Errorf("Mask(%q) = %q, want it unchanged", tt.want, again)
 			}
 		})
 	}
@@ -63,7 +94,14 @@ func TestMaskKeepsWhatIsNotPII(t *testing.T) {
 		"1.5s", "2m30s", "took 1234567890ns",
 		"HTTP 503 after 3 attempts", "status 200 500 1234",
 		"127.0.0.1:7233", "10.0.0.12:8080",
-		"1741964966123", "error 131026: not a WhatsApp user",
+		"1741964966123", "1741964966", "error 131026: not a WhatsApp user",
+		"Twilio error 30003", "attempt 2 of 3", "port 7233", "took 1500ms", "year 2025",
+		"pi 3.14159265358", "total 1234567.89", "bytes 1,234,567,890",
+		"run 12345678-1234-4abc-8def-123456789012", "ns 8d6f4d2a-6a4b-4d8e-9a51-123456789012",
+		"wamid.HBgLMTU1NTEyMzQ1NjcVAgARGBI5QTdGM0Y2RjE5RkI3QkZFNjgA==",
+		"SM1234567890abcdef1234567890abcdef", "sha 1234567abcdef", "100% done",
+		"rpc error: code = Unavailable desc = connection refused",
+		"j•••@example.com", "+1555•••••67", "[redacted]",
 		"version 1.22.3", "price 1,234,567.89",
 		"bad signature: X-Twilio-Signature does not match",
 		"keyword=STOP", "tokens_used=12", "Basic information",
