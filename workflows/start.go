@@ -90,5 +90,7 @@ func (r *run) setOwnSearchAttributes(ctx workflow.Context) {
 			set = append(set, journeys.ContactAttr.ValueSet(contact))
 		}
 	}
-	r.upsert(ctx, set...)
+	if len(set) > 0 {
+		r.upsert(ctx, set...)
+	}
 }
