@@ -1,9 +1,11 @@
 package journeys
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -51,8 +53,15 @@ type VerifyResult struct {
 
 // Input starts a journey. The journey definition travels in it, so that
 // editing a journey file never changes a journey already running.
+//
+// In JSON, "journey" holds the definition, or the name of a built-in
+// journey ("journey": "otp"): the worker resolves the name once, when the
+// journey starts, and records the definition in its history.
 type Input struct {
 	Journey Journey `json:"journey"`
+	// JourneyName names a built-in journey in place of Journey, which is
+	// then left empty. A definition in Journey wins over a name.
+	JourneyName string `json:"-"`
 	// To is the recipient's phone number in E.164 form (+15551234567).
 	To string `json:"to"`
 	// Email is the recipient's email address, for email attempts; attempts
@@ -62,6 +71,46 @@ type Input struct {
 	TimeZone string `json:"timezone,omitempty"`
 	// Vars fill the journey's params.
 	Vars map[string]string `json:"vars,omitempty"`
+}
+
+// plainInput is Input without its JSON methods.
+type plainInput Input
+
+// namedInput is Input in JSON with a journey's name in place of its
+// definition: its Journey shadows plainInput's.
+type namedInput struct {
+	plainInput
+	Journey string `json:"journey"`
+}
+
+// MarshalJSON writes "journey" as the definition, or as the name when only
+// JourneyName is set.
+func (in Input) MarshalJSON() ([]byte, error) {
+	if in.Journey.Name == "" && in.JourneyName != "" {
+		return json.Marshal(namedInput{plainInput: plainInput(in), Journey: in.JourneyName})
+	}
+	return json.Marshal(plainInput(in))
+}
+
+// UnmarshalJSON reads "journey" as a definition (an object) or as the name
+// of a built-in journey (a string, into JourneyName).
+func (in *Input) UnmarshalJSON(b []byte) error {
+	var probe struct {
+		Journey json.RawMessage `json:"journey"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return err
+	}
+	if raw := bytes.TrimSpace(probe.Journey); len(raw) == 0 || raw[0] != '"' {
+		return json.Unmarshal(b, (*plainInput)(in))
+	}
+	var named namedInput
+	if err := json.Unmarshal(b, &named); err != nil {
+		return err
+	}
+	*in = Input(named.plainInput)
+	in.JourneyName = named.Journey
+	return nil
 }
 
 // Search attributes that Switchback sets on every journey. None of them

@@ -87,10 +87,11 @@ steps:
 		outcome Outcome
 		sent    string // what went on WhatsApp: session, template or nothing
 		log     string
-		skipWhy string
+		skipWhy string // in the timeline: why an attempt was skipped, or changed
 	}{
 		{"window open: session text", &fakeChecks{window: true}, OutcomeDelivered, "session", "1:whatsapp:delivered", ""},
-		{"window closed: the template instead", &fakeChecks{}, OutcomeDelivered, "template", "1:whatsapp:delivered", ""},
+		{"window closed: the template instead", &fakeChecks{}, OutcomeDelivered, "template", "1:whatsapp:delivered",
+			"24-hour window closed, template sent instead: template support_reply (en)"},
 		{"suppressed on whatsapp: sms", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "suppressed: opt-out keyword"}},
 			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "suppressed: opt-out keyword"},
 		{"every attempt skipped: blocked", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "no_marketing_consent", channels.SMS: "suppressed: invalid number"}},

@@ -29,6 +29,8 @@ type sim struct {
 	fail  map[channels.Channel]bool
 	// checks plays the store; register another before run to change it.
 	checks *fakeChecks
+	// events counts the events signalled.
+	events int
 }
 
 func newSim(t *testing.T, start time.Time) *sim {
@@ -36,7 +38,7 @@ func newSim(t *testing.T, start time.Time) *sim {
 	s := &sim{t: t, env: ts.NewTestWorkflowEnvironment(), start: start, fail: map[channels.Channel]bool{}}
 	s.env.SetStartTime(start)
 	s.checks = &fakeChecks{window: true}
-	s.env.RegisterWorkflowWithOptions(Journey, workflowOptions())
+	Register(s.env, testOptions)
 	s.env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -63,6 +65,7 @@ func newSim(t *testing.T, start time.Time) *sim {
 func (s *sim) at(d time.Duration, fn func()) { s.env.RegisterDelayedCallback(fn, d) }
 
 func (s *sim) event(d time.Duration, name string, vars map[string]string) {
+	s.events++
 	s.at(d, func() { s.env.SignalWorkflow(SignalEvent, journeys.EventInput{Name: name, Vars: vars}) })
 }
 
@@ -264,7 +267,7 @@ func TestOrderUpdate(t *testing.T) {
 			s.event(time.Minute, "shipped", nil)
 			s.event(2*time.Minute, "refunded", nil)
 			s.event(3*time.Minute, "cancelled", nil)
-		}, OutcomeCompleted, []string{"cancelled/whatsapp@3m0s"}, []string{"needs tracking_url"}},
+		}, OutcomeCompleted, []string{"cancelled/whatsapp@3m0s"}, []string{`ignored: journey "order_update": event "shipped" needs tracking_url`}},
 		{"max age", func(s *sim) { s.event(time.Minute, "confirmed", nil) }, OutcomeExpired, []string{"confirmed/whatsapp@1m0s"}, nil},
 	}
 	for _, tt := range tests {
@@ -279,10 +282,21 @@ func TestOrderUpdate(t *testing.T) {
 				t.Errorf("sent = %v, want %v", got, tt.sent)
 			}
 			var reasons []string
+			listed := 0
 			for _, ev := range tl.Events {
-				if ev.Kind == EventReceived && strings.HasPrefix(ev.Reason, "ignored") {
+				if ev.Kind != EventReceived {
+					continue
+				}
+				listed++
+				if strings.HasPrefix(ev.Reason, "ignored") {
 					reasons = append(reasons, ev.Reason)
 				}
+			}
+			if listed != s.events {
+				t.Errorf("timeline lists %d events, want each of the %d once: %+v", listed, s.events, tl.Events)
+			}
+			if len(reasons) != len(tt.ignored) {
+				t.Errorf("ignored reasons = %q, want %d", reasons, len(tt.ignored))
 			}
 			for _, want := range tt.ignored {
 				if !strings.Contains(strings.Join(reasons, "|"), want) {

@@ -5,8 +5,8 @@
 package workflows
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,11 +28,20 @@ const defaultVerifyWindow = 10 * time.Minute
 // defaultVerifyAttempts bounds code checks when the journey does not.
 const defaultVerifyAttempts = 5
 
-// Journey runs one journey for one recipient. Register it under
-// journeys.WorkflowType.
-func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
+// verifyGuardChange versions the verify update handler's own check that a
+// code may still be checked: journeys started before it replay without.
+const verifyGuardChange = "verify-guard"
+
+// Journey runs one journey for one recipient. Register it with Register,
+// under journeys.WorkflowType.
+func (j *Journeys) Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
+	in, err := resolveJourney(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
 	r := &run{
 		in:        in,
+		keys:      j,
 		vars:      in.Vars,
 		statuses:  map[string]channels.Status{},
 		sent:      map[string]sentMessage{},
@@ -60,6 +69,7 @@ func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 		ch, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(journeys.ChannelAttr)
 		r.channel = channels.Channel(ch)
 	}
+	r.setOwnSearchAttributes(ctx)
 	if in.Journey.Expire > 0 {
 		r.deadline = r.started.Add(time.Duration(in.Journey.Expire))
 	}
@@ -73,7 +83,7 @@ func Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
 		}
 	}
 
-	err := r.runSteps(ctx, "", in.Journey.Steps)
+	err = r.runSteps(ctx, "", in.Journey.Steps)
 	if err == nil && r.verify != nil {
 		err = r.awaitVerification(ctx)
 	}
@@ -109,6 +119,7 @@ func (e *ending) Error() string { return "journey ended: " + string(e.outcome) }
 // run is the state of one journey execution.
 type run struct {
 	in       journeys.Input
+	keys     *Journeys
 	vars     map[string]string // the variables in scope: the input's, plus an event's in its handler
 	timeline Timeline
 	result   Result
@@ -128,7 +139,7 @@ type run struct {
 	last      stepResult             // the last send step's result
 	seen      map[string]bool        // event names received
 	eventIDs  map[string]bool        // event ids received, for deduplication
-	pending   []journeys.EventInput  // events for the on handlers, in arrival order
+	pending   []pendingEvent         // events for the on handlers, in arrival order
 	end       *ending                // set when the journey must end at once
 	verify    *verifyState
 	// checks: this execution checks eligibility and keeps the message
@@ -380,9 +391,23 @@ func (r *run) receiveEvent(ctx workflow.Context, ev journeys.EventInput) {
 			r.end = &ending{outcome: OutcomeConverted, reason: "goal " + ev.Name}
 		}
 	case slices.ContainsFunc(r.in.Journey.On, func(h journeys.Handler) bool { return h.Event == ev.Name }):
-		r.pending = append(r.pending, ev)
+		r.pending = append(r.pending, pendingEvent{EventInput: ev, entry: len(r.timeline.Events)})
 	}
 	r.record(ctx, e)
+}
+
+// pendingEvent is an event queued for its on handler, with the index of
+// its timeline entry: an event the handler will not take is listed once,
+// as ignored with its reason.
+type pendingEvent struct {
+	journeys.EventInput
+	entry int
+}
+
+// ignore marks a queued event's timeline entry as ignored, and why. It
+// changes no command: the timeline is the query's.
+func (r *run) ignore(ev pendingEvent, why string) {
+	r.timeline.Events[ev.entry].Reason = "ignored: " + why
 }
 
 // handleEvents runs the on handlers for events as they arrive, until a
@@ -407,14 +432,14 @@ func (r *run) handleEvents(ctx workflow.Context) error {
 		h := slices.IndexFunc(handlers, func(h journeys.Handler) bool { return h.Event == ev.Name })
 		switch {
 		case ran[h]:
-			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: "ignored: already handled"})
+			r.ignore(ev, "already handled")
 			continue
 		case !handlers[h].AnyTime && h < latest:
-			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: fmt.Sprintf("ignored: out of order, %s came first", handlers[latest].Event)})
+			r.ignore(ev, fmt.Sprintf("out of order, %s came first", handlers[latest].Event))
 			continue
 		}
-		if err := handlers[h].CheckEventVars(r.in.Journey.Name, ev.Vars); err != nil {
-			r.record(ctx, Event{Kind: EventReceived, Name: ev.Name, Reason: "ignored: " + err.Error()})
+		if err := r.in.Journey.CheckEvent(ev.EventInput); err != nil {
+			r.ignore(ev, err.Error())
 			continue
 		}
 		ran[h], latest = true, max(latest, h)
@@ -478,78 +503,102 @@ func (r *run) record(ctx workflow.Context, ev Event) {
 	r.timeline.Events = append(r.timeline.Events, ev)
 }
 
-func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, u); err != nil {
+func (r *run) upsert(ctx workflow.Context, u ...temporal.SearchAttributeUpdate) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, u...); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attribute", "error", err)
 	}
 }
 
 // verifyState is what the journey keeps to check a code: never the code.
 type verifyState struct {
-	hash      [sha256.Size]byte
+	hash      []byte // HMAC of the code under the worker's verify key
 	attempts  int
 	max       int
 	until     time.Time
 	verified  bool
 	exhausted bool
+	// guarded: the update handler checks again that a code may be checked
+	// (see verifyGuardChange).
+	guarded bool
 }
 
-// setVerify keeps a hash of the code and registers the verify update.
+// setVerify keeps a keyed hash of the code and registers the verify update.
 func (r *run) setVerify(ctx workflow.Context, v *journeys.Verification) error {
 	until := r.deadline
 	if until.IsZero() {
 		until = r.started.Add(defaultVerifyWindow)
 	}
-	r.verify = &verifyState{hash: r.codeHash(ctx, r.in.Vars[v.Param]), max: v.MaxAttempts, until: until}
+	r.verify = &verifyState{hash: r.codeHash(r.in.Vars[v.Param]), max: v.MaxAttempts, until: until}
 	if r.verify.max == 0 {
 		r.verify.max = defaultVerifyAttempts
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify, func(ctx workflow.Context, code string) (journeys.VerifyResult, error) {
-		vs := r.verify
-		vs.attempts++
-		h := r.codeHash(ctx, code)
-		ok := subtle.ConstantTimeCompare(vs.hash[:], h[:]) == 1
-		res := journeys.VerifyResult{Verified: ok, Remaining: vs.max - vs.attempts}
-		switch {
-		case ok:
-			vs.verified = true
-			r.record(ctx, Event{Kind: EventVerify, Reason: "right code"})
-			if r.end == nil {
-				r.end = &ending{outcome: OutcomeVerified, reason: "code verified"}
-			}
-		case vs.attempts >= vs.max:
-			vs.exhausted = true
-			r.record(ctx, Event{Kind: EventVerify, Reason: "wrong code; no checks left"})
-			if r.end == nil {
-				r.end = &ending{outcome: OutcomeLocked, reason: fmt.Sprintf("%d wrong codes", vs.attempts)}
-			}
-		default:
-			r.record(ctx, Event{Kind: EventVerify, Reason: fmt.Sprintf("wrong code; %d checks left", res.Remaining)})
-		}
-		r.wake.SendAsync(nil)
-		return res, nil
-	}, workflow.UpdateHandlerOptions{
+	r.verify.guarded = workflow.GetVersion(ctx, verifyGuardChange, workflow.DefaultVersion, 1) == 1
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify, r.checkCode, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, code string) error {
-			vs := r.verify
-			switch {
-			case code == "":
+			if code == "" {
 				return errors.New("no code given")
-			case vs.verified:
-				return errors.New("the code was already verified")
-			case vs.exhausted:
-				return fmt.Errorf("no checks left: %d wrong codes", vs.attempts)
-			case !workflow.Now(ctx).Before(vs.until):
-				return errors.New("the code has expired")
-			case r.end != nil:
-				return fmt.Errorf("the journey has ended (%s)", r.end.outcome)
 			}
-			return nil
+			return r.verifyClosed(ctx)
 		},
 	})
 }
 
-func (r *run) codeHash(ctx workflow.Context, code string) [sha256.Size]byte {
-	return sha256.Sum256([]byte(workflow.GetInfo(ctx).WorkflowExecution.ID + "\x00" + code))
+// checkCode is the verify update's handler. The validator does not run on
+// replay, and two updates of one workflow task both pass it before either
+// handler runs: the handler checks again that a code may be checked.
+func (r *run) checkCode(ctx workflow.Context, code string) (journeys.VerifyResult, error) {
+	vs := r.verify
+	if vs.guarded {
+		if err := r.verifyClosed(ctx); err != nil {
+			return journeys.VerifyResult{}, err
+		}
+	}
+	vs.attempts++
+	ok := hmac.Equal(vs.hash, r.codeHash(code))
+	res := journeys.VerifyResult{Verified: ok, Remaining: vs.max - vs.attempts}
+	switch {
+	case ok:
+		vs.verified = true
+		r.record(ctx, Event{Kind: EventVerify, Reason: "right code"})
+		if r.end == nil {
+			r.end = &ending{outcome: OutcomeVerified, reason: "code verified"}
+		}
+	case vs.attempts >= vs.max:
+		vs.exhausted = true
+		r.record(ctx, Event{Kind: EventVerify, Reason: "wrong code; no checks left"})
+		if r.end == nil {
+			r.end = &ending{outcome: OutcomeLocked, reason: fmt.Sprintf("%d wrong codes", vs.attempts)}
+		}
+	default:
+		r.record(ctx, Event{Kind: EventVerify, Reason: fmt.Sprintf("wrong code; %d checks left", res.Remaining)})
+	}
+	r.wake.SendAsync(nil)
+	return res, nil
+}
+
+// verifyClosed says why no code may be checked now, or returns nil.
+func (r *run) verifyClosed(ctx workflow.Context) error {
+	vs := r.verify
+	switch {
+	case vs.verified:
+		return errors.New("the code was already verified")
+	case vs.exhausted || vs.attempts >= vs.max:
+		return fmt.Errorf("no checks left: %d wrong codes", vs.attempts)
+	case !workflow.Now(ctx).Before(vs.until):
+		return errors.New("the code has expired")
+	case r.end != nil:
+		return fmt.Errorf("the journey has ended (%s)", r.end.outcome)
+	}
+	return nil
+}
+
+// codeHash is the HMAC-SHA256 of the journey's workflow id and a code under
+// the worker's verify key: without the key, the hash does not reveal the
+// code, even though a code has few digits.
+func (r *run) codeHash(code string) []byte {
+	m := hmac.New(sha256.New, r.keys.verifyKey)
+	m.Write([]byte(r.workflowID + "\x00" + code))
+	return m.Sum(nil)
 }
 
 // awaitVerification keeps the journey open, after its steps, until the code

@@ -16,6 +16,9 @@ import (
 	"github.com/switchbackhq/switchback/journeys"
 )
 
+// testOptions configure the workflow in tests: a worker's contact key.
+var testOptions = Options{ContactKey: []byte("test contact key")}
+
 // fakeSends plays the providers for the send activity: per channel, the
 // error to return (one per call; nil past the end) and the message id.
 type fakeSends struct {
@@ -86,7 +89,7 @@ func runJourneyWith(t *testing.T, in journeys.Input, fake *fakeSends, signals []
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	checks.register(env)
-	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
+	Register(env, testOptions)
 	env.RegisterActivityWithOptions(fake.send, activity.RegisterOptions{Name: activities.SendName})
 	for _, s := range signals {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalStatus, s.update) }, s.after)
@@ -326,7 +329,7 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	(&fakeChecks{window: true}).register(env)
-	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
+	Register(env, testOptions)
 	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
 		// The delivered callback lands while the send is still in flight.
 		env.SignalWorkflow(SignalStatus, status(req.Message.Channel, channels.StatusDelivered))

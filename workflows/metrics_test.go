@@ -47,7 +47,7 @@ func countersAfter(t *testing.T, in journeys.Input, fake *fakeSends, signals []s
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	checks.register(env)
-	env.RegisterWorkflowWithOptions(Journey, workflowOptions())
+	Register(env, testOptions)
 	// The fake decides the send; the activities record and count what a
 	// provider accepted, as SendMessage does.
 	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {

@@ -1,18 +1,49 @@
 package workflows
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/journeys"
 )
 
-func workflowOptions() workflow.RegisterOptions {
-	return workflow.RegisterOptions{Name: journeys.WorkflowType}
+// verifyKeyLabel separates the key of code hashes from the contact key it
+// is derived from: the same secret never keys two kinds of hash.
+const verifyKeyLabel = "switchback/verify-code/v1"
+
+// Options configure the Journey workflow on a worker.
+type Options struct {
+	// ContactKey is the worker's contact key (SWITCHBACK_CONTACT_KEY). It
+	// keys the SwitchbackContact search attribute of a journey started
+	// without one, and, through a key derived from it, the hash a journey
+	// keeps of its code. Every worker of a namespace needs the same key:
+	// a replay on a worker with another key would check codes differently.
+	ContactKey []byte
 }
 
-// Register registers Switchback's workflows with r, e.g. a worker.Worker.
-func Register(r interface {
+// Journeys is the Journey workflow with the keys it needs. Its Journey
+// method is the workflow, registered under journeys.WorkflowType.
+type Journeys struct {
+	contactKey []byte
+	verifyKey  []byte
+}
+
+// New returns the Journey workflow configured by opts.
+func New(opts Options) *Journeys {
+	m := hmac.New(sha256.New, opts.ContactKey)
+	m.Write([]byte(verifyKeyLabel))
+	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil)}
+}
+
+// Registrar registers workflows: a worker.Worker, a replayer, a test
+// environment.
+type Registrar interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
-}) {
-	r.RegisterWorkflowWithOptions(Journey, workflowOptions())
+}
+
+// Register registers Switchback's workflows with r, configured by opts.
+func Register(r Registrar, opts Options) {
+	r.RegisterWorkflowWithOptions(New(opts).Journey, workflow.RegisterOptions{Name: journeys.WorkflowType})
 }

@@ -28,6 +28,10 @@ var sendRetry = temporal.RetryPolicy{
 	MaximumInterval:    10 * time.Second,
 }
 
+// windowClosedTemplate starts the timeline reason of a session attempt
+// that sends its template because the 24-hour window is closed.
+const windowClosedTemplate = "24-hour window closed, template sent instead"
+
 // awaitResult is how waiting for a status ended.
 type awaitResult int
 
@@ -108,11 +112,13 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 			r.fallback(ctx, ev, "", err.Error())
 			continue
 		}
+		var instead string
 		if msg.Template != nil && msg.Text != "" {
 			// A session text with a template to fall back on: the template
 			// goes only when the 24-hour window is closed.
 			if el.UseTemplate {
 				msg.Text = ""
+				instead = windowClosedTemplate + ": "
 			} else {
 				msg.Template = nil
 			}
@@ -120,7 +126,7 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 		msg.Journey, msg.Step = r.in.Journey.Name, step
 		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
 		want := a.AwaitOrDefault()
-		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s, awaiting %s within %s", describe(msg), want, limit.Sub(now))))
+		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s%s, awaiting %s within %s", instead, describe(msg), want, limit.Sub(now))))
 		if !r.fewerWrites || a.Channel != r.channel {
 			r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(a.Channel)))
 			r.channel = a.Channel

@@ -154,7 +154,7 @@ func Workers(c client.Client, acts *activities.Activities) []worker.Worker {
 func WorkersWithRates(c client.Client, acts *activities.Activities, rates config.RateLimits) []worker.Worker {
 	perChannel := map[channels.Channel]float64{channels.WhatsApp: rates.WhatsApp, channels.SMS: rates.SMS, channels.Email: rates.Email}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
-	workflows.Register(wf)
+	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)

@@ -6,6 +6,7 @@ package simulate
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,7 +16,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
@@ -96,7 +96,8 @@ func Run(opts Options) (journeys.Timeline, error) {
 		env.SetStartTime(opts.Start)
 	}
 	env.SetTestTimeout(time.Minute)
-	env.RegisterWorkflowWithOptions(workflows.Journey, workflow.RegisterOptions{Name: journeys.WorkflowType})
+	// A simulation keeps nothing: any key will do.
+	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text())})
 	p := &providers{scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
 	// A simulation has no store: every attempt is eligible, the 24-hour

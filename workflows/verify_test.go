@@ -1,0 +1,86 @@
+package workflows
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The validator does not run on replay, and two checks in one workflow
+// task both pass it before either handler runs: the handler holds the
+// limits itself. Here it is called as if the validator had let each check
+// through.
+func TestVerifyHandlerHoldsTheLimits(t *testing.T) {
+	const code = "493817"
+	tests := []struct {
+		name  string
+		state func(vs *verifyState, r *run)
+		want  string
+	}{
+		{"checks left", func(*verifyState, *run) {}, "verified=true remaining=0"},
+		{"no checks left", func(vs *verifyState, _ *run) { vs.attempts = vs.max }, "refused: no checks left: 3 wrong codes"},
+		{"already verified", func(vs *verifyState, _ *run) { vs.verified = true }, "refused: the code was already verified"},
+		{"expired", func(vs *verifyState, _ *run) { vs.until = morning }, "refused: the code has expired"},
+		{"journey ended", func(_ *verifyState, r *run) { r.end = &ending{outcome: OutcomeExpired} }, "refused: the journey has ended (expired)"},
+		{"unguarded (journeys started before the guard)", func(vs *verifyState, _ *run) { vs.attempts, vs.guarded = vs.max, false }, "verified=true remaining=-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ts testsuite.WorkflowTestSuite
+			env := ts.NewTestWorkflowEnvironment()
+			env.SetStartTime(morning.Add(time.Minute))
+			env.RegisterWorkflowWithOptions(func(ctx workflow.Context) (string, error) {
+				r := &run{keys: New(testOptions), workflowID: "otp-1", wake: workflow.NewBufferedChannel(ctx, 1)}
+				r.verify = &verifyState{hash: r.codeHash(code), attempts: 2, max: 3, until: morning.Add(time.Hour), guarded: true}
+				tt.state(r.verify, r)
+				res, err := r.checkCode(ctx, code)
+				if err != nil {
+					return "refused: " + err.Error(), nil
+				}
+				return fmt.Sprintf("verified=%v remaining=%d", res.Verified, res.Remaining), nil
+			}, workflow.RegisterOptions{Name: "check"})
+			env.ExecuteWorkflow("check")
+			var got string
+			if err := env.GetWorkflowResult(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("check = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The hash of a code is keyed: another worker key gives another hash, and
+// neither is the plain hash of the code nor its HMAC under the contact key
+// itself.
+func TestCodeHashIsKeyed(t *testing.T) {
+	hash := func(key, id, code string) []byte {
+		r := &run{keys: New(Options{ContactKey: []byte(key)}), workflowID: id}
+		return r.codeHash(code)
+	}
+	a := hash("key one", "otp-1", "493817")
+	if !bytes.Equal(a, hash("key one", "otp-1", "493817")) {
+		t.Fatal("the same key, journey and code gave two hashes")
+	}
+	plain := sha256.Sum256([]byte("otp-1\x00493817"))
+	m := hmac.New(sha256.New, []byte("key one"))
+	m.Write([]byte("otp-1\x00493817"))
+	for name, other := range map[string][]byte{
+		"another key":                hash("key two", "otp-1", "493817"),
+		"another journey":            hash("key one", "otp-2", "493817"),
+		"another code":               hash("key one", "otp-1", "493818"),
+		"unkeyed SHA-256":            plain[:],
+		"HMAC under the contact key": m.Sum(nil),
+	} {
+		if bytes.Equal(a, other) {
+			t.Errorf("hash equals the one with %s", name)
+		}
+	}
+}
