@@ -111,6 +111,16 @@ type Reachability struct {
 	At     time.Time `json:"at"`
 }
 
+// InboundClaim is the record of an inbound message (Store.ClaimInbound).
+type InboundClaim struct {
+	// At is the message's time: the provider's, or when it first arrived
+	// if the provider gives none (Twilio).
+	At time.Time
+	// Done says the message was received in full before: receiving it
+	// again must change nothing.
+	Done bool
+}
+
 // EventStatus is what a message event reports.
 type EventStatus string
 
@@ -247,6 +257,21 @@ type Store interface {
 	RecordInbound(ctx context.Context, contactKey string, ch channels.Channel, at time.Time) error
 	// LastInbound returns when a contact last wrote on a channel.
 	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
+
+	// ClaimInbound records that a provider's inbound message arrived,
+	// dated at, unless it is recorded already, and returns what is
+	// recorded: a provider's retry or a replayed request gets the first
+	// record, its time and whether it was received in full.
+	ClaimInbound(ctx context.Context, provider, messageID string, at time.Time) (InboundClaim, error)
+	// CompleteInbound records that a claimed inbound message was received
+	// in full: claiming it again returns Done.
+	CompleteInbound(ctx context.Context, provider, messageID string) error
+	// MessageContact returns the contact key of the message event log's
+	// entries for a provider's message: the contact a journey sent it to.
+	MessageContact(ctx context.Context, provider, messageID string) (string, error)
+	// KnownContact reports whether the store has a contact record for the
+	// key, or a message event of it; false for the empty key.
+	KnownContact(ctx context.Context, key string) (bool, error)
 
 	// RecordEvent appends e to the message event log and reports whether
 	// it was new: an event whose provider, message id and status are
