@@ -11,7 +11,7 @@ import (
 // to phone.MaxDigits digits, the first not zero.
 func CheckRecipient(to string) error {
 	if err := phone.Check(to); err != nil {
-		return fmt.Errorf("recipient is not an E.164 phone number (e.g. +15551234567): %w", err)
+		return fmt.Errorf("recipient: %w", err)
 	}
 	return nil
 }

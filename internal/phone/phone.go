@@ -22,7 +22,7 @@ const (
 )
 
 // ErrInvalid is wrapped by every error of Check and Normalize.
-var ErrInvalid = errors.New("not a phone number in international form")
+var ErrInvalid = errors.New("not an E.164 phone number (e.g. +15551234567)")
 
 // Check reports whether number is in the E.164 form Switchback keeps: a
 // "+", then MinDigits to MaxDigits digits, the first not 0, and nothing
@@ -30,11 +30,11 @@ var ErrInvalid = errors.New("not a phone number in international form")
 func Check(number string) error {
 	d, ok := strings.CutPrefix(number, "+")
 	if !ok {
-		return fmt.Errorf("recipient does not start with + and the country code (e.g. +15551234567): %w", ErrInvalid)
+		return fmt.Errorf("%w: no + and country code in front", ErrInvalid)
 	}
 	for _, c := range d {
 		if c < '0' || c > '9' {
-			return fmt.Errorf("recipient has %q: only digits may follow the + (e.g. +15551234567): %w", c, ErrInvalid)
+			return fmt.Errorf("%w: %q after the +, where only digits may be", ErrInvalid, c)
 		}
 	}
 	return checkDigits(d)
@@ -44,9 +44,9 @@ func Check(number string) error {
 func checkDigits(d string) error {
 	switch {
 	case strings.HasPrefix(d, "0"):
-		return fmt.Errorf("recipient has no country code (a leading 0): %w", ErrInvalid)
+		return fmt.Errorf("%w: no country code (a leading 0)", ErrInvalid)
 	case len(d) < MinDigits || len(d) > MaxDigits:
-		return fmt.Errorf("recipient has %d digits, want %d to %d: %w", len(d), MinDigits, MaxDigits, ErrInvalid)
+		return fmt.Errorf("%w: %d digits, want %d to %d", ErrInvalid, len(d), MinDigits, MaxDigits)
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func checkDigits(d string) error {
 func Normalize(number string) (string, error) {
 	s := strings.TrimSpace(number)
 	if s == "" {
-		return "", fmt.Errorf("recipient is empty: %w", ErrInvalid)
+		return "", fmt.Errorf("%w: empty", ErrInvalid)
 	}
 	s, plus := strings.CutPrefix(s, "+")
 	var b strings.Builder
@@ -72,7 +72,7 @@ func Normalize(number string) (string, error) {
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 			formatted = true
 		default:
-			return "", fmt.Errorf("recipient has %q: %w", c, ErrInvalid)
+			return "", fmt.Errorf("%w: %q is not a digit, space, dot, dash or parenthesis", ErrInvalid, c)
 		}
 	}
 	d := b.String()
@@ -80,7 +80,7 @@ func Normalize(number string) (string, error) {
 		var intl bool
 		d, intl = strings.CutPrefix(d, "00")
 		if formatted && !intl {
-			return "", fmt.Errorf("recipient is in national form: add + and the country code: %w", ErrInvalid)
+			return "", fmt.Errorf("%w: national form: add + and the country code", ErrInvalid)
 		}
 	}
 	if err := checkDigits(d); err != nil {
