@@ -1,7 +1,8 @@
 // Package store keeps what Switchback must remember outside Temporal: the
 // contacts it writes to, their consent history, suppressions, which
 // channels reach them, when they last wrote to us (the 24-hour window),
-// which journey sent which provider message, the log of every message
+// which journey sent which provider message, which inbound messages were
+// received (so that a replay changes nothing), the log of every message
 // event, and the registry of WhatsApp templates.
 //
 // Store is the one interface; store/sqlite (the default of `switchback

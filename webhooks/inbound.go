@@ -156,8 +156,11 @@ func (h *Handler) now() time.Time {
 // of one not received in full does it again, dated as first received,
 // and a retry or replay of one received in full changes nothing.
 func (h *Handler) Receive(ctx context.Context, in Inbound) error {
-	if h.cfg.Messages == nil {
+	switch {
+	case h.cfg.Messages == nil:
 		return errors.New("receive inbound message: no store")
+	case in.Provider == "" || in.MessageID == "":
+		return errors.New("receive inbound message: no provider or message id, which tell a replay")
 	}
 	if in.At.IsZero() {
 		in.At = h.now()
