@@ -3,7 +3,9 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,12 +63,23 @@ func (s *Sandbox) CustomerWrites(ctx context.Context, from, text string) error {
 	return s.deliver(ctx, callback{provider: ProviderWhatsApp, status: "inbound", id: msg.ID, url: s.cfg.WhatsAppWebhookURL, body: body, header: h})
 }
 
-// serveInbound lets a person play the customer by hand:
-// POST /inbound/whatsapp with form fields from and text.
+// InboundHeader, set to 1, lets a form post play the customer
+// (serveInbound): a browser cannot add it to a cross-site form post.
+const InboundHeader = "X-Switchback-Sandbox"
+
+// maxInboundBody bounds the body of a hand-played inbound message.
+const maxInboundBody = 64 << 10
+
+// serveInbound lets a person play the customer by hand: POST
+// /inbound/whatsapp with a JSON body {"from": NUMBER, "text": TEXT}, or
+// with form fields from and text and the header X-Switchback-Sandbox: 1.
+// A form post without the header is refused (403), as is any other body
+// (415): a web page the developer visits could post a form here, and
+// text=STOP would opt anyone out.
 func (s *Sandbox) serveInbound(w http.ResponseWriter, r *http.Request) {
-	from, text := r.FormValue("from"), strings.TrimSpace(r.FormValue("text"))
-	if from == "" || text == "" {
-		http.Error(w, "want form fields from (a phone number) and text", http.StatusBadRequest)
+	from, text, status, err := inboundFields(w, r)
+	if err != nil {
+		http.Error(w, err.Error(), status)
 		return
 	}
 	if err := s.CustomerWrites(r.Context(), from, text); err != nil {
@@ -74,4 +87,30 @@ func (s *Sandbox) serveInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "delivered %q from %s\n", text, from)
+}
+
+// inboundFields reads from and text of a hand-played inbound message; on
+// an error, the HTTP status to answer with it.
+func inboundFields(w http.ResponseWriter, r *http.Request) (from, text string, status int, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxInboundBody)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case mt == "application/json":
+		var in struct{ From, Text string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			return "", "", http.StatusBadRequest, fmt.Errorf("JSON body: %w", err)
+		}
+		from, text = in.From, in.Text
+	case mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data":
+		return "", "", http.StatusUnsupportedMediaType, errors.New(`want Content-Type application/json and {"from": NUMBER, "text": TEXT}`)
+	case r.Header.Get(InboundHeader) != "1":
+		return "", "", http.StatusForbidden, errors.New("form posts need the header " + InboundHeader +
+			`: 1 (cross-site forms cannot set it), or send JSON: {"from": NUMBER, "text": TEXT}`)
+	default:
+		from, text = r.FormValue("from"), r.FormValue("text")
+	}
+	if text = strings.TrimSpace(text); from == "" || text == "" {
+		return "", "", http.StatusBadRequest, errors.New("want from (a phone number) and text")
+	}
+	return from, text, 0, nil
 }

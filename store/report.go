@@ -2,33 +2,11 @@ package store
 
 import (
 	"cmp"
-	"context"
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/switchbackhq/switchback/channels"
 )
-
-// ChangeConsent records c unless the consent in force for its contact,
-// channel and purpose already has c's state, so that a repeated opt-out
-// (a webhook retried, an import run twice) adds nothing to the history. It
-// reports whether c was recorded.
-func ChangeConsent(ctx context.Context, s Store, c Consent) (bool, error) {
-	latest, err := s.LatestConsent(ctx, c.ContactKey, c.Channel, c.Purpose)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return false, fmt.Errorf("change consent: %w", err)
-	case latest.Granted == c.Granted:
-		return false, nil
-	}
-	if err := s.RecordConsent(ctx, c); err != nil {
-		return false, fmt.Errorf("change consent: %w", err)
-	}
-	return true, nil
-}
 
 // ReportKey is what a report row counts: one step of a journey, on one
 // channel, with one template.

@@ -1,14 +1,12 @@
 package store_test
 
 import (
-	"context"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/store"
-	"github.com/switchbackhq/switchback/store/sqlite"
 )
 
 func TestSummarize(t *testing.T) {
@@ -51,34 +49,5 @@ func TestSummarize(t *testing.T) {
 	}
 	if n := want[3].FailedTotal(); n != 1 {
 		t.Errorf("FailedTotal = %d", n)
-	}
-}
-
-func TestChangeConsent(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	c := store.Consent{ContactKey: "k", Channel: channels.SMS, Purpose: "marketing", Source: "test", At: at}
-	steps := []struct {
-		granted, want bool
-	}{{false, true}, {false, false}, {true, true}, {true, false}, {false, true}}
-	for i, s := range steps {
-		c.Granted = s.granted
-		c.At = c.At.Add(time.Minute)
-		got, err := store.ChangeConsent(ctx, st, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != s.want {
-			t.Errorf("step %d: ChangeConsent(granted=%v) = %v, want %v", i, s.granted, got, s.want)
-		}
-	}
-	hist, err := st.ConsentHistory(ctx, "k")
-	if err != nil || len(hist) != 3 {
-		t.Errorf("history = %d entries, %v; want 3", len(hist), err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package store keeps what Switchback must remember outside Temporal: the
 // contacts it writes to, their consent history, suppressions, which
 // channels reach them, when they last wrote to us (the 24-hour window),
-// which journey sent which provider message, the log of every message
+// which journey sent which provider message, which inbound messages were
+// received (so that a replay changes nothing), the log of every message
 // event, and the registry of WhatsApp templates.
 //
 // Store is the one interface; store/sqlite (the default of `switchback
@@ -109,6 +110,16 @@ type Reachability struct {
 	Code   string    `json:"code,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+}
+
+// InboundClaim is the record of an inbound message (Store.ClaimInbound).
+type InboundClaim struct {
+	// At is the message's time: the provider's, or when it first arrived
+	// if the provider gives none (Twilio).
+	At time.Time
+	// Done says the message was received in full before: receiving it
+	// again must change nothing.
+	Done bool
 }
 
 // EventStatus is what a message event reports.
@@ -247,6 +258,21 @@ type Store interface {
 	RecordInbound(ctx context.Context, contactKey string, ch channels.Channel, at time.Time) error
 	// LastInbound returns when a contact last wrote on a channel.
 	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
+
+	// ClaimInbound records that a provider's inbound message arrived,
+	// dated at, unless it is recorded already, and returns what is
+	// recorded: a provider's retry or a replayed request gets the first
+	// record, its time and whether it was received in full.
+	ClaimInbound(ctx context.Context, provider, messageID string, at time.Time) (InboundClaim, error)
+	// CompleteInbound records that a claimed inbound message was received
+	// in full: claiming it again returns Done.
+	CompleteInbound(ctx context.Context, provider, messageID string) error
+	// MessageContact returns the contact key of the message event log's
+	// entries for a provider's message: the contact a journey sent it to.
+	MessageContact(ctx context.Context, provider, messageID string) (string, error)
+	// KnownContact reports whether the store has a contact record for the
+	// key, or a message event of it; false for the empty key.
+	KnownContact(ctx context.Context, key string) (bool, error)
 
 	// RecordEvent appends e to the message event log and reports whether
 	// it was new: an event whose provider, message id and status are

@@ -20,6 +20,7 @@ import (
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/phone"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -115,7 +116,13 @@ type Inbound struct {
 	Kind    string
 	Text    string
 	Payload string
-	At      time.Time
+	// At is the provider's time of the message; zero when it gives none
+	// (Twilio), and then the time it first arrived.
+	At time.Time
+	// InReplyTo is the provider's id of the message this one answers
+	// (WhatsApp's context.id), "" for none: it names the contact the
+	// answered message was sent to, whatever number the sender has now.
+	InReplyTo string
 }
 
 // keywords returns the configured keywords, defaults filling empty lists.
@@ -141,35 +148,104 @@ func (h *Handler) now() time.Time {
 // created if new; the message opens (or refreshes) the 24-hour window on
 // its channel and marks the channel reachable; an opt-out keyword
 // suppresses the channel and withdraws marketing consent on it, an opt-in
-// keyword lifts that suppression and grants it; then the message goes as
-// a ReplyEvent to each of the sender's running journeys and is logged as
-// a reply event of each. Everything it does may be repeated: a provider's
-// retry changes nothing more.
+// keyword lifts that suppression and grants it, unless a later keyword or
+// consent is in force; then the message goes as a ReplyEvent to each of
+// the sender's running journeys and is logged as a reply event of each.
+//
+// A message is received once, by its provider's id: a provider's retry
+// of one not received in full does it again, dated as first received,
+// and a retry or replay of one received in full changes nothing.
 func (h *Handler) Receive(ctx context.Context, in Inbound) error {
-	if h.cfg.Messages == nil {
+	switch {
+	case h.cfg.Messages == nil:
 		return errors.New("receive inbound message: no store")
+	case in.Provider == "" || in.MessageID == "":
+		return errors.New("receive inbound message: no provider or message id, which tell a replay")
 	}
 	if in.At.IsZero() {
 		in.At = h.now()
 	}
 	st := h.cfg.Messages
-	key := journeys.ContactKey(h.cfg.ContactKey, in.From)
-	if err := st.UpsertContact(ctx, store.Contact{Key: key, Number: in.From}); err != nil {
-		return fmt.Errorf("receive inbound message: %w", err)
-	}
-	if err := st.RecordInbound(ctx, key, in.Channel, in.At); err != nil {
-		return fmt.Errorf("receive inbound message: %w", err)
-	}
-	if err := st.SetReachability(ctx, store.Reachability{ContactKey: key, Channel: in.Channel, Reachable: true, Reason: "inbound message", At: in.At}); err != nil {
-		return fmt.Errorf("receive inbound message: %w", err)
-	}
-	action := h.keywords().Match(in.Text)
-	if err := h.applyKeyword(ctx, key, in, action); err != nil {
-		return fmt.Errorf("receive inbound message: %w", err)
-	}
-	ids, err := h.runningJourneys(ctx, key)
+	claim, err := st.ClaimInbound(ctx, in.Provider, in.MessageID, in.At)
 	if err != nil {
 		return fmt.Errorf("receive inbound message: %w", err)
+	}
+	if claim.Done {
+		h.log.Info("inbound message received before; ignored", "provider", in.Provider, "message_id", in.MessageID)
+		return nil
+	}
+	in.At = claim.At
+	key, err := h.senderKey(ctx, in)
+	if err != nil {
+		return fmt.Errorf("receive inbound message: %w", err)
+	}
+	action, err := h.record(ctx, key, in)
+	if err != nil {
+		return fmt.Errorf("receive inbound message: %w", err)
+	}
+	n, err := h.deliverReply(ctx, key, in, action)
+	if err != nil {
+		return fmt.Errorf("receive inbound message: %w", err)
+	}
+	if err := st.CompleteInbound(ctx, in.Provider, in.MessageID); err != nil {
+		return fmt.Errorf("receive inbound message: %w", err)
+	}
+	h.log.Info("inbound message", "channel", in.Channel, "provider", in.Provider, "message_id", in.MessageID,
+		"contact", key, "kind", in.Kind, "keyword", action, "journeys", n)
+	return nil
+}
+
+// senderKey returns the contact key of an inbound message's sender. A
+// WhatsApp ID may differ from the number a journey sent to (Brazil's
+// ninth digit, Mexico's 1): the contact is the one the answered message
+// went to; else the sender's own number's, if the store knows it; else
+// that of another form of the number (phone.Variants) that it knows; else
+// the sender's own.
+func (h *Handler) senderKey(ctx context.Context, in Inbound) (string, error) {
+	st := h.cfg.Messages
+	if in.InReplyTo != "" {
+		key, err := st.MessageContact(ctx, in.Provider, in.InReplyTo)
+		if !errors.Is(err, store.ErrNotFound) {
+			return key, err
+		}
+	}
+	for _, number := range append([]string{in.From}, phone.Variants(in.From)...) {
+		key := journeys.ContactKey(h.cfg.ContactKey, number)
+		known, err := st.KnownContact(ctx, key)
+		if err != nil || known {
+			return key, err
+		}
+	}
+	return journeys.ContactKey(h.cfg.ContactKey, in.From), nil
+}
+
+// record records what an inbound message says of its sender, and returns
+// the keyword action it applied.
+func (h *Handler) record(ctx context.Context, key string, in Inbound) (KeywordAction, error) {
+	st := h.cfg.Messages
+	if key == journeys.ContactKey(h.cfg.ContactKey, in.From) {
+		// The number is the key's: a contact matched under another form
+		// of it keeps the number it has.
+		if err := st.UpsertContact(ctx, store.Contact{Key: key, Number: in.From}); err != nil {
+			return KeywordNone, err
+		}
+	}
+	if err := st.RecordInbound(ctx, key, in.Channel, in.At); err != nil {
+		return KeywordNone, err
+	}
+	if err := st.SetReachability(ctx, store.Reachability{ContactKey: key, Channel: in.Channel, Reachable: true, Reason: "inbound message", At: in.At}); err != nil {
+		return KeywordNone, err
+	}
+	return h.applyKeyword(ctx, key, in, h.keywords().Match(in.Text))
+}
+
+// deliverReply signals an inbound message to the sender's running
+// journeys, and logs a reply event of each; it returns how many it
+// reached.
+func (h *Handler) deliverReply(ctx context.Context, key string, in Inbound, action KeywordAction) (int, error) {
+	ids, err := h.runningJourneys(ctx, key)
+	if err != nil {
+		return 0, err
 	}
 	ev := journeys.EventInput{
 		Name: ReplyEvent,
@@ -186,41 +262,45 @@ func (h *Handler) Receive(ctx context.Context, in Inbound) error {
 		case errors.As(err, &notFound):
 			continue // ended since it was listed
 		case err != nil:
-			return fmt.Errorf("deliver reply to journey %s: %w", j.workflowID, err)
+			return 0, fmt.Errorf("deliver reply to journey %s: %w", j.workflowID, err)
 		}
 		reply := store.MessageEvent{
 			Provider: in.Provider, MessageID: in.MessageID + "#" + j.workflowID, Status: store.EventReply,
 			Journey: j.journey, WorkflowID: j.workflowID, Channel: in.Channel, ContactKey: key, At: in.At,
 		}
-		if _, err := st.RecordEvent(ctx, reply); err != nil {
-			return fmt.Errorf("record reply to journey %s: %w", j.workflowID, err)
+		if _, err := h.cfg.Messages.RecordEvent(ctx, reply); err != nil {
+			return 0, fmt.Errorf("record reply to journey %s: %w", j.workflowID, err)
 		}
 	}
-	h.log.Info("inbound message", "channel", in.Channel, "provider", in.Provider, "message_id", in.MessageID,
-		"contact", key, "kind", in.Kind, "keyword", action, "journeys", len(ids))
-	return nil
+	return len(ids), nil
 }
 
-// applyKeyword records what an opt-out or opt-in keyword asks for. Consent
-// is recorded only when it changes (store.ChangeConsent), so that a
-// retried webhook does not repeat it in the history.
-func (h *Handler) applyKeyword(ctx context.Context, key string, in Inbound, action KeywordAction) error {
+// applyKeyword records what an opt-out or opt-in keyword asks for, in the
+// order of the messages' times: the marketing consent first
+// (store.ApplyConsent, which records it only when it changes and refuses
+// one older than the consent in force), then the opt-out suppression,
+// which follows the consent. It returns the action applied: none for a
+// keyword that a later one, or a later consent, overrides.
+func (h *Handler) applyKeyword(ctx context.Context, key string, in Inbound, action KeywordAction) (KeywordAction, error) {
 	if action == KeywordNone {
-		return nil
+		return KeywordNone, nil
 	}
 	st := h.cfg.Messages
 	source := "inbound keyword " + strings.ToUpper(strings.TrimSpace(in.Text))
 	granted := action == KeywordOptIn
-	if granted {
-		if err := st.Unsuppress(ctx, key, in.Channel, store.ReasonOptOut); err != nil {
-			return err
-		}
-	} else if err := st.Suppress(ctx, store.Suppression{ContactKey: key, Channel: in.Channel, Reason: store.ReasonOptOut, Source: source, At: in.At}); err != nil {
-		return err
-	}
 	c := store.Consent{ContactKey: key, Channel: in.Channel, Purpose: string(journeys.Marketing), Granted: granted, Source: source, At: in.At}
-	_, err := store.ChangeConsent(ctx, st, c)
-	return err
+	change, err := store.ApplyConsent(ctx, st, c)
+	switch {
+	case err != nil:
+		return KeywordNone, err
+	case change == store.ConsentSuperseded:
+		h.log.Info("keyword older than the consent in force; ignored", "provider", in.Provider,
+			"message_id", in.MessageID, "contact", key, "keyword", action)
+		return KeywordNone, nil
+	case granted:
+		return action, st.Unsuppress(ctx, key, in.Channel, store.ReasonOptOut)
+	}
+	return action, st.Suppress(ctx, store.Suppression{ContactKey: key, Channel: in.Channel, Reason: store.ReasonOptOut, Source: source, At: in.At})
 }
 
 // runningJourney is a journey found by its contact.
@@ -262,7 +342,11 @@ type waMessage struct {
 	From      string `json:"from"`
 	Timestamp string `json:"timestamp"`
 	Type      string `json:"type"`
-	Text      *struct {
+	// Context names the message this one answers, if any.
+	Context *struct {
+		ID string `json:"id"`
+	} `json:"context"`
+	Text *struct {
 		Body string `json:"body"`
 	} `json:"text"`
 	Button *struct {
@@ -281,9 +365,17 @@ type waReply struct {
 	Title string `json:"title"`
 }
 
-// inbound turns a WhatsApp message into an Inbound.
-func (m waMessage) inbound() Inbound {
-	in := Inbound{Channel: channels.WhatsApp, Provider: whatsapp.Provider, MessageID: m.ID, From: "+" + strings.TrimPrefix(m.From, "+"), Kind: m.Type}
+// inbound turns a WhatsApp message into an Inbound; an error when its
+// sender is not a phone number by the send rule (phone.Normalize).
+func (m waMessage) inbound() (Inbound, error) {
+	from, err := phone.Normalize(m.From)
+	if err != nil {
+		return Inbound{}, fmt.Errorf("sender: %w", err)
+	}
+	in := Inbound{Channel: channels.WhatsApp, Provider: whatsapp.Provider, MessageID: m.ID, From: from, Kind: m.Type}
+	if m.Context != nil {
+		in.InReplyTo = m.Context.ID
+	}
 	if secs, err := strconv.ParseInt(m.Timestamp, 10, 64); err == nil && secs > 0 {
 		in.At = time.Unix(secs, 0).UTC()
 	}
@@ -300,7 +392,7 @@ func (m waMessage) inbound() Inbound {
 			}
 		}
 	}
-	return in
+	return in, nil
 }
 
 // whatsAppInbound receives the inbound messages of a notification. The
@@ -318,11 +410,13 @@ func (h *Handler) whatsAppInbound(ctx context.Context, n *whatsapp.Notification)
 				return fmt.Errorf("%w: inbound messages: %v", whatsapp.ErrMalformedNotification, err)
 			}
 			for _, m := range v.Messages {
-				if m.ID == "" || m.From == "" {
-					h.log.Warn("whatsapp inbound message without id or sender; dropped", "type", m.Type)
+				in, err := m.inbound()
+				if m.ID == "" || err != nil {
+					h.log.Warn("whatsapp inbound message without id or sender; dropped", "type", m.Type,
+						"message_id", m.ID, "error", err)
 					continue
 				}
-				if err := h.Receive(ctx, m.inbound()); err != nil {
+				if err := h.Receive(ctx, in); err != nil {
 					return err
 				}
 			}
@@ -346,11 +440,12 @@ func (h *Handler) twilioInbound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed inbound message: From and MessageSid are required", http.StatusBadRequest)
 		return
 	}
-	in := Inbound{Channel: channels.SMS, Provider: sms.Provider, MessageID: sid, From: from, Kind: "text", Text: form.Get("Body")}
+	in := Inbound{Channel: channels.SMS, Provider: sms.Provider, MessageID: sid, Kind: "text", Text: form.Get("Body")}
 	if num, ok := strings.CutPrefix(from, "whatsapp:"); ok {
-		in.Channel, in.From = channels.WhatsApp, num
+		in.Channel, from = channels.WhatsApp, num
 	}
-	if err := journeys.CheckRecipient(in.From); err != nil {
+	var err error
+	if in.From, err = phone.Normalize(from); err != nil {
 		http.Error(w, "malformed inbound message: From: "+err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -388,10 +483,12 @@ func (h *Handler) inboundFailed(w http.ResponseWriter, provider, messageID strin
 
 // SuppressFromSendGrid records the suppression a SendGrid event asks for:
 // a spam report, an unsubscribe (of a group too) or a hard bounce
-// suppresses email for the contact with that address, or, when no contact
-// has it, for the address's own contact key (which eligibility checks for
-// email attempts). A group resubscribe lifts the unsubscribe. Other events
-// are ignored. Call it for every SendGrid event; it may be repeated.
+// suppresses email for the address itself, under the address's contact
+// key (the keyed hash of the normalised address), which eligibility
+// checks for every email attempt to it, so every contact that has the
+// address is covered. A group resubscribe lifts the unsubscribe. Other
+// events are ignored. Call it for every SendGrid event; it may be
+// repeated.
 func (h *Handler) SuppressFromSendGrid(ctx context.Context, ev email.Event) error {
 	var reason store.SuppressionReason
 	switch {
@@ -409,15 +506,9 @@ func (h *Handler) SuppressFromSendGrid(ctx context.Context, ev email.Event) erro
 	}
 	addr := store.NormalEmail(ev.Email)
 	key := journeys.ContactKey(h.cfg.ContactKey, addr)
-	c, err := h.cfg.Messages.ContactByEmail(ctx, addr)
-	switch {
-	case err == nil:
-		key = c.Key
-	case !errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("record sendgrid %s suppression: %w", ev.Kind, err)
-	}
+	var err error
 	if ev.Kind == email.EventGroupResubscribe {
-		err = h.cfg.Messages.Unsuppress(ctx, key, channels.Email, reason)
+		err = h.resubscribe(ctx, addr, key)
 	} else {
 		at := h.now()
 		if ev.Timestamp > 0 {
@@ -429,6 +520,24 @@ func (h *Handler) SuppressFromSendGrid(ctx context.Context, ev email.Event) erro
 		return fmt.Errorf("record sendgrid %s suppression: %w", ev.Kind, err)
 	}
 	return nil
+}
+
+// resubscribe lifts the email unsubscribe of an address, whose contact
+// key is key. Earlier versions suppressed the first contact with the
+// address (by contact key) instead of the address: that one is lifted too.
+func (h *Handler) resubscribe(ctx context.Context, addr, key string) error {
+	st := h.cfg.Messages
+	if err := st.Unsuppress(ctx, key, channels.Email, store.ReasonUnsubscribe); err != nil {
+		return err
+	}
+	c, err := st.ContactByEmail(ctx, addr)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	return st.Unsuppress(ctx, c.Key, channels.Email, store.ReasonUnsubscribe)
 }
 
 // twilioForm reads a Twilio webhook's form after checking its signature

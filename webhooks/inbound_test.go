@@ -372,36 +372,41 @@ func TestInboundOpensWindow(t *testing.T) {
 	check("24 hours later", activities.Eligibility{Reason: activities.ReasonWindowClosed})
 }
 
+// TestSuppressFromSendGrid records SendGrid events for an address that
+// two contacts share, and checks the suppressions of the address and
+// that eligibility skips email to either contact.
 func TestSuppressFromSendGrid(t *testing.T) {
-	known, unknown := "ana@example.com", "Bo@Example.com"
-	knownKey := journeys.ContactKey([]byte(inboundSecret), "+15550001111")
-	unknownKey := journeys.ContactKey([]byte(inboundSecret), "bo@example.com")
+	const shared = "ana@example.com"
+	addrKey := journeys.ContactKey([]byte(inboundSecret), shared)
 	tests := []struct {
 		name string
 		evs  []email.Event
-		key  string
 		want []store.SuppressionReason
 	}{
-		{"spam report of a contact", []email.Event{{Kind: email.EventSpamReport, Email: "ANA@example.com", Timestamp: 1780308000}}, knownKey, []store.SuppressionReason{store.ReasonSpamReport}},
-		{"unsubscribe of an address", []email.Event{{Kind: email.EventUnsubscribe, Email: unknown}}, unknownKey, []store.SuppressionReason{store.ReasonUnsubscribe}},
-		{"hard bounce", []email.Event{{Kind: email.EventBounce, BounceType: "bounce", Email: known}}, knownKey, []store.SuppressionReason{store.ReasonHardBounce}},
-		{"blocked bounce passes", []email.Event{{Kind: email.EventBounce, BounceType: "blocked", Email: known}}, knownKey, nil},
-		{"delivered says nothing", []email.Event{{Kind: email.EventDelivered, Email: known}}, knownKey, nil},
-		{"group resubscribe lifts", []email.Event{{Kind: email.EventGroupUnsubscribe, Email: known}, {Kind: email.EventGroupResubscribe, Email: known}}, knownKey, nil},
+		{"spam report", []email.Event{{Kind: email.EventSpamReport, Email: "ANA@example.com ", Timestamp: 1780308000}}, []store.SuppressionReason{store.ReasonSpamReport}},
+		{"unsubscribe", []email.Event{{Kind: email.EventUnsubscribe, Email: shared}}, []store.SuppressionReason{store.ReasonUnsubscribe}},
+		{"hard bounce", []email.Event{{Kind: email.EventBounce, BounceType: "bounce", Email: shared}}, []store.SuppressionReason{store.ReasonHardBounce}},
+		{"blocked bounce passes", []email.Event{{Kind: email.EventBounce, BounceType: "blocked", Email: shared}}, nil},
+		{"delivered says nothing", []email.Event{{Kind: email.EventDelivered, Email: shared}}, nil},
+		{"group resubscribe lifts", []email.Event{{Kind: email.EventGroupUnsubscribe, Email: shared}, {Kind: email.EventGroupResubscribe, Email: shared}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			h, _, st := newInboundHandler(t, time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC))
-			if err := st.UpsertContact(ctx, store.Contact{Key: knownKey, Number: "+15550001111", Email: known}); err != nil {
-				t.Fatal(err)
+			now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+			h, _, st := newInboundHandler(t, now)
+			numbers := []string{"+15550001111", "+15550002222"}
+			for _, n := range numbers {
+				if err := st.UpsertContact(ctx, store.Contact{Key: journeys.ContactKey([]byte(inboundSecret), n), Number: n, Email: shared}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, ev := range tt.evs {
 				if err := h.SuppressFromSendGrid(ctx, ev); err != nil {
 					t.Fatal(err)
 				}
 			}
-			sups, err := st.Suppressions(ctx, tt.key)
+			sups, err := st.Suppressions(ctx, addrKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -413,8 +418,40 @@ func TestSuppressFromSendGrid(t *testing.T) {
 				got = append(got, s.Reason)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("suppressions = %v, want %v", got, tt.want)
+				t.Errorf("suppressions of the address = %v, want %v", got, tt.want)
+			}
+			acts := &activities.Activities{Messages: st, ContactKey: []byte(inboundSecret), Now: func() time.Time { return now }}
+			for _, n := range numbers {
+				el, err := acts.CheckEligibility(ctx, activities.EligibilityRequest{Journey: "receipt", Purpose: journeys.Utility,
+					Channel: channels.Email, To: n, Email: shared})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if el.Allowed != (tt.want == nil) {
+					t.Errorf("email to the contact %s: eligibility = %+v, want allowed %v", n, el, tt.want == nil)
+				}
 			}
 		})
+	}
+}
+
+// TestResubscribeLiftsOldSuppression lifts an unsubscribe that an earlier
+// version recorded under the first contact with the address.
+func TestResubscribeLiftsOldSuppression(t *testing.T) {
+	ctx := context.Background()
+	h, _, st := newInboundHandler(t, time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC))
+	key := journeys.ContactKey([]byte(inboundSecret), "+15550001111")
+	if err := st.UpsertContact(ctx, store.Contact{Key: key, Number: "+15550001111", Email: "ana@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	old := store.Suppression{ContactKey: key, Channel: channels.Email, Reason: store.ReasonUnsubscribe, Source: "sendgrid group_unsubscribe", At: time.Now()}
+	if err := st.Suppress(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SuppressFromSendGrid(ctx, email.Event{Kind: email.EventGroupResubscribe, Email: "Ana@Example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if sups, err := st.Suppressions(ctx, key); err != nil || len(sups) != 0 {
+		t.Errorf("suppressions of the contact after resubscribing = %+v, %v; want none", sups, err)
 	}
 }

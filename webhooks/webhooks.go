@@ -41,6 +41,14 @@ type Config struct {
 	WhatsAppAppSecret string
 	// WhatsAppVerifyToken answers Meta's subscription handshake (WHATSAPP_VERIFY_TOKEN).
 	WhatsAppVerifyToken string
+	// WhatsAppPhoneNumberID is the id of our business phone number
+	// (WHATSAPP_PHONE_NUMBER_ID). Statuses and messages of another number
+	// on the same Meta app are answered 200 and ignored, logged and passed
+	// to OtherNumberIgnored. Empty: every number's are taken.
+	WhatsAppPhoneNumberID string
+	// OtherNumberIgnored, if set, is called once for each WhatsApp change
+	// ignored because it concerns another phone number, for metrics.
+	OtherNumberIgnored func()
 	// TwilioAuthToken checks X-Twilio-Signature (TWILIO_AUTH_TOKEN).
 	TwilioAuthToken string
 	// SendGridPublicKey checks the signed Event Webhook
@@ -158,6 +166,7 @@ func (h *Handler) whatsAppNotification(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed notification: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	h.dropOtherNumbers(n)
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.SignalTimeout)
 	defer cancel()
 	for _, ev := range n.StatusEvents() {
@@ -201,6 +210,30 @@ func (h *Handler) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// dropOtherNumbers removes from n the messages changes of a phone number
+// other than Config.WhatsAppPhoneNumberID, logging and counting each.
+func (h *Handler) dropOtherNumbers(n *whatsapp.Notification) {
+	ours := h.cfg.WhatsAppPhoneNumberID
+	if ours == "" {
+		return
+	}
+	for i, e := range n.Entry {
+		kept := e.Changes[:0]
+		for _, c := range e.Changes {
+			if id := c.Value.Metadata.PhoneNumberID; c.Field == whatsapp.FieldMessages && id != ours {
+				h.log.Warn("whatsapp change for another phone number; ignored", "phone_number_id", id,
+					"statuses", len(c.Value.Statuses), "messages", len(c.Value.Messages))
+				if h.cfg.OtherNumberIgnored != nil {
+					h.cfg.OtherNumberIgnored()
+				}
+				continue
+			}
+			kept = append(kept, c)
+		}
+		n.Entry[i].Changes = kept
+	}
 }
 
 // deliver signals u to the journey that sent the message. A status for a

@@ -34,6 +34,8 @@ func Run(t *testing.T, open Opener) {
 		{"Suppressions", testSuppressions},
 		{"Reachability", testReachability},
 		{"Inbound", testInbound},
+		{"InboundClaims", testInboundClaims},
+		{"MessageContact", testMessageContact},
 		{"Events", testEvents},
 		{"EventFilter", testEventFilter},
 		{"Templates", testTemplates},
@@ -224,6 +226,65 @@ func testInbound(t *testing.T, ctx context.Context, s store.Store) {
 	must(t, err)
 	if got != t0() {
 		t.Errorf("LastInbound of a zoned time = %v, want %v", got, t0())
+	}
+}
+
+// testInboundClaims receives a message, a retry before it is done, a
+// replay after, and the same id from another provider.
+func testInboundClaims(t *testing.T, ctx context.Context, s store.Store) {
+	claim := func(provider string, at time.Time, want store.InboundClaim) {
+		t.Helper()
+		got, err := s.ClaimInbound(ctx, provider, "SM1", at)
+		must(t, err)
+		if !got.At.Equal(want.At) || got.At.Location() != time.UTC || got.Done != want.Done {
+			t.Errorf("ClaimInbound(%s, SM1, %v) = %+v, want %+v in UTC", provider, at, got, want)
+		}
+	}
+	claim("twilio", t0(), store.InboundClaim{At: t0()})
+	// A retry before it was received in full keeps the first time.
+	claim("twilio", t0().Add(time.Minute), store.InboundClaim{At: t0()})
+	must(t, s.CompleteInbound(ctx, "twilio", "SM1"))
+	// A replay, an hour later, is done already and keeps the first time.
+	claim("twilio", t0().Add(time.Hour), store.InboundClaim{At: t0(), Done: true})
+	claim("whatsapp", t0().Add(time.Hour), store.InboundClaim{At: t0().Add(time.Hour)})
+	// Completing a message never claimed is not an error and claims nothing.
+	must(t, s.CompleteInbound(ctx, "twilio", "SM2"))
+	got, err := s.ClaimInbound(ctx, "twilio", "SM2", t0())
+	must(t, err)
+	if got.Done {
+		t.Errorf("ClaimInbound of a message completed before its claim = %+v, want not done", got)
+	}
+}
+
+// testMessageContact finds the contact a message went to, and whether a
+// contact key is known, from contacts and from message events.
+func testMessageContact(t *testing.T, ctx context.Context, s store.Store) {
+	_, err := s.MessageContact(ctx, "whatsapp", "wamid.1")
+	wantNotFound(t, "MessageContact before any event", err)
+	// A skip has no contact key of its own here; the accepted event has.
+	skipped := event(store.EventSkipped, t0())
+	skipped.Provider, skipped.MessageID, skipped.ContactKey = "whatsapp", "wamid.1", ""
+	accepted := event(store.EventAccepted, t0())
+	accepted.Provider, accepted.MessageID, accepted.ContactKey = "whatsapp", "wamid.1", "k-sent"
+	for _, e := range []store.MessageEvent{skipped, accepted} {
+		_, err := s.RecordEvent(ctx, e)
+		must(t, err)
+	}
+	key, err := s.MessageContact(ctx, "whatsapp", "wamid.1")
+	must(t, err)
+	if key != "k-sent" {
+		t.Errorf("MessageContact = %q, want k-sent", key)
+	}
+	_, err = s.MessageContact(ctx, "twilio", "wamid.1")
+	wantNotFound(t, "MessageContact under another provider", err)
+
+	must(t, s.UpsertContact(ctx, store.Contact{Key: "k-imported", Number: "+15551234567"}))
+	for key, want := range map[string]bool{"k-sent": true, "k-imported": true, "k-stranger": false, "": false} {
+		got, err := s.KnownContact(ctx, key)
+		must(t, err)
+		if got != want {
+			t.Errorf("KnownContact(%q) = %v, want %v", key, got, want)
+		}
 	}
 }
 

@@ -333,6 +333,62 @@ func (s *Store) LastInbound(ctx context.Context, contactKey string, ch channels.
 	return at, nil
 }
 
+// ClaimInbound records an inbound message unless it is recorded, and
+// returns its record.
+func (s *Store) ClaimInbound(ctx context.Context, provider, messageID string, at time.Time) (store.InboundClaim, error) {
+	what := fmt.Sprintf("claim inbound %s message %s", provider, messageID)
+	if _, err := s.exec(ctx,
+		`INSERT INTO inbound_messages (provider, message_id, at) VALUES (?, ?, ?)
+		 ON CONFLICT (provider, message_id) DO NOTHING`,
+		provider, messageID, ts(at)); err != nil {
+		return store.InboundClaim{}, fmt.Errorf("%s: %w", what, err)
+	}
+	var c store.InboundClaim
+	err := s.queryRow(ctx, `SELECT at, done FROM inbound_messages WHERE provider = ? AND message_id = ?`,
+		provider, messageID).Scan(timeCol{&c.At}, &c.Done)
+	if err != nil {
+		return store.InboundClaim{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
+}
+
+// CompleteInbound marks a claimed inbound message done.
+func (s *Store) CompleteInbound(ctx context.Context, provider, messageID string) error {
+	_, err := s.exec(ctx, `UPDATE inbound_messages SET done = ? WHERE provider = ? AND message_id = ?`,
+		true, provider, messageID)
+	if err != nil {
+		return fmt.Errorf("complete inbound %s message %s: %w", provider, messageID, err)
+	}
+	return nil
+}
+
+// MessageContact returns the contact key of a message's events.
+func (s *Store) MessageContact(ctx context.Context, provider, messageID string) (string, error) {
+	var key string
+	err := s.queryRow(ctx,
+		`SELECT contact_key FROM message_events WHERE provider = ? AND message_id = ? AND contact_key <> ''
+		 ORDER BY id LIMIT 1`, provider, messageID).Scan(&key)
+	if err != nil {
+		return "", notFound(err, fmt.Sprintf("contact of %s message %s", provider, messageID))
+	}
+	return key, nil
+}
+
+// KnownContact reports whether the key has a contact record or a message event.
+func (s *Store) KnownContact(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, nil // events without a contact have the empty key
+	}
+	var known bool
+	err := s.queryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM contacts WHERE contact_key = ?)
+		     OR EXISTS (SELECT 1 FROM message_events WHERE contact_key = ?)`, key, key).Scan(&known)
+	if err != nil {
+		return false, fmt.Errorf("look up contact %s: %w", key, err)
+	}
+	return known, nil
+}
+
 const eventColumns = `provider, message_id, status, journey, workflow_id, step, attempt, channel, template,
 	contact_key, error_code, error_reason, pricing_category, at`
 
