@@ -231,6 +231,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	if cfg.WhatsApp != nil {
 		wc.WhatsAppAppSecret, wc.WhatsAppVerifyToken = cfg.WhatsApp.AppSecret, cfg.WhatsApp.VerifyToken
+		wc.WhatsAppPhoneNumberID = cfg.WhatsApp.PhoneNumberID
 	}
 	if cfg.Twilio != nil {
 		wc.TwilioAuthToken = cfg.Twilio.AuthToken
@@ -249,6 +250,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 		}
 		if m != nil {
 			wc.SignatureRejected = m.signatureRejected
+			wc.OtherNumberIgnored = m.otherNumberIgnored
 			hooks = m.wrap(webhooks.New(wc))
 		}
 	}

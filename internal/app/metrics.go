@@ -22,12 +22,16 @@ const (
 	// MetricSignatureFailures counts webhook requests refused for a bad
 	// or missing signature, by provider.
 	MetricSignatureFailures = "switchback_webhook_signature_failures_total"
+	// MetricOtherNumber counts WhatsApp webhook changes ignored because
+	// they concern another phone number of the same Meta app.
+	MetricOtherNumber = "switchback_webhook_other_number_total"
 )
 
 // webhookMetrics counts the webhook requests.
 type webhookMetrics struct {
-	requests   *prometheus.CounterVec
-	signatures *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	signatures  *prometheus.CounterVec
+	otherNumber *prometheus.CounterVec
 }
 
 // newWebhookMetrics registers the webhook counters on reg, or takes those
@@ -47,8 +51,19 @@ func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &webhookMetrics{requests: requests, signatures: signatures}, nil
+	otherNumber, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
+		Name: MetricOtherNumber,
+		Help: "WhatsApp webhook changes ignored because they concern another phone number of the Meta app.",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &webhookMetrics{requests: requests, signatures: signatures, otherNumber: otherNumber}, nil
 }
+
+// otherNumberIgnored counts a change of another phone number
+// (webhooks.Config.OtherNumberIgnored).
+func (m *webhookMetrics) otherNumberIgnored() { m.otherNumber.WithLabelValues().Inc() }
 
 // signatureRejected counts a signature failure (webhooks.Config.SignatureRejected).
 func (m *webhookMetrics) signatureRejected(provider string) {
