@@ -43,8 +43,16 @@ func (h Handler) CheckEventVars(journey string, vars map[string]string) error {
 }
 
 func checkParams(what string, params []Param, vars map[string]string) error {
-	var missing []string
-	var bad []error
+	missing, bad := paramProblems(params, vars)
+	if len(missing) > 0 {
+		return &MissingParamsError{Journey: what, Missing: missing}
+	}
+	return errors.Join(bad...)
+}
+
+// paramProblems returns the params that vars lacks (or has empty), and an
+// error for each value of the wrong type or pattern.
+func paramProblems(params []Param, vars map[string]string) (missing []string, bad []error) {
 	for _, p := range params {
 		v, ok := vars[p.Name]
 		if !ok || v == "" {
@@ -55,10 +63,7 @@ func checkParams(what string, params []Param, vars map[string]string) error {
 			bad = append(bad, err)
 		}
 	}
-	if len(missing) > 0 {
-		return &MissingParamsError{Journey: what, Missing: missing}
-	}
-	return errors.Join(bad...)
+	return missing, bad
 }
 
 // check checks one value against the param's type and pattern.

@@ -1,6 +1,8 @@
 package journeys
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -81,6 +83,34 @@ func TestURLParam(t *testing.T) {
 	} {
 		if err := p.check(bad); err == nil {
 			t.Errorf("check(%q) = nil, want an error", bad)
+		}
+	}
+}
+
+func TestMissingEventParams(t *testing.T) {
+	j, err := Builtin("order_update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *EventParamsError
+	if err := MissingEventParams(j, "shipped", map[string]string{"carrier": "x"}); !errors.As(err, &pe) ||
+		pe.Event != "shipped" || fmt.Sprint(pe.Missing) != "[tracking_url]" || len(pe.Invalid) != 0 {
+		t.Errorf("shipped without tracking_url = %v, want it missing", err)
+	}
+	if err := MissingEventParams(j, "shipped", map[string]string{"tracking_url": "track/1"}); !errors.As(err, &pe) ||
+		len(pe.Missing) != 0 || len(pe.Invalid) != 1 || !strings.Contains(err.Error(), "not an absolute http(s) URL") {
+		t.Errorf("shipped with a relative url = %v, want it invalid", err)
+	}
+	for _, ok := range []struct {
+		event string
+		vars  map[string]string
+	}{
+		{"shipped", map[string]string{"tracking_url": "https://track.example/1"}},
+		{"delivered", nil},
+		{"no_such_event", nil},
+	} {
+		if err := MissingEventParams(j, ok.event, ok.vars); err != nil {
+			t.Errorf("MissingEventParams(%s, %v) = %v", ok.event, ok.vars, err)
 		}
 	}
 }
