@@ -5,28 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 // An email's html escapes each variable for where it stands: a variable
 // with markup adds no tag and no attribute, in text or in a link.
 func TestRenderEmailHTMLEscapes(t *testing.T) {
-	j, err := Parse("mail.yaml", []byte(`
-name: mail
-purpose: utility
-params: [name, link]
-steps:
-  - send:
-      id: s
-      attempts:
-        - channel: email
-          subject: "Hi {{.name}}"
-          text: "Hi {{.name}}, see {{.link}}"
-          html: '<p>Hi {{.name}}</p><a href="{{.link}}">track</a>'
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := j.Steps[0].Send.Attempts[0]
+	a := Attempt{Channel: channels.Email, Subject: "Hi {{.name}}", Text: "Hi {{.name}}, see {{.link}}",
+		HTML: `<p>Hi {{.name}}</p><a href="{{.link}}">track</a>`}
 	vars := map[string]string{"name": `<b onclick="x()">Ana</b>`, "link": `javascript:alert(1)`}
 	msg, err := a.Render("ana@example.com", vars)
 	if err != nil {
