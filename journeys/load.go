@@ -115,16 +115,25 @@ func decodeErrors(j Journey, te *yaml.TypeError, lines map[string]int) Validatio
 	var errs ValidationErrors
 	for _, msg := range te.Errors {
 		e := ValidationError{Msg: msg}
-		if head, rest, ok := strings.Cut(msg, ": "); ok {
-			if n, err := strconv.Atoi(strings.TrimPrefix(head, "line ")); err == nil && strings.HasPrefix(head, "line ") {
-				e.Line, e.Msg = n, rest
-				e.Path = pathOnLine(lines, n)
-				e.Step = stepAt(j, e.Path)
-			}
+		if n, rest, ok := cutLine(msg); ok {
+			e.Line, e.Msg = n, rest
+			e.Path = pathOnLine(lines, n)
+			e.Step = stepAt(j, e.Path)
 		}
 		errs = append(errs, e)
 	}
 	return errs
+}
+
+// cutLine splits yaml.v3's "line N: what" into N and what.
+func cutLine(msg string) (int, string, bool) {
+	head, rest, ok := strings.Cut(msg, ": ")
+	if num, isLine := strings.CutPrefix(head, "line "); ok && isLine {
+		if n, err := strconv.Atoi(num); err == nil {
+			return n, rest, true
+		}
+	}
+	return 0, msg, false
 }
 
 // pathOnLine returns the deepest field that starts on line, or the common
@@ -159,9 +168,9 @@ func pathOnLine(lines map[string]int, line int) string {
 	return common
 }
 
-// within reports whether path is parent or lies under it.
-func within(path, parent string) bool {
-	return path == parent || strings.HasPrefix(path, parent) && (path[len(parent)] == '.' || path[len(parent)] == '[')
+// within reports whether path is top or lies under it.
+func within(path, top string) bool {
+	return path == top || strings.HasPrefix(path, top) && (path[len(top)] == '.' || path[len(top)] == '[')
 }
 
 // parent returns the path of the field or item that holds path.

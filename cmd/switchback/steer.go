@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -75,20 +76,35 @@ func runSignal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var opts journeys.StartOptions
-	if *start != "" {
-		j, err := journeys.Builtin(*start)
-		if err != nil {
-			return err
-		}
-		opts = journeys.StartOptions{Journey: j, To: *to, Vars: startParams(j, vars, startVars), ID: id, ContactKey: cfg.ContactKeyOrDefault()}
-		if err := opts.Check(); err != nil {
-			return err
-		}
-		if err := checkEvent(j, ev); err != nil {
-			return err
-		}
+	if *start == "" {
+		return signalRunning(ctx, e, cfg, id, ev)
 	}
+	j, err := journeys.Builtin(*start)
+	if err != nil {
+		return err
+	}
+	opts := journeys.StartOptions{Journey: j, To: *to, Vars: startParams(j, vars, startVars), ID: id, ContactKey: cfg.ContactKeyOrDefault()}
+	if err := opts.Check(); err != nil {
+		return err
+	}
+	if err := checkEvent(j, ev); err != nil {
+		return err
+	}
+	c, err := dial(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := journeys.SignalWithStart(ctx, c, opts, ev); err != nil {
+		return journeyCallError(ctx, c, id, err)
+	}
+	fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, id)
+	return nil
+}
+
+// signalRunning sends ev to the journey id, after checking it against the
+// journey's definition, read from the start of its history.
+func signalRunning(ctx context.Context, e *env, cfg config.Config, id string, ev journeys.EventInput) error {
 	dc, err := app.DataConverter(cfg)
 	if err != nil {
 		return err
@@ -98,13 +114,6 @@ func runSignal(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	if *start != "" {
-		if _, err := journeys.SignalWithStart(ctx, c, opts, ev); err != nil {
-			return journeyCallError(ctx, c, id, err)
-		}
-		fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, id)
-		return nil
-	}
 	st, err := journeys.ReadStart(ctx, c, dc, id)
 	if err != nil {
 		return journeyCallError(ctx, c, id, err)
