@@ -38,9 +38,16 @@ func TestParseErrors(t *testing.T) {
 		want string // the exact error
 	}{
 		{"unknown field", head + "        - channel: sms\n          text: hi\n          wihtin: 30s\n",
-			"f.yaml: yaml: unmarshal errors:\n  line 10: field wihtin not found in type journeys.Attempt"},
+			"f.yaml:10: step s1: steps[0].send.attempts[0].wihtin: field wihtin not found in type journeys.Attempt"},
 		{"bad duration", head + "        - channel: sms\n          text: hi\n          within: 30 seconds\n",
-			`f.yaml: line 10: bad duration "30 seconds": time: unknown unit " seconds" in duration "30 seconds"`},
+			`f.yaml:10: step s1: steps[0].send.attempts[0].within: bad duration "30 seconds": time: unknown unit " seconds" in duration "30 seconds"`},
+		{"bad duration and unknown channel", head + "        - channel: sms\n          text: hi\n          within: 3x\n        - channel: pigeon\n          text: hi\n",
+			"f.yaml:10: step s1: steps[0].send.attempts[0].within: bad duration \"3x\": time: unknown unit \"x\" in duration \"3x\"\n" +
+				`f.yaml:11: step s1: steps[0].send.attempts[1].channel: unknown channel "pigeon" (whatsapp, sms or email)`},
+		{"bad durations in flow mappings and handlers", "name: t\npurpose: utility\nexpire: soon\nsteps:\n  - wait: {id: w, duration: 1x}\non:\n  - event: e\n    steps:\n      - wait: {id: w2, until: x, timeout: [1]}\n",
+			"f.yaml:3: expire: bad duration \"soon\": time: invalid duration \"soon\"\n" +
+				"f.yaml:5: step w: steps[0].wait: bad duration \"1x\": time: unknown unit \"x\" in duration \"1x\"\n" +
+				`f.yaml:9: step w2: on[0].steps[0].wait.timeout: duration must be a string such as "30s"`},
 		{"unknown channel", head + "        - channel: pigeon\n          text: hi\n",
 			`f.yaml:8: step s1: steps[0].send.attempts[0].channel: unknown channel "pigeon" (whatsapp, sms or email)`},
 		{"undeclared param", head + "        - channel: sms\n          text: \"{{.name}}\"\n",

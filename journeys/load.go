@@ -2,11 +2,14 @@ package journeys
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,31 +52,163 @@ func LoadFile(file string) (Journey, error) {
 	return Parse(file, data)
 }
 
-// Parse decodes and validates one journey written in YAML. file names the
-// source in errors, with the line of the field at fault. Unknown fields are
-// errors.
+// Parse decodes and validates one journey written in YAML. It reports
+// every problem of the file at once, as ValidationErrors that name file,
+// line, step and field: values of the wrong type (a bad duration), unknown
+// fields, and what Validate finds. A file that is not YAML at all is a
+// plain error.
 func Parse(file string, data []byte) (Journey, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Journey{}, fmt.Errorf("%s: %w", file, err)
+	}
 	var j Journey
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&j); err != nil {
+	var te *yaml.TypeError
+	if err := dec.Decode(&j); err != nil && !errors.As(err, &te) {
 		return Journey{}, fmt.Errorf("%s: %w", file, err)
 	}
-	if err := j.Validate(); err != nil {
-		var ve ValidationErrors
-		if errors.As(err, &ve) {
-			var root yaml.Node
-			if yaml.Unmarshal(data, &root) == nil {
-				lines := map[string]int{}
-				indexLines(&root, "", lines)
-				for i := range ve {
-					ve[i].File, ve[i].Line = file, lineOf(lines, ve[i].Path)
-				}
+	lines := map[string]int{}
+	indexLines(&root, "", lines)
+	var decoded ValidationErrors
+	if te != nil {
+		decoded = decodeErrors(j, te, lines)
+	}
+	errs := decoded
+	var ve ValidationErrors
+	if err := j.Validate(); errors.As(err, &ve) {
+		for _, e := range ve {
+			// A field that did not decode leaves its parent looking empty:
+			// the decode error already says what is wrong there.
+			if !slices.ContainsFunc(decoded, func(d ValidationError) bool { return e.Path == d.Path || e.Path == parent(d.Path) }) {
+				e.Line = lineOf(lines, e.Path)
+				errs = append(errs, e)
 			}
 		}
-		return Journey{}, err
 	}
-	return j, nil
+	if len(errs) == 0 {
+		return j, nil
+	}
+	for i := range errs {
+		errs[i].File = file
+	}
+	// By line; problems with no line (a missing field) last.
+	slices.SortStableFunc(errs, func(a, b ValidationError) int {
+		return cmp.Compare(lineKey(a.Line), lineKey(b.Line))
+	})
+	return Journey{}, errs
+}
+
+func lineKey(line int) int {
+	if line == 0 {
+		return math.MaxInt
+	}
+	return line
+}
+
+// decodeErrors turns the type errors of a YAML decode into located
+// problems. yaml.v3 reports them as text, each "line N: what"; the path
+// is the field on that line (their closest common parent when a line holds
+// several, as a flow mapping does).
+func decodeErrors(j Journey, te *yaml.TypeError, lines map[string]int) ValidationErrors {
+	var errs ValidationErrors
+	for _, msg := range te.Errors {
+		e := ValidationError{Msg: msg}
+		if n, rest, ok := cutLine(msg); ok {
+			e.Line, e.Msg = n, rest
+			e.Path = pathOnLine(lines, n)
+			e.Step = stepAt(j, e.Path)
+		}
+		errs = append(errs, e)
+	}
+	return errs
+}
+
+// cutLine splits yaml.v3's "line N: what" into N and what.
+func cutLine(msg string) (int, string, bool) {
+	head, rest, ok := strings.Cut(msg, ": ")
+	if num, isLine := strings.CutPrefix(head, "line "); ok && isLine {
+		if n, err := strconv.Atoi(num); err == nil {
+			return n, rest, true
+		}
+	}
+	return 0, msg, false
+}
+
+// pathOnLine returns the deepest field that starts on line, or the common
+// parent of the deepest ones when there are several.
+func pathOnLine(lines map[string]int, line int) string {
+	var deepest []string
+	depth := -1
+	for p, l := range lines {
+		if l != line {
+			continue
+		}
+		switch d := strings.Count(p, ".") + strings.Count(p, "["); {
+		case d > depth:
+			deepest, depth = []string{p}, d
+		case d == depth:
+			deepest = append(deepest, p)
+		}
+	}
+	if len(deepest) == 0 {
+		return ""
+	}
+	common := deepest[0]
+	for _, p := range deepest[1:] {
+		for common != "" && !within(p, common) {
+			common = parent(common)
+		}
+	}
+	// An item of a flow sequence ([1]) stands for the field that holds it.
+	for strings.HasSuffix(common, "]") && lines[parent(common)] == line {
+		common = parent(common)
+	}
+	return common
+}
+
+// within reports whether path is top or lies under it.
+func within(path, top string) bool {
+	return path == top || strings.HasPrefix(path, top) && (path[len(top)] == '.' || path[len(top)] == '[')
+}
+
+// parent returns the path of the field or item that holds path.
+func parent(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// stepAt returns the id of the step that path lies in, if j has it.
+func stepAt(j Journey, path string) string {
+	var steps []Step
+	rest := path
+	if h, after, ok := cutIndex(path, "on"); ok && h < len(j.On) {
+		steps, rest = j.On[h].Steps, strings.TrimPrefix(after, ".")
+	} else {
+		steps = j.Steps
+	}
+	if i, _, ok := cutIndex(rest, "steps"); ok && i < len(steps) {
+		return steps[i].ID()
+	}
+	return ""
+}
+
+// cutIndex reads "name[i]" at the start of path and returns i and what
+// follows.
+func cutIndex(path, name string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, name+"[")
+	if !ok {
+		return 0, "", false
+	}
+	num, after, ok := strings.Cut(rest, "]")
+	if !ok {
+		return 0, "", false
+	}
+	i, err := strconv.Atoi(num)
+	return i, after, err == nil
 }
 
 // indexLines records the line of every mapping key and sequence item under
@@ -108,11 +243,7 @@ func lineOf(lines map[string]int, path string) int {
 		if l, ok := lines[path]; ok {
 			return l
 		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
+		path = parent(path)
 	}
 	return 0
 }

@@ -3,6 +3,8 @@ package journeys
 import (
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
+	"io"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"unicode"
 
 	"github.com/switchbackhq/switchback/channels"
 )
@@ -40,8 +43,16 @@ func (h Handler) CheckEventVars(journey string, vars map[string]string) error {
 }
 
 func checkParams(what string, params []Param, vars map[string]string) error {
-	var missing []string
-	var bad []error
+	missing, bad := paramProblems(params, vars)
+	if len(missing) > 0 {
+		return &MissingParamsError{Journey: what, Missing: missing}
+	}
+	return errors.Join(bad...)
+}
+
+// paramProblems returns the params that vars lacks (or has empty), and an
+// error for each value of the wrong type or pattern.
+func paramProblems(params []Param, vars map[string]string) (missing []string, bad []error) {
 	for _, p := range params {
 		v, ok := vars[p.Name]
 		if !ok || v == "" {
@@ -52,10 +63,7 @@ func checkParams(what string, params []Param, vars map[string]string) error {
 			bad = append(bad, err)
 		}
 	}
-	if len(missing) > 0 {
-		return &MissingParamsError{Journey: what, Missing: missing}
-	}
-	return errors.Join(bad...)
+	return missing, bad
 }
 
 // check checks one value against the param's type and pattern.
@@ -68,6 +76,10 @@ func (p Param) check(v string) error {
 	case "url":
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("param %s: %q is not an absolute http(s) URL", p.Name, v)
+		}
+		// Such a character would end the attribute or tag the URL is put in.
+		if strings.ContainsAny(v, "\"'`<>") || strings.ContainsFunc(v, unicode.IsSpace) {
+			return fmt.Errorf("param %s: %q is not a URL: it has a quote, space or angle bracket (percent-encode them)", p.Name, v)
 		}
 	case "email":
 		if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
@@ -94,7 +106,7 @@ func (a Attempt) Render(to string, vars map[string]string) (channels.Message, er
 	r := renderer{vars: vars}
 	switch a.Channel {
 	case channels.Email:
-		e := &channels.EmailContent{Subject: r.text("subject", a.Subject), Text: r.text("text", a.Text), HTML: r.text("html", a.HTML)}
+		e := &channels.EmailContent{Subject: r.text("subject", a.Subject), Text: r.text("text", a.Text), HTML: r.html("html", a.HTML)}
 		if t := a.Template; t != nil {
 			e.TemplateID = t.ID
 			if len(t.Data) > 0 {
@@ -146,6 +158,19 @@ func (r *renderer) text(field, text string) string {
 	return out
 }
 
+// html renders an HTML template: variables are escaped for where they
+// stand (text, attribute, URL), so a variable never adds markup.
+func (r *renderer) html(field, text string) string {
+	if r.err != nil || text == "" {
+		return ""
+	}
+	var b strings.Builder
+	if err := executeHTML(&b, text, r.vars); err != nil {
+		r.err = fmt.Errorf("%s: %w", field, err)
+	}
+	return b.String()
+}
+
 func (r *renderer) header(h *TemplateHeader) *channels.Header {
 	if h.Text != "" {
 		return &channels.Header{Text: r.text("template.header.text", h.Text)}
@@ -184,6 +209,29 @@ func renderText(text string, vars map[string]string) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// executeHTML renders text as an html/template with vars.
+func executeHTML(w io.Writer, text string, vars map[string]string) error {
+	t, err := htmltemplate.New("").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, vars)
+}
+
+// checkHTML checks that text is an HTML template that can be escaped
+// (html/template refuses, say, a variable inside an unclosed tag or a
+// script), rendering it with a placeholder for each param.
+func checkHTML(text string, params []string) error {
+	vars := make(map[string]string, len(params))
+	for _, p := range params {
+		vars[p] = "x"
+	}
+	if err := executeHTML(io.Discard, text, vars); err != nil {
+		return fmt.Errorf("bad html template: %w", err)
+	}
+	return nil
 }
 
 // checkTemplate parses text and checks that every variable it uses is one

@@ -205,7 +205,8 @@ type Attempt struct {
 	Session string `yaml:"session,omitempty" json:"session,omitempty"`
 	// Text is the SMS text, or the text body of an email.
 	Text string `yaml:"text,omitempty" json:"text,omitempty"`
-	// Subject and HTML complete an email without a template.
+	// Subject and HTML complete an email without a template. HTML is an
+	// html/template: variables are escaped for where they stand.
 	Subject string `yaml:"subject,omitempty" json:"subject,omitempty"`
 	HTML    string `yaml:"html,omitempty" json:"html,omitempty"`
 	// Await is the status that ends the step (default delivered).
@@ -282,15 +283,16 @@ type Duration time.Duration
 // String formats d like time.Duration does.
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// UnmarshalYAML reads a duration string.
+// UnmarshalYAML reads a duration string. A bad one is a *yaml.TypeError,
+// so that the decoder goes on and reports the file's other problems too.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
 	if err := n.Decode(&s); err != nil {
-		return fmt.Errorf("line %d: duration must be a string such as \"30s\"", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: duration must be a string such as \"30s\"", n.Line)}}
 	}
 	v, err := parseDuration(s)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*d = v
 	return nil

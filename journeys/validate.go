@@ -168,7 +168,11 @@ func (v *validator) send(id, path string, s *SendStep, params []string) {
 			v.add(id, at+".await", "unknown status %q (accepted, sent, delivered or read)", a.Await)
 		}
 		for _, t := range a.texts() {
-			if err := checkTemplate(t.text, params); err != nil {
+			err := checkTemplate(t.text, params)
+			if err == nil && t.field == ".html" {
+				err = checkHTML(t.text, params)
+			}
+			if err != nil {
 				v.add(id, at+t.field, "%v", err)
 			}
 		}

@@ -47,10 +47,28 @@ func (r ReportRow) FailedTotal() int {
 // Summarize counts events by journey, step, channel and template, in that
 // order. A status event is counted under the key of its message's
 // accepted event when it has one, so that statuses recorded without their
-// journey's details still land on the right row.
+// journey's details still land on the right row. Fallbacks and skips,
+// recorded without a template, are counted under their attempt's template:
+// the one its send recorded, else the only template of their step and
+// channel, so that the row of an attempt adds up.
 func Summarize(events []MessageEvent) []ReportRow {
 	type msgKey struct{ provider, id string }
-	keyOf := func(e MessageEvent) ReportKey { return ReportKey{e.Journey, e.Step, e.Channel, e.Template} }
+	type attemptKey struct {
+		workflowID string
+		attempt    int
+	}
+	templates := map[attemptKey]string{}
+	for _, e := range events {
+		if e.Template != "" && e.WorkflowID != "" && e.Attempt > 0 {
+			templates[attemptKey{e.WorkflowID, e.Attempt}] = e.Template
+		}
+	}
+	keyOf := func(e MessageEvent) ReportKey {
+		if e.Template == "" {
+			e.Template = templates[attemptKey{e.WorkflowID, e.Attempt}]
+		}
+		return ReportKey{e.Journey, e.Step, e.Channel, e.Template}
+	}
 	accepted := map[msgKey]ReportKey{}
 	for _, e := range events {
 		if e.Status == EventAccepted {
@@ -111,6 +129,7 @@ func Summarize(events []MessageEvent) []ReportRow {
 			r.Failed[code]++
 		}
 	}
+	mergeUntemplated(rows)
 	out := make([]ReportRow, 0, len(rows))
 	for _, k := range slices.SortedFunc(maps.Keys(rows), func(a, b ReportKey) int {
 		return cmp.Or(cmp.Compare(a.Journey, b.Journey), cmp.Compare(a.Step, b.Step),
@@ -119,4 +138,31 @@ func Summarize(events []MessageEvent) []ReportRow {
 		out = append(out, *rows[k])
 	}
 	return out
+}
+
+// mergeUntemplated adds each row that counts no message and has no
+// template (skips and fallbacks of attempts that sent nothing) to the row
+// of the same journey, step and channel with a template, when there is
+// exactly one.
+func mergeUntemplated(rows map[ReportKey]*ReportRow) {
+	for k, r := range rows {
+		if k.Template != "" || r.Sent > 0 || r.FailedTotal() > 0 {
+			continue
+		}
+		var into *ReportRow
+		n := 0
+		for k2, r2 := range rows {
+			if k2.Template != "" && k2.Journey == k.Journey && k2.Step == k.Step && k2.Channel == k.Channel {
+				into, n = r2, n+1
+			}
+		}
+		if n != 1 {
+			continue
+		}
+		into.Skipped += r.Skipped
+		into.Fallbacks += r.Fallbacks
+		into.Replies += r.Replies
+		into.Conversions += r.Conversions
+		delete(rows, k)
+	}
 }

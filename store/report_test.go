@@ -34,15 +34,32 @@ func TestSummarize(t *testing.T) {
 		{Provider: "whatsapp", MessageID: "in1#otp-1", Status: store.EventReply, Journey: "otp", Channel: channels.WhatsApp, At: at},
 		{Provider: store.LocalProvider, MessageID: "otp-1#goal", Status: store.EventConverted, Journey: "otp", At: at},
 	}
+	// Fallbacks and skips are recorded without a template. Two templates
+	// on one step and channel: each fallback goes to its attempt's, and a
+	// skip, whose attempt sent nothing, stays on its own row.
+	promo := func(s store.EventStatus, id string, attempt int, tmpl string) store.MessageEvent {
+		return store.MessageEvent{Provider: "whatsapp", MessageID: id, Status: s, Journey: "promo", WorkflowID: "promo-1",
+			Step: "s", Attempt: attempt, Channel: channels.WhatsApp, Template: tmpl, At: at}
+	}
+	events = append(events,
+		promo(store.EventAccepted, "p1", 1, "spring"), promo(store.EventFailed, "p1", 1, ""),
+		promo(store.EventFallback, "promo-1#1", 1, ""),
+		promo(store.EventAccepted, "p2", 2, "summer"), promo(store.EventFallback, "promo-1#2", 2, ""),
+		promo(store.EventSkipped, "promo-1#3", 3, ""),
+	)
 	got := store.Summarize(events)
 	want := []store.ReportRow{
 		{ReportKey: store.ReportKey{Journey: ""}, Failed: map[string]int{"131047": 1}},
 		{ReportKey: store.ReportKey{Journey: "otp"}, Conversions: 1},
 		{ReportKey: store.ReportKey{Journey: "otp", Channel: channels.WhatsApp}, Replies: 1},
 		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.SMS}, Sent: 1, Delivered: 1, Failed: map[string]int{"21211": 1}, Skipped: 1},
-		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.WhatsApp}, Fallbacks: 1},
+		// The fallback's attempt sent nothing the log knows of: the step
+		// and channel's only template gets it.
 		{ReportKey: store.ReportKey{Journey: "otp", Step: "code", Channel: channels.WhatsApp, Template: "otp_code"},
-			Sent: 4, Delivered: 2, Read: 1, Failed: map[string]int{"131026": 2}},
+			Sent: 4, Delivered: 2, Read: 1, Failed: map[string]int{"131026": 2}, Fallbacks: 1},
+		{ReportKey: store.ReportKey{Journey: "promo", Step: "s", Channel: channels.WhatsApp}, Skipped: 1},
+		{ReportKey: store.ReportKey{Journey: "promo", Step: "s", Channel: channels.WhatsApp, Template: "spring"}, Sent: 1, Failed: map[string]int{"": 1}, Fallbacks: 1},
+		{ReportKey: store.ReportKey{Journey: "promo", Step: "s", Channel: channels.WhatsApp, Template: "summer"}, Sent: 1, Fallbacks: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Summarize =\n%+v\nwant\n%+v", got, want)

@@ -72,7 +72,7 @@ func CheckTemplate(ctx context.Context, reg TemplateRegistry, t *channels.Templa
 		return fmt.Errorf("look up template %q: %w", t.Name, err)
 	}
 	if len(infos) == 0 {
-		return templateError(CodeTemplateNotFound, fmt.Sprintf("template %q is not in the registry (run `switchback templates sync`)", t.Name))
+		return templateError(CodeTemplateNotFound, fmt.Sprintf("template %q is not in the registry (run `switchback templates sync`; under `switchback dev` the registry holds the sandbox's templates, synced at start)", t.Name))
 	}
 	var info *TemplateInfo
 	var langs []string

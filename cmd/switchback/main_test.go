@@ -142,6 +142,16 @@ func TestValidate(t *testing.T) {
 	if want := bad + ":7: step s: steps[0].send.attempts[0].channel: unknown channel \"fax\""; code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("validate bad = %d %q, want %q", code, errOut, want)
 	}
+	// A type error does not hide the file's other problems.
+	if err := os.WriteFile(bad, []byte(spec+"          within: 3x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, nil, "validate", bad)
+	for _, want := range []string{bad + ":9: step s: steps[0].send.attempts[0].within: bad duration", bad + ":7: step s: steps[0].send.attempts[0].channel: unknown channel"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("validate = %d %q, want %q", code, errOut, want)
+		}
+	}
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -11,13 +11,13 @@ import (
 )
 
 func runStart(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "start", "start JOURNEY --to NUMBER [--var name=value ...] [--id KEY] [--wait] [--file journey.yaml]")
+	fs := newFlagSet(e, "start", "start JOURNEY|--file journey.yaml --to NUMBER [--var name=value ...] [--id KEY] [--wait]")
 	to := fs.String("to", "", "recipient phone number, E.164 (+15551234567)")
 	email := fs.String("email", "", "recipient email address, for email attempts")
 	tz := fs.String("timezone", "", "recipient IANA time zone, for quiet hours")
 	id := fs.String("id", "", "workflow id; a repeated start with the same id sends nothing")
 	wait := fs.Bool("wait", false, "wait until the journey ends or awaits the customer; exit 1 if it failed")
-	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY)")
+	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY); JOURNEY, if given, must be its name")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "journey variable name=value (repeatable)")
 	pos, err := parse(fs, args)
@@ -60,7 +60,7 @@ func runStart(ctx context.Context, e *env, args []string) error {
 
 // waitJourney waits until the journey ends, or waits only for the customer
 // or the backend, and reports how it stands. It fails when the journey
-// failed, expired, was locked or cancelled.
+// failed, expired, was locked or canceled.
 func waitJourney(ctx context.Context, e *env, c client.Client, run client.WorkflowRun) error {
 	id := run.GetID()
 	tl, err := journeys.WaitSettled(ctx, c, id, 250*time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/switchbackhq/switchback/workflows"
 )
@@ -42,9 +43,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 }
 
 // printTimeline writes a timeline for people: one line per event, times
-// relative to the start.
+// relative to the start. Every line ends with a newline, the last one too:
+// a reason that holds a newline or a tab is written on its line, with
+// spaces.
 func printTimeline(w io.Writer, id string, tl workflows.Timeline) {
-	fmt.Fprintf(w, "journey %s (%s): %s\n", id, tl.Journey, tl.Outcome)
+	fmt.Fprintf(w, "journey %s (%s): %s\n", id, oneLine(tl.Journey), tl.Outcome)
 	if len(tl.Events) == 0 {
 		return
 	}
@@ -57,10 +60,24 @@ func printTimeline(w io.Writer, id string, tl workflows.Timeline) {
 		if ev.Attempt > 0 {
 			attempt = fmt.Sprint(ev.Attempt)
 		}
-		fmt.Fprintf(tw, "+%s\t%s\t%s\t%s\t%s\t%s\n",
-			ev.Time.Sub(start).Round(time.Millisecond), eventName(ev), attempt, ev.Channel, ev.MessageID, detail(ev))
+		cells := []string{"+" + ev.Time.Sub(start).Round(time.Millisecond).String(), eventName(ev), attempt, string(ev.Channel), ev.MessageID, detail(ev)}
+		for i, c := range cells {
+			cells[i] = oneLine(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
+}
+
+// oneLine replaces the control characters of s (newlines, tabs) with
+// spaces, so that s stays in its cell, and trims trailing space.
+func oneLine(s string) string {
+	return strings.TrimRightFunc(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s), unicode.IsSpace)
 }
 
 func eventName(ev workflows.Event) string {

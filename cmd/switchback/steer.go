@@ -2,16 +2,32 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"text/tabwriter"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
+)
+
+// Exit statuses of verify and signal, beside 0 (done), 1 (failed or a
+// wrong code) and 2 (a mistake in the command line).
+const (
+	// exitEnded: the journey has ended; it takes no more events or codes.
+	exitEnded = 3
+	// exitEventIgnored: the journey would ignore the event, which lacks a
+	// param its handler needs (or has one of the wrong type); nothing was
+	// sent.
+	exitEventIgnored = 4
 )
 
 func runVerify(ctx context.Context, e *env, args []string) error {
@@ -30,7 +46,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	defer c.Close()
 	res, err := journeys.Verify(ctx, c, pos[0], pos[1])
 	if err != nil {
-		return err
+		return journeyCallError(ctx, c, pos[0], err)
 	}
 	if !res.Verified {
 		return &exitError{code: 1, msg: fmt.Sprintf("wrong code for %s: %d checks left", pos[0], res.Remaining)}
@@ -40,14 +56,14 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 }
 
 func runSignal(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "signal", "signal WORKFLOW_ID EVENT [--var name=value ...] [--event-id ID] [--start JOURNEY --to NUMBER]")
+	fs := newFlagSet(e, "signal", "signal WORKFLOW_ID EVENT [--var name=value ...] [--event-id ID] [--start JOURNEY --to NUMBER [--start-var name=value ...]]")
 	vars := varsFlag{}
-	fs.Var(vars, "var", "event variable name=value (repeatable)")
+	fs.Var(vars, "var", "event variable name=value (repeatable); with --start, also fills the journey's params that --start-var does not")
 	eventID := fs.String("event-id", "", "deduplication id: an event with an id already seen is ignored")
 	start := fs.String("start", "", "start this built-in journey with the workflow id if it is not running (signal-with-start)")
 	to := fs.String("to", "", "recipient of the journey --start starts")
 	startVars := varsFlag{}
-	fs.Var(startVars, "start-var", "journey variable for --start, name=value (repeatable)")
+	fs.Var(startVars, "start-var", "journey variable for --start only, name=value (repeatable)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -55,36 +71,105 @@ func runSignal(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return &usageError{"give a workflow id and an event name"}
 	}
-	ev := journeys.EventInput{Name: pos[1], Vars: vars, ID: *eventID}
-	var opts journeys.StartOptions
-	if *start != "" {
-		j, err := journeys.Builtin(*start)
-		if err != nil {
-			return err
-		}
-		cfg, err := loadConfig(e)
-		if err != nil {
-			return err
-		}
-		opts = journeys.StartOptions{Journey: j, To: *to, Vars: startVars, ID: pos[0], ContactKey: cfg.ContactKeyOrDefault()}
-		if err := opts.Check(); err != nil {
-			return err
-		}
+	id, ev := pos[0], journeys.EventInput{Name: pos[1], Vars: vars, ID: *eventID}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
 	}
-	c, err := dialEnv(ctx, e)
+	if *start == "" {
+		return signalRunning(ctx, e, cfg, id, ev)
+	}
+	j, err := journeys.Builtin(*start)
+	if err != nil {
+		return err
+	}
+	opts := journeys.StartOptions{Journey: j, To: *to, Vars: startParams(j, vars, startVars), ID: id, ContactKey: cfg.ContactKeyOrDefault()}
+	if err := opts.Check(); err != nil {
+		return err
+	}
+	if err := checkEvent(j, ev); err != nil {
+		return err
+	}
+	c, err := dial(ctx, cfg, newLogger(e, cfg))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if *start != "" {
-		if _, err := journeys.SignalWithStart(ctx, c, opts, ev); err != nil {
-			return err
-		}
-	} else if err := journeys.Signal(ctx, c, pos[0], ev); err != nil {
+	if _, err := journeys.SignalWithStart(ctx, c, opts, ev); err != nil {
+		return journeyCallError(ctx, c, id, err)
+	}
+	fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, id)
+	return nil
+}
+
+// signalRunning sends ev to the journey id, after checking it against the
+// journey's definition, read from the start of its history.
+func signalRunning(ctx context.Context, e *env, cfg config.Config, id string, ev journeys.EventInput) error {
+	dc, err := app.DataConverter(cfg)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, pos[0])
+	c, err := dial(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := journeys.ReadStart(ctx, c, dc, id)
+	if err != nil {
+		return journeyCallError(ctx, c, id, err)
+	}
+	if err := checkEvent(st.Input.Journey, ev); err != nil {
+		return err
+	}
+	if err := journeys.Signal(ctx, c, id, ev); err != nil {
+		return journeyCallError(ctx, c, id, err)
+	}
+	fmt.Fprintf(e.stdout, "sent %s to %s\n", ev.Name, id)
 	return nil
+}
+
+// startParams returns the variables of a journey that signal --start
+// starts: those of --start-var, and each param of j that only --var gives.
+func startParams(j journeys.Journey, vars, startVars map[string]string) map[string]string {
+	out := maps.Clone(startVars)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, p := range j.Params {
+		if v, ok := vars[p.Name]; ok && out[p.Name] == "" {
+			out[p.Name] = v
+		}
+	}
+	return out
+}
+
+// checkEvent refuses an event that journey j would ignore for its params.
+func checkEvent(j journeys.Journey, ev journeys.EventInput) error {
+	err := j.CheckEvent(ev)
+	var pe *journeys.EventVarsError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	msg := err.Error()
+	if len(pe.Missing) > 0 {
+		msg += fmt.Sprintf(" (pass --var %s=...)", pe.Missing[0])
+	}
+	return &exitError{code: exitEventIgnored, msg: msg + "; nothing was sent"}
+}
+
+// journeyCallError says in words why a call to the journey id failed
+// because it has ended (exit status exitEnded) or does not exist.
+func journeyCallError(ctx context.Context, c client.Client, id string, err error) error {
+	err = journeys.CheckEnded(ctx, c, id, err)
+	var ended *journeys.EndedError
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &ended):
+		return &exitError{code: exitEnded, msg: ended.Error()}
+	case errors.As(err, &notFound):
+		return fmt.Errorf("no journey with id %s", id)
+	}
+	return err
 }
 
 func runList(ctx context.Context, e *env, args []string) error {

@@ -178,9 +178,11 @@ func TestReportCommand(t *testing.T) {
 	now := time.Now().UTC()
 	seed(t, dir, func(ctx context.Context, st store.Store) error {
 		for _, e := range []store.MessageEvent{
-			{Provider: "whatsapp", MessageID: "w1", Status: store.EventAccepted, Journey: "otp", Step: "code", Channel: channels.WhatsApp, Template: "otp_code", At: now.Add(-time.Hour)},
+			{Provider: "whatsapp", MessageID: "w1", Status: store.EventAccepted, Journey: "otp", WorkflowID: "otp-1", Step: "code", Attempt: 1, Channel: channels.WhatsApp, Template: "otp_code", At: now.Add(-time.Hour)},
 			{Provider: "whatsapp", MessageID: "w1", Status: store.EventFailed, ErrorCode: "131026", At: now.Add(-time.Hour)},
-			{Provider: store.LocalProvider, MessageID: "otp-1#1", Status: store.EventFallback, Journey: "otp", Step: "code", Channel: channels.WhatsApp, Template: "otp_code", At: now.Add(-time.Hour)},
+			// The journey records a fallback without its template: the
+			// report files it under its attempt's.
+			{Provider: store.LocalProvider, MessageID: "otp-1#1", Status: store.EventFallback, Journey: "otp", WorkflowID: "otp-1", Step: "code", Attempt: 1, Channel: channels.WhatsApp, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s1", Status: store.EventAccepted, Journey: "otp", Step: "code", Channel: channels.SMS, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s1", Status: store.EventDelivered, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s0", Status: store.EventAccepted, Journey: "otp", Step: "code", Channel: channels.SMS, At: now.Add(-72 * time.Hour)},

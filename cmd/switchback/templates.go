@@ -36,7 +36,8 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 	case "sync":
 		w := cfg.WhatsApp
 		if w == nil {
-			return errors.New("WhatsApp is not configured: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_WABA_ID and the other WHATSAPP_* variables")
+			return errors.New("WhatsApp is not configured: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_WABA_ID and the other WHATSAPP_* variables " +
+				"(under `switchback dev` there is nothing to sync: dev syncs the sandbox's templates at start)")
 		}
 		n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, reg)
 		if err != nil {
@@ -55,7 +56,7 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 			return enc.Encode(ts)
 		}
 		if at.IsZero() {
-			fmt.Fprintf(e.stdout, "no templates in the store: run `switchback templates sync`\n")
+			fmt.Fprintf(e.stdout, "no templates in the store: run `switchback templates sync` (`switchback dev` syncs the sandbox's at start)\n")
 			return nil
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -56,6 +56,10 @@ func TestTemplatesSyncAndList(t *testing.T) {
 	if code, _, errOut := runCLI(noWABA, "templates", "sync"); code != 1 || !strings.Contains(errOut, "WHATSAPP_WABA_ID") {
 		t.Errorf("sync without WABA id = %d %q", code, errOut)
 	}
+	// Under dev (no WhatsApp settings) there is nothing to sync: it says why.
+	if code, _, errOut := runCLI(map[string]string{"SWITCHBACK_DATA_DIR": vars["SWITCHBACK_DATA_DIR"]}, "templates", "sync"); code != 1 || !strings.Contains(errOut, "dev syncs the sandbox's templates at start") {
+		t.Errorf("sync without WhatsApp = %d %q", code, errOut)
+	}
 	if code, _, _ := runCLI(vars, "templates", "frobnicate"); code != 2 {
 		t.Errorf("unknown subcommand exit = %d, want 2", code)
 	}

@@ -142,12 +142,16 @@ func checkBuiltins() error {
 	return nil
 }
 
-// loadJourney returns the journey a command names: a built-in one by name,
-// or the one in file.
+// loadJourney returns the journey a command names: the one in file (whose
+// name must then be the one given, if any), or a built-in one by name.
 func loadJourney(file string, pos []string) (journeys.Journey, error) {
 	switch {
-	case file != "" && len(pos) == 0:
-		return journeys.LoadFile(file)
+	case file != "" && len(pos) <= 1:
+		j, err := journeys.LoadFile(file)
+		if err == nil && len(pos) == 1 && j.Name != pos[0] {
+			return journeys.Journey{}, &usageError{fmt.Sprintf("%s defines journey %q, not %q: name the journey the file defines, or leave the name out", file, j.Name, pos[0])}
+		}
+		return j, err
 	case file == "" && len(pos) == 1:
 		return journeys.Builtin(pos[0])
 	}

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
@@ -182,7 +185,7 @@ func TestVerifyAndTimeline(t *testing.T) {
 		{method: "DELETE", path: "/v1/journeys/otp-verify"},
 	} {
 		a := do(t, h, c)
-		if a.status != http.StatusUnprocessableEntity || a.code(t) != api.CodeJourneyEnded || !strings.Contains(string(a.body), "completed") {
+		if a.status != http.StatusUnprocessableEntity || a.code(t) != api.CodeJourneyEnded || !strings.Contains(string(a.body), "has ended (outcome verified)") {
 			t.Errorf("%s %s after the end: %d %s, want 422 %s", c.method, c.path, a.status, a.body, api.CodeJourneyEnded)
 		}
 	}
@@ -260,6 +263,15 @@ func TestEventsAndCancel(t *testing.T) {
 		t.Errorf("timeline lacks the event: %+v", tl.Events)
 	}
 
+	// An event the journey would ignore is refused, and never reaches it.
+	a = do(t, h, call{method: "POST", path: "/v1/journeys/" + id + "/events", body: `{"name":"shipped","vars":{"carrier":"x"}}`})
+	if a.status != http.StatusUnprocessableEntity || a.code(t) != api.CodeEventIgnored || !strings.Contains(string(a.body), "vars.tracking_url") {
+		t.Errorf("shipped without tracking_url: %d %s, want 422 %s naming vars.tracking_url", a.status, a.body, api.CodeEventIgnored)
+	}
+	if tl := timeline(t, h, id); slices.ContainsFunc(tl.Events, func(e journeys.Event) bool { return e.Name == "shipped" }) {
+		t.Errorf("a refused event reached the journey: %+v", tl.Events)
+	}
+
 	a = do(t, h, call{method: "POST", path: "/v1/journeys/" + id + "/verify", body: `{"code":"1001"}`})
 	if a.status != http.StatusUnprocessableEntity || a.code(t) != api.CodeNotVerifiable {
 		t.Errorf("verify on order_update: %d %s, want 422 %s", a.status, a.body, api.CodeNotVerifiable)
@@ -279,7 +291,16 @@ func TestEventsAndCancel(t *testing.T) {
 		t.Errorf("outcome after cancel: %s", tl.Outcome)
 	}
 
+	// A workflow of another type, running in the namespace (no worker
+	// polls its queue), is no journey to the API.
+	if _, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "no-billing", TaskQueue: "billing"}, "Billing"); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []call{
+		{method: "DELETE", path: "/v1/journeys/no-billing"},
+		{method: "POST", path: "/v1/journeys/no-billing/events", body: `{"name":"confirmed"}`},
+		{method: "POST", path: "/v1/journeys/no-billing/events", body: `{"name":"confirmed","start":{"journey":"order_update","to":"+15551230020","vars":{"order_id":"9"}}}`},
+		{method: "POST", path: "/v1/journeys/no-billing/verify", body: `{"code":"1"}`},
 		{method: "GET", path: "/v1/journeys/no-such-journey"},
 		{method: "DELETE", path: "/v1/journeys/no-such-journey"},
 		{method: "POST", path: "/v1/journeys/no-such-journey/events", body: `{"name":"confirmed"}`},
@@ -290,6 +311,9 @@ func TestEventsAndCancel(t *testing.T) {
 		if a.status != http.StatusNotFound || a.code(t) != api.CodeJourneyNotFound || !strings.Contains(string(a.body), `"no`) {
 			t.Errorf("%s %s: %d %s, want 404 %s naming the id", c.method, c.path, a.status, a.body, api.CodeJourneyNotFound)
 		}
+	}
+	if d, err := s.Client.DescribeWorkflowExecution(context.Background(), "no-billing", ""); err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Errorf("the other workflow after the calls: %v, %v; want it running, untouched", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	t.Logf("answers checked against openapi.json: %v", checked.seen())
 }

@@ -52,6 +52,7 @@ const (
 	CodeBodyTooLarge         = "body_too_large"         // 413: the body exceeds MaxBodyBytes
 	CodeUnsupportedMedia     = "unsupported_media_type" // 415: the body is not application/json
 	CodeJourneyEnded         = "journey_ended"          // 422: the journey has ended
+	CodeEventIgnored         = "event_ignored"          // 422: the journey would ignore the event: its vars lack or mistype a param its handler needs
 	CodeNotVerifiable        = "not_verifiable"         // 422: the journey checks no code
 	CodeVerifyRefused        = "verify_refused"         // 422: the journey refused the check (expired, no checks left, ...)
 	CodeInternal             = "internal"               // 500: a bug; the log has the details
@@ -61,6 +62,11 @@ const (
 
 func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// journeyNotFound answers a call about an id that names no journey.
+func journeyNotFound(id string) *Error {
+	return errorf(http.StatusNotFound, CodeJourneyNotFound, "no journey with id %q", id)
 }
 
 // temporalError turns an error of a Temporal call about journey id into
@@ -76,7 +82,7 @@ func temporalError(id string, err error) *Error {
 	)
 	switch {
 	case errors.As(err, &notFound):
-		return errorf(http.StatusNotFound, CodeJourneyNotFound, "no journey with id %q", id)
+		return journeyNotFound(id)
 	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &exhausted),
 		errors.As(err, &canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		e := errorf(http.StatusServiceUnavailable, CodeTemporalUnavailable,

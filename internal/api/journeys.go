@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/switchbackhq/switchback/journeys"
@@ -193,25 +194,17 @@ func (s *server) startOptions(req StartRequest, id string) (journeys.StartOption
 // journey, recipient and variables as opts, reading the input of its first
 // event, and returns its run id.
 func (s *server) sameStart(ctx context.Context, id string, opts journeys.StartOptions) (runID string, same bool, err error) {
-	it := s.opts.Client.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	if !it.HasNext() {
-		return "", false, fmt.Errorf("read the start of journey %s: no history", id)
-	}
-	ev, err := it.Next()
-	if err != nil {
-		return "", false, fmt.Errorf("read the start of journey %s: %w", id, err)
-	}
-	attrs := ev.GetWorkflowExecutionStartedEventAttributes()
-	if attrs == nil || attrs.GetWorkflowType().GetName() != journeys.WorkflowType {
+	st, err := journeys.ReadStart(ctx, s.opts.Client, s.dc, id)
+	if errors.Is(err, journeys.ErrNotJourney) {
 		return "", false, nil
 	}
-	var in journeys.Input
-	if err := s.dc.FromPayloads(attrs.GetInput(), &in); err != nil {
-		return "", false, fmt.Errorf("decode the input of journey %s (is Options.DataConverter the client's?): %w", id, err)
+	if err != nil {
+		return "", false, fmt.Errorf("%w (is Options.DataConverter the client's?)", err)
 	}
+	in := st.Input
 	same = in.Journey.Name == opts.Journey.Name && in.To == opts.To && in.Email == opts.Email &&
 		in.TimeZone == opts.TimeZone && maps.Equal(in.Vars, opts.Vars)
-	return attrs.GetOriginalExecutionRunId(), same, nil
+	return st.RunID, same, nil
 }
 
 func (s *server) event(w http.ResponseWriter, r *http.Request) error {
@@ -224,8 +217,10 @@ func (s *server) event(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, CodeMissingField, "field name is required: the event's name, e.g. order_shipped")
 	}
 	ev := journeys.EventInput{Name: req.Name, Vars: req.Vars, ID: req.ID}
+	var opts journeys.StartOptions
 	if req.Start != nil {
-		opts, err := s.startOptions(*req.Start, id)
+		var err error
+		opts, err = s.startOptions(*req.Start, id)
 		var e *Error
 		if errors.As(err, &e) {
 			e.Message = "start: " + e.Message
@@ -233,21 +228,57 @@ func (s *server) event(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		ctx, cancel := s.context(r)
-		defer cancel()
-		if _, err := journeys.SignalWithStart(ctx, s.opts.Client, opts, ev); err != nil {
-			return s.fail(ctx, id, err)
-		}
-		writeJSON(w, http.StatusAccepted, EventResponse{ID: id, Name: req.Name})
-		return nil
 	}
 	ctx, cancel := s.context(r)
 	defer cancel()
-	if err := journeys.Signal(ctx, s.opts.Client, id, ev); err != nil {
+	// The event is checked against the journey that will get it: the one
+	// running, else the one start starts.
+	j := opts.Journey
+	st, err := journeys.ReadStart(ctx, s.opts.Client, s.dc, id)
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		j = st.Input.Journey
+	case errors.Is(err, journeys.ErrNotJourney):
+		return journeyNotFound(id)
+	case !errors.As(err, &notFound) || req.Start == nil:
+		return s.fail(ctx, id, err)
+	}
+	if e := eventParamsError(j.CheckEvent(ev)); e != nil {
+		return e
+	}
+	if req.Start != nil {
+		_, err = journeys.SignalWithStart(ctx, s.opts.Client, opts, ev)
+	} else {
+		err = journeys.Signal(ctx, s.opts.Client, id, ev)
+	}
+	if err != nil {
 		return s.fail(ctx, id, err)
 	}
 	writeJSON(w, http.StatusAccepted, EventResponse{ID: id, Name: req.Name})
 	return nil
+}
+
+// eventParamsError is the answer to an event that its journey would
+// ignore, naming the vars at fault; nil for err nil.
+func eventParamsError(err error) error {
+	var pe *journeys.EventVarsError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	var problems []string
+	if len(pe.Missing) > 0 {
+		names := make([]string, len(pe.Missing))
+		for i, n := range pe.Missing {
+			names[i] = "vars." + n
+		}
+		problems = append(problems, "needs "+strings.Join(names, ", "))
+	}
+	if pe.Invalid != nil {
+		problems = append(problems, "vars: "+pe.Invalid.Error())
+	}
+	return errorf(http.StatusUnprocessableEntity, CodeEventIgnored, "journey %q would ignore event %q: %s; nothing was sent",
+		pe.Journey, pe.Event, strings.Join(problems, "; "))
 }
 
 func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
@@ -261,6 +292,13 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := s.context(r)
 	defer cancel()
+	st, err := s.describe(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !st.Running() {
+		return journeyEnded(id, st.Outcome)
+	}
 	res, err := journeys.Verify(ctx, s.opts.Client, id, req.Code)
 	var refused *temporal.ApplicationError
 	switch {
@@ -291,49 +329,59 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	ctx, cancel := s.context(r)
 	defer cancel()
-	d, err := s.opts.Client.DescribeWorkflowExecution(ctx, id, "")
+	st, err := s.describe(ctx, id)
 	if err != nil {
-		return s.fail(ctx, id, fmt.Errorf("cancel journey %s: %w", id, err))
+		return err
 	}
-	switch st := d.GetWorkflowExecutionInfo().GetStatus(); st {
+	switch st.Status {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		if err := journeys.Cancel(ctx, s.opts.Client, id); err != nil {
 			return s.fail(ctx, id, err)
 		}
 	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
-		// Cancelled already: a retried DELETE gets the same answer.
+		// Canceled already: a retried DELETE gets the same answer.
 	default:
-		return errorf(http.StatusUnprocessableEntity, CodeJourneyEnded, "journey %q has already ended (%s): nothing to cancel", id, statusName(st))
+		return journeyEnded(id, st.Outcome)
 	}
 	writeJSON(w, http.StatusAccepted, CancelResponse{ID: id, CancelRequested: true})
 	return nil
+}
+
+// describe returns the state of the journey id; an id that names no
+// journey, or a workflow of another type, is 404.
+func (s *server) describe(ctx context.Context, id string) (journeys.State, error) {
+	st, err := journeys.Describe(ctx, s.opts.Client, id)
+	if errors.Is(err, journeys.ErrNotJourney) {
+		return journeys.State{}, journeyNotFound(id)
+	}
+	if e := temporalError(id, err); e != nil {
+		return journeys.State{}, e
+	}
+	return st, err
 }
 
 // fail turns the error of a Temporal call about journey id into the answer:
 // a journey that is not found may have ended, which Temporal reports as
 // not found too.
 func (s *server) fail(ctx context.Context, id string, err error) error {
-	e := temporalError(id, err)
-	if e == nil {
-		return err
+	var ended *journeys.EndedError
+	if errors.As(journeys.CheckEnded(ctx, s.opts.Client, id, err), &ended) {
+		return journeyEnded(id, ended.Outcome)
 	}
-	if e.Code == CodeJourneyNotFound {
-		d, derr := s.opts.Client.DescribeWorkflowExecution(ctx, id, "")
-		if st := d.GetWorkflowExecutionInfo().GetStatus(); derr == nil && st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			return errorf(http.StatusUnprocessableEntity, CodeJourneyEnded, "journey %q has ended (%s)", id, statusName(st))
-		}
+	if e := temporalError(id, err); e != nil {
+		return e
 	}
-	return e
+	return err
+}
+
+// journeyEnded answers a call that needs a running journey.
+func journeyEnded(id string, outcome journeys.Outcome) *Error {
+	return errorf(http.StatusUnprocessableEntity, CodeJourneyEnded, "journey %q has ended (outcome %s)", id, outcome)
 }
 
 // context bounds the Temporal calls of r.
 func (s *server) context(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), s.opts.Timeout)
-}
-
-// statusName is a workflow status as Temporal's CLI prints it: "completed".
-func statusName(st enumspb.WorkflowExecutionStatus) string {
-	return strings.ToLower(strings.TrimPrefix(st.String(), "WORKFLOW_EXECUTION_STATUS_"))
 }
 
 // builtin finds a built-in journey, as the CLI's start does.
