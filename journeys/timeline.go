@@ -29,7 +29,7 @@ const (
 	OutcomeFailed Outcome = "failed"
 	// OutcomeExpired: the journey's expire passed first.
 	OutcomeExpired Outcome = "expired"
-	// OutcomeCanceled: the journey was cancelled.
+	// OutcomeCanceled: the journey was canceled.
 	OutcomeCanceled Outcome = "canceled"
 )
 

@@ -95,7 +95,7 @@ func (j *Journeys) Journey(ctx workflow.Context, in journeys.Input) (Result, err
 	case errors.As(err, &end):
 		r.finish(ctx, end.outcome, end.reason)
 	case temporal.IsCanceledError(err):
-		r.finish(ctx, OutcomeCanceled, "cancelled")
+		r.finish(ctx, OutcomeCanceled, "canceled")
 		return Result{}, err
 	case err != nil:
 		return Result{}, err

@@ -55,7 +55,7 @@ func TestSignalChecksEventParams(t *testing.T) {
 	ctx := context.Background()
 	const to = "+15551239002"
 	code, out, errOut := cli(t, s, "signal", "order-B1", "shipped", "--var", "order_id=B1", "--start", "order_update", "--to", to)
-	if code != exitEventIgnored || out != "" || !strings.Contains(errOut, `would ignore event "shipped": needs tracking_url (pass --var tracking_url=...)`) {
+	if code != exitEventIgnored || out != "" || !strings.Contains(errOut, `event "shipped" needs tracking_url (pass --var tracking_url=...); nothing was sent`) {
 		t.Errorf("shipped without tracking_url = %d %q %q", code, out, errOut)
 	}
 	var notFound *serviceerror.NotFound
