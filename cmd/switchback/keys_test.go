@@ -5,8 +5,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/keys"
 )
 
 // runEnv runs switchback with args and the environment vars.
@@ -55,5 +57,31 @@ func TestKeysCommand(t *testing.T) {
 	}
 	if _, again, _ := runEnv(nil, "keys"); again == out {
 		t.Error("two runs printed the same keys")
+	}
+}
+
+// A client command without the workers' key refuses to connect, and says
+// where the key comes from.
+func TestClientCommandsNeedKey(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runEnv(map[string]string{"SWITCHBACK_DATA_DIR": dir}, "status", "some-id")
+	if code != 1 || !strings.Contains(errOut, "SWITCHBACK_ENCRYPTION_KEY") || !strings.Contains(errOut, dir) {
+		t.Errorf("status without a key = %d, %q", code, errOut)
+	}
+}
+
+// The commands run beside dev read its keys from the data directory.
+func TestLoadConfigReadsDevKeys(t *testing.T) {
+	dir := t.TempDir()
+	p, err := keys.LoadOrCreate(dir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(&env{getenv: func(k string) string { return map[string]string{"SWITCHBACK_DATA_DIR": dir}[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.EncryptionKeys) != 1 || cfg.ContactKey != p.Contact {
+		t.Errorf("config from dev's data directory: %d encryption keys, contact key set %v", len(cfg.EncryptionKeys), cfg.ContactKey != "")
 	}
 }

@@ -231,8 +231,14 @@ func loadServerConfig(e *env) (config.Config, *slog.Logger, error) {
 	return cfg, log, nil
 }
 
-// dial connects to the configured Temporal.
+// dial connects a client command to the configured Temporal. It needs
+// the workers' encryption key (from SWITCHBACK_ENCRYPTION_KEY or dev's data
+// directory): journeys written in clear would fail, and encrypted answers
+// would not read.
 func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	if len(cfg.EncryptionKeys) == 0 && !cfg.InsecurePlaintext {
+		return nil, fmt.Errorf("no encryption key: set SWITCHBACK_ENCRYPTION_KEY to the workers' key, or run beside `switchback dev` (its keys are in %s; set SWITCHBACK_DATA_DIR if it uses another directory)", cfg.DataDir)
+	}
 	return dialWith(ctx, cfg, logger, nil)
 }
 

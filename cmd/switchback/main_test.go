@@ -28,6 +28,8 @@ func cli(t *testing.T, s *apptest.Stack, args ...string) (code int, stdout, stde
 	if s != nil {
 		vars["SWITCHBACK_TEMPORAL_ADDRESS"] = s.FrontendAddr
 		vars["SWITCHBACK_TEMPORAL_NAMESPACE"] = s.Namespace
+		// The stack's payloads are in clear.
+		vars["SWITCHBACK_INSECURE_PLAINTEXT"] = "1"
 	}
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
 	code = run(context.Background(), e, args)
