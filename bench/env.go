@@ -26,10 +26,10 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/devstack"
+	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store"
@@ -94,9 +94,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: listen: %w", err)
 	}
-	cfg, err := config.FromEnv(func(string) string { return "" })
+	cfg, err := benchConfig()
 	if err != nil {
-		return nil, fmt.Errorf("bench: config: %w", err)
+		return nil, err
 	}
 	cfg.HTTPAddr = ln.Addr().String()
 	cfg.DataDir = e.DataDir
@@ -128,19 +128,23 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.store, err = app.OpenStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	e.Client, err = client.DialContext(ctx, client.Options{
-		HostPort:  e.stack.FrontendAddr(),
-		Namespace: e.stack.Namespace(),
-		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	cfg.TemporalAddress, cfg.TemporalNamespace = e.stack.FrontendAddr(), e.stack.Namespace()
+	e.Config = cfg
+	copts, err := app.ClientOptions(cfg, sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), nil)
 	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if e.Client, err = client.DialContext(ctx, copts); err != nil {
 		return nil, fmt.Errorf("bench: connect to Temporal: %w", err)
+	}
+	ws, err := app.Workers(e.Client, app.WorkerOptions{Config: cfg, Store: e.store})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	senders, err := app.Senders(cfg, e.store)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	ws := app.Workers(e.Client, &activities.Activities{Senders: senders, Messages: e.store, ContactKey: cfg.ContactKeyOrDefault()})
 	ws = append(ws, baselineWorker(e.Client, &BaselineActivities{Senders: senders, Messages: e.store}))
 	if err := app.StartWorkers(ws); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -155,6 +159,25 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.cancel, e.served = cancel, make(chan error, 1)
 	go func() { e.served <- app.Serve(sctx, ln, h) }()
 	return e, nil
+}
+
+// benchConfig is the production configuration with a fresh encryption key
+// (journeys and the baseline pay for the same codec) and no channel rate
+// limits: the benchmark measures the engine, not the providers' caps.
+func benchConfig() (config.Config, error) {
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		return config.Config{}, fmt.Errorf("bench: config: %w", err)
+	}
+	p, err := keys.New(time.Now())
+	if err != nil {
+		return config.Config{}, fmt.Errorf("bench: %w", err)
+	}
+	if cfg, err = app.WithKeys(cfg, p); err != nil {
+		return config.Config{}, fmt.Errorf("bench: %w", err)
+	}
+	cfg.RateLimits = config.RateLimits{}
+	return cfg, nil
 }
 
 // Close stops everything Start started, in reverse order.

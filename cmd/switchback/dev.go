@@ -14,7 +14,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/devstack"
@@ -56,7 +55,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("dev keys: %w", err)
 	}
-	if cfg, err = withKeys(cfg, devKeys); err != nil {
+	if cfg, err = app.WithKeys(cfg, devKeys); err != nil {
 		return err
 	}
 	cfg.TemporalAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(*temporalPort))
@@ -117,10 +116,6 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	senders, err := app.Senders(cfg, st)
-	if err != nil {
-		return err
-	}
 	// One process: the HTTP server's /metrics shows the workers' metrics
 	// too, so dev serves no separate metrics address.
 	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
@@ -133,11 +128,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	counters, err := activities.NewMetrics(tel.Registry())
+	ws, err := app.Workers(c, app.WorkerOptions{Config: cfg, Store: st, Logger: log, Telemetry: tel})
 	if err != nil {
-		return fmt.Errorf("journey counters: %w", err)
+		return err
 	}
-	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault(), Metrics: counters}, cfg.RateLimits)
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}

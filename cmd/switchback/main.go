@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/internal/app"
-	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/internal/telemetry"
@@ -193,22 +191,7 @@ func loadConfig(e *env) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return withKeys(cfg, p)
-}
-
-// withKeys fills the keys cfg lacks from p.
-func withKeys(cfg config.Config, p keys.Pair) (config.Config, error) {
-	if len(cfg.EncryptionKeys) == 0 && p.Encryption != "" {
-		k, err := codec.ParseKeys(p.Encryption)
-		if err != nil {
-			return config.Config{}, fmt.Errorf("%s in %s: %w", keys.EncryptionFile, cfg.DataDir, err)
-		}
-		cfg.EncryptionKeys = k
-	}
-	if cfg.ContactKey == "" {
-		cfg.ContactKey = p.Contact
-	}
-	return cfg, nil
+	return app.WithKeys(cfg, p)
 }
 
 // loadServerConfig reads the configuration of a production command
@@ -321,14 +304,4 @@ func startTelemetry(ctx context.Context, e *env, logger *slog.Logger) (*telemetr
 		}
 	}
 	return tel, stop, nil
-}
-
-// sortedKeys returns m's keys, sorted.
-func sortedKeys[K ~string, V any](m map[K]V) []K {
-	out := make([]K, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store/sqlite"
 	"github.com/switchbackhq/switchback/templates"
@@ -28,8 +29,7 @@ func cli(t *testing.T, s *apptest.Stack, args ...string) (code int, stdout, stde
 	if s != nil {
 		vars["SWITCHBACK_TEMPORAL_ADDRESS"] = s.FrontendAddr
 		vars["SWITCHBACK_TEMPORAL_NAMESPACE"] = s.Namespace
-		// The stack's payloads are in clear.
-		vars["SWITCHBACK_INSECURE_PLAINTEXT"] = "1"
+		vars["SWITCHBACK_ENCRYPTION_KEY"] = codec.FormatKeys(s.Config.EncryptionKeys)
 	}
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
 	code = run(context.Background(), e, args)

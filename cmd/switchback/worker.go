@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 )
 
@@ -28,10 +27,6 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	senders, err := app.Senders(cfg, st)
-	if err != nil {
-		return err
-	}
 	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
 	if err != nil {
 		return err
@@ -49,16 +44,15 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	counters, err := activities.NewMetrics(tel.Registry())
+	ws, err := app.Workers(c, app.WorkerOptions{Config: cfg, Store: st, Logger: log, Telemetry: tel})
 	if err != nil {
-		return fmt.Errorf("journey counters: %w", err)
+		return err
 	}
-	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders, Messages: st, Logger: log, ContactKey: cfg.ContactKeyOrDefault(), Metrics: counters}, cfg.RateLimits)
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}
 	defer app.StopWorkers(ws)
-	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "channels", fmt.Sprint(sortedKeys(senders)),
+	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "workers", len(ws),
 		"metrics", "http://"+cfg.MetricsAddr+"/metrics")
 	// Serve returns when ctx is done, after a graceful shutdown.
 	return app.Serve(ctx, ln, app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log}))

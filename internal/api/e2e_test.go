@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,9 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/internal/api"
-	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
-	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
@@ -28,7 +25,7 @@ func stackAPI(t *testing.T) (*apptest.Stack, *httptest.Server, *conformance) {
 	t.Helper()
 	s := apptest.Start(t)
 	c := newConformance(t, api.New(api.Options{
-		Client: s.Client, Token: "secret", ContactKey: []byte(config.DevContactKey), Timeout: 30 * time.Second,
+		Client: s.Client, DataConverter: s.DataConverter, Token: "secret", ContactKey: []byte(config.DevContactKey), Timeout: 30 * time.Second,
 	}))
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
@@ -332,14 +329,8 @@ func timeline(t *testing.T, h *httptest.Server, id string) api.TimelineResponse 
 // TestStartIdempotentEncrypted repeats a start when payloads are encrypted:
 // the API reads the first start's input through the client's codec.
 func TestStartIdempotentEncrypted(t *testing.T) {
-	dc, err := app.DataConverter(config.Config{
-		EncryptionKeys: []codec.Key{{ID: "test-1", Secret: bytes.Repeat([]byte{42}, codec.KeySize)}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := apptest.StartWith(t, apptest.Options{DataConverter: dc})
-	withCodec := serve(t, api.New(api.Options{Client: s.Client, DataConverter: dc, Token: "secret", ContactKey: []byte(config.DevContactKey)}))
+	s := apptest.Start(t)
+	withCodec := serve(t, api.New(api.Options{Client: s.Client, DataConverter: s.DataConverter, Token: "secret", ContactKey: []byte(config.DevContactKey)}))
 	withoutCodec := serve(t, api.New(api.Options{Client: s.Client, Token: "secret", ContactKey: []byte(config.DevContactKey)}))
 	body := `{"journey":"otp","to":"+15551230030","vars":{"code":"493817"}}`
 	key := map[string]string{"Idempotency-Key": "enc-1"}

@@ -141,18 +141,39 @@ func templateStatusHook(reg *templates.Registry, logger *slog.Logger) func(conte
 	}
 }
 
-// Workers returns the workers a Switchback worker process runs: one for
-// journeys, and one per configured channel on that channel's activity task
-// queue, without rate limits. Start them with StartWorkers.
-func Workers(c client.Client, acts *activities.Activities) []worker.Worker {
-	return WorkersWithRates(c, acts, config.RateLimits{})
+// WorkerOptions configures Workers.
+type WorkerOptions struct {
+	// Config gives the channels' senders, their rate limits and the
+	// contact key.
+	Config config.Config
+	// Store holds contacts, consent, the message index and the event log;
+	// WhatsApp template sends are checked against its template registry.
+	Store store.Store
+	// Logger receives the activities' logs; nil: none.
+	Logger *slog.Logger
+	// Telemetry, if set, takes the journey counters.
+	Telemetry *telemetry.Telemetry
 }
 
-// WorkersWithRates is Workers with each channel's task queue limited to
-// its rate in rates (TaskQueueActivitiesPerSecond: Temporal enforces it
-// across every worker of the queue). A zero rate means no limit.
-func WorkersWithRates(c client.Client, acts *activities.Activities, rates config.RateLimits) []worker.Worker {
-	perChannel := map[channels.Channel]float64{channels.WhatsApp: rates.WhatsApp, channels.SMS: rates.SMS, channels.Email: rates.Email}
+// Workers returns the workers of every process that runs journeys (`dev`,
+// `worker`, the tests, the benchmark): one for journeys, and one per
+// configured channel on that channel's activity task queue, limited to the
+// channel's rate in opts.Config.RateLimits (TaskQueueActivitiesPerSecond:
+// Temporal enforces it across every worker of the queue; zero: no limit).
+// Start them with StartWorkers.
+func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
+	cfg := opts.Config
+	senders, err := Senders(cfg, opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	acts := &activities.Activities{Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
+	if opts.Telemetry != nil {
+		if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
+			return nil, fmt.Errorf("journey counters: %w", err)
+		}
+	}
+	rates := map[channels.Channel]float64{channels.WhatsApp: cfg.RateLimits.WhatsApp, channels.SMS: cfg.RateLimits.SMS, channels.Email: cfg.RateLimits.Email}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey})
 	// The journey's own checks (eligibility, the event log) run as local
@@ -163,11 +184,11 @@ func WorkersWithRates(c client.Client, acts *activities.Activities, rates config
 		if _, ok := acts.Senders[ch]; !ok {
 			continue
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: perChannel[ch]})
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: rates[ch]})
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
-	return ws
+	return ws, nil
 }
 
 // StartWorkers starts ws; on an error it stops those already started.

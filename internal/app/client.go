@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/internal/telemetry"
 )
 
@@ -46,6 +47,22 @@ func ClientOptions(cfg config.Config, logger sdklog.Logger, tel *telemetry.Telem
 		}
 	}
 	return opts, nil
+}
+
+// WithKeys fills the keys cfg lacks from p (dev's data directory, or a
+// fresh pair for a test or the benchmark).
+func WithKeys(cfg config.Config, p keys.Pair) (config.Config, error) {
+	if len(cfg.EncryptionKeys) == 0 && p.Encryption != "" {
+		k, err := codec.ParseKeys(p.Encryption)
+		if err != nil {
+			return config.Config{}, fmt.Errorf("%s in %s: %w", keys.EncryptionFile, cfg.DataDir, err)
+		}
+		cfg.EncryptionKeys = k
+	}
+	if cfg.ContactKey == "" {
+		cfg.ContactKey = p.Contact
+	}
+	return cfg, nil
 }
 
 // DataConverter returns the data converter of cfg's clients and workers:

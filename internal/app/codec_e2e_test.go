@@ -33,11 +33,7 @@ func TestEndToEndEncryptedHistory(t *testing.T) {
 		EncryptionKeys: []codec.Key{{ID: "test-1", Secret: bytes.Repeat([]byte{42}, codec.KeySize)}},
 		CodecToken:     "support-token",
 	}
-	dc, err := app.DataConverter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := apptest.StartWith(t, apptest.Options{DataConverter: dc})
+	s := apptest.StartWith(t, apptest.Options{Configure: func(c *config.Config) { c.EncryptionKeys = cfg.EncryptionKeys }})
 	run := s.RunOTP(t, phone)
 	if run.Result.Outcome != workflows.OutcomeVerified {
 		t.Fatalf("outcome %q, want verified", run.Result.Outcome)
@@ -100,12 +96,8 @@ func TestHistoryHoldsNoSecrets(t *testing.T) {
 		code   = "493817"
 		wrong  = "111111"
 	)
-	cfg := config.Config{EncryptionKeys: []codec.Key{{ID: "test-1", Secret: bytes.Repeat([]byte{7}, codec.KeySize)}}}
-	dc, err := app.DataConverter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := apptest.StartWith(t, apptest.Options{DataConverter: dc})
+	// The stack runs as production does: encrypted with its own key.
+	s := apptest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	j, err := journeys.Builtin("otp")

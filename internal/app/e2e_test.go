@@ -77,8 +77,12 @@ func inOrder(s string, parts ...string) bool {
 	return true
 }
 
+// recording reports whether this run records histories for the replay
+// test (SWITCHBACK_RECORD_HISTORIES=DIR): they are kept in clear.
+func recording() bool { return os.Getenv("SWITCHBACK_RECORD_HISTORIES") != "" }
+
 func TestEndToEndOTPPaths(t *testing.T) {
-	s := apptest.Start(t)
+	s := apptest.StartWith(t, apptest.Options{Plaintext: recording()})
 	tests := []struct {
 		to      string
 		outcome workflows.Outcome
@@ -155,7 +159,7 @@ func TestEndToEndStartIsIdempotent(t *testing.T) {
 // An order journey started by its first event (signal-with-start), fed a
 // late event and its end, over real signals.
 func TestEndToEndOrderUpdate(t *testing.T) {
-	s := apptest.Start(t)
+	s := apptest.StartWith(t, apptest.Options{Plaintext: recording()})
 	ctx := context.Background()
 	j, err := journeys.Builtin("order_update")
 	if err != nil {

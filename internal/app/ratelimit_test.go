@@ -10,28 +10,28 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/temporaltest"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
-// noSender is a channel sender that is never called.
-type noSender struct{}
-
-func (noSender) Send(context.Context, channels.Message) (channels.SendResult, error) {
-	return channels.SendResult{}, nil
-}
-
 // Each channel's activity task queue carries its configured rate, which the
 // server enforces across all workers.
 func TestWorkersSetTaskQueueRates(t *testing.T) {
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	c := ts.GetDefaultClient()
-	senders := map[channels.Channel]channels.Sender{channels.WhatsApp: noSender{}, channels.SMS: noSender{}, channels.Email: noSender{}}
-	rates := config.RateLimits{WhatsApp: 80, SMS: 1, Email: 100}
-	ws := app.WorkersWithRates(c, &activities.Activities{Senders: senders}, rates)
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every channel configured (at the sandbox's address; nothing is sent).
+	cfg, _, _ = app.UseSandbox(cfg)
+	cfg.RateLimits = config.RateLimits{WhatsApp: 80, SMS: 1, Email: 100}
+	ws, err := app.Workers(c, app.WorkerOptions{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := app.StartWorkers(ws); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store"
@@ -218,9 +219,14 @@ func duplicates(t *testing.T, s *apptest.Stack) int {
 // and before their statuses arrive, while other journeys wait for a status
 // that never comes; a new worker process finishes every journey, and no
 // attempt is sent twice.
+// burstSMS raises the SMS rate above one sender number's default (1/s):
+// these tests fall back to SMS for many journeys at once, and measure
+// recovery, not Twilio's cap (TestWorkersSetTaskQueueRates checks that).
+func burstSMS(c *config.Config) { c.RateLimits.SMS = 50 }
+
 func TestWorkerCrash(t *testing.T) {
 	reliability(t)
-	s := apptest.StartWith(t, apptest.Options{NoWorkers: true, StatusDelay: 1500 * time.Millisecond})
+	s := apptest.StartWith(t, apptest.Options{NoWorkers: true, StatusDelay: 1500 * time.Millisecond, Configure: burstSMS})
 	w1 := startWorker(t, s)
 	otp := otpJourney(t, 30*time.Second)
 	short := otpJourney(t, 4*time.Second)
@@ -402,6 +408,7 @@ func TestLoadRandomOutcomes(t *testing.T) {
 	faults.Random(seed, 0.1)
 	answers := apptest.NewAnswers(seed, 0.1)
 	s := apptest.StartWith(t, apptest.Options{
+		Configure: burstSMS,
 		Providers: faults.Wrap,
 		Webhooks:  answers.Wrap,
 		Sandbox: func(c *sandbox.Config) {

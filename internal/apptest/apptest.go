@@ -15,13 +15,14 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/httpauth"
+	"github.com/switchbackhq/switchback/internal/keys"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store"
@@ -54,6 +55,9 @@ type Stack struct {
 	// Store is the store of the in-process workers and the webhooks:
 	// contacts, the message index, the message event log.
 	Store store.Store
+	// DataConverter is Client's: it encrypts with Config's key, unless
+	// Options.Plaintext.
+	DataConverter converter.DataConverter
 }
 
 // Start starts a Stack; t's cleanup stops it.
@@ -68,24 +72,25 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	tsOpts := []temporaltest.TestServerOption{temporaltest.WithT(t)}
-	base := client.Options{DataConverter: opts.DataConverter}
-	if opts.DataConverter != nil {
-		base.FailureConverter = app.FailureConverter(opts.DataConverter)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg := stackConfig(t, ln.Addr().String(), opts)
+	// The client and workers are those of production: payloads and
+	// failures encrypted, logs and metrics where opts sends them.
+	var logger sdklog.Logger
 	if opts.Logger != nil {
-		base.Logger = sdklog.NewStructuredLogger(opts.Logger)
+		logger = sdklog.NewStructuredLogger(opts.Logger)
 	}
-	if opts.Telemetry != nil {
-		if err := opts.Telemetry.Instrument(&base); err != nil {
-			t.Fatal(err)
-		}
+	base, err := app.ClientOptions(cfg, logger, opts.Telemetry)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if base.DataConverter != nil || base.FailureConverter != nil || base.Logger != nil || base.MetricsHandler != nil || len(base.Interceptors) > 0 {
-		tsOpts = append(tsOpts, temporaltest.WithBaseClientOptions(base))
-	}
-	ts := temporaltest.NewServer(tsOpts...)
+	base.HostPort, base.Namespace = "", "" // the test server's
+	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(base))
 	c := ts.GetDefaultClient()
+	cfg.TemporalAddress, cfg.TemporalNamespace = ts.GetFrontendHostPort(), ts.GetDefaultNamespace()
 	attrs := map[string]enumspb.IndexedValueType{}
 	for _, name := range journeys.SearchAttributeNames() {
 		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
@@ -96,16 +101,6 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		t.Fatalf("register search attributes: %v", err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.FromEnv(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTPAddr = ln.Addr().String()
-	cfg.DataDir = t.TempDir()
 	cfg, sc, _ := app.UseSandbox(cfg)
 	sc.StatusDelay = 20 * time.Millisecond
 	sc.Logger = opts.Logger
@@ -127,17 +122,10 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	}
 	t.Cleanup(func() { st.Close() })
 	if !opts.NoWorkers {
-		senders, err := app.Senders(cfg, st)
+		ws, err := app.Workers(c, app.WorkerOptions{Config: cfg, Store: st, Logger: opts.Logger, Telemetry: opts.Telemetry})
 		if err != nil {
 			t.Fatal(err)
 		}
-		acts := &activities.Activities{Senders: senders, Messages: st, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
-		if opts.Telemetry != nil {
-			if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ws := app.Workers(c, acts)
 		if err := app.StartWorkers(ws); err != nil {
 			t.Fatal(err)
 		}
@@ -145,12 +133,12 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	}
 
 	s := &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(),
-		HTTPAddr: cfg.HTTPAddr, Config: cfg, SandboxConfig: sc, Store: st}
+		HTTPAddr: cfg.HTTPAddr, Config: cfg, SandboxConfig: sc, Store: st, DataConverter: base.DataConverter}
 	var signaler webhooks.Signaler = c
 	if opts.WebhookProxy {
 		s.Proxy = NewProxy(t, s.FrontendAddr)
-		po := client.Options{HostPort: s.Proxy.Addr(), Namespace: s.Namespace,
-			MetricsHandler: base.MetricsHandler, Interceptors: base.Interceptors}
+		po := base
+		po.HostPort, po.Namespace = s.Proxy.Addr(), s.Namespace
 		pc, err := client.NewLazyClient(po)
 		if err != nil {
 			t.Fatal(err)
@@ -199,6 +187,35 @@ func serve(t *testing.T, ctx context.Context, cancel func(), ln net.Listener, h 
 			t.Errorf("serve: %v", err)
 		}
 	})
+}
+
+// stackConfig is the production configuration from an empty environment,
+// with a fresh encryption key unless opts.Plaintext, the HTTP server on
+// httpAddr, the data directory in t's, then opts.Configure's changes.
+func stackConfig(t *testing.T, httpAddr string, opts Options) config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTPAddr = httpAddr
+	cfg.DataDir = t.TempDir()
+	if opts.Plaintext {
+		cfg.InsecurePlaintext = true
+	} else {
+		p, err := keys.New(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Contact = "" // the development contact key, which tests hash numbers with
+		if cfg, err = app.WithKeys(cfg, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	return cfg
 }
 
 // Run is a finished journey.

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/converter"
-
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/sandbox"
 )
@@ -41,9 +40,13 @@ type Options struct {
 	// SignalTimeout bounds each signal the webhooks send (default: the
 	// webhooks' own, 10s).
 	SignalTimeout time.Duration
-	// DataConverter, if set, is the data converter of the Stack's client
-	// and workers (e.g. app.DataConverter with an encryption key).
-	DataConverter converter.DataConverter
+	// Plaintext leaves payloads in clear (SWITCHBACK_INSECURE_PLAINTEXT),
+	// as the recorded histories of the replay test keep them. Otherwise
+	// the Stack encrypts with a fresh key, as production does.
+	Plaintext bool
+	// Configure, if set, changes the Stack's configuration before anything
+	// starts (keys, rate limits, tokens).
+	Configure func(*config.Config)
 	// Logger, if set, receives the logs of the activities, the Temporal
 	// SDK's client and workers, the webhooks and the sandbox. Nil: only the
 	// SDK logs, to the test's log.

@@ -10,10 +10,10 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/sandbox"
 )
@@ -21,7 +21,7 @@ import (
 // WorkerEnv returns the environment (NAME=value) under which config.FromEnv
 // reads the Stack's configuration, for a worker in another process
 // (RunWorker): Temporal, the store's data directory and the sandbox's
-// WhatsApp and Twilio credentials.
+// WhatsApp and Twilio credentials, the encryption key and the rate limits.
 func (s *Stack) WorkerEnv() []string {
 	c := s.Config
 	env := []string{
@@ -29,7 +29,14 @@ func (s *Stack) WorkerEnv() []string {
 		"SWITCHBACK_TEMPORAL_NAMESPACE=" + s.Namespace,
 		"SWITCHBACK_HTTP_ADDR=" + c.HTTPAddr,
 		"SWITCHBACK_DATA_DIR=" + c.DataDir,
+		"SWITCHBACK_ENCRYPTION_KEY=" + codec.FormatKeys(c.EncryptionKeys),
 	}
+	if c.InsecurePlaintext {
+		env = append(env, "SWITCHBACK_INSECURE_PLAINTEXT=1")
+	}
+	r := c.RateLimits
+	env = append(env, fmt.Sprintf("SWITCHBACK_RATE_WHATSAPP=%g", r.WhatsApp), fmt.Sprintf("SWITCHBACK_RATE_SMS=%g", r.SMS),
+		fmt.Sprintf("SWITCHBACK_RATE_EMAIL=%g", r.Email))
 	if w := c.WhatsApp; w != nil {
 		env = append(env, "WHATSAPP_ACCESS_TOKEN="+w.AccessToken, "WHATSAPP_PHONE_NUMBER_ID="+w.PhoneNumberID,
 			"WHATSAPP_APP_SECRET="+w.AppSecret, "WHATSAPP_VERIFY_TOKEN="+w.VerifyToken, "WHATSAPP_API_URL="+w.APIURL)
@@ -54,19 +61,19 @@ func RunWorker(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer st.Close()
-	senders, err := app.Senders(cfg, st)
+	copts, err := app.ClientOptions(cfg, sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), nil)
 	if err != nil {
 		return err
 	}
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return fmt.Errorf("worker: connect to Temporal: %w", err)
 	}
 	defer c.Close()
-	ws := app.Workers(c, &activities.Activities{Senders: senders, Messages: st, ContactKey: cfg.ContactKeyOrDefault()})
+	ws, err := app.Workers(c, app.WorkerOptions{Config: cfg, Store: st})
+	if err != nil {
+		return err
+	}
 	if err := app.StartWorkers(ws); err != nil {
 		return err
 	}

@@ -79,6 +79,16 @@ func ParseKeys(s string) ([]Key, error) {
 	return keys, nil
 }
 
+// FormatKeys writes keys in the form ParseKeys reads (id:base64key,...).
+// The result holds the secrets: give it only to a process's environment.
+func FormatKeys(keys []Key) string {
+	items := make([]string, len(keys))
+	for i, k := range keys {
+		items[i] = k.ID + ":" + base64.StdEncoding.EncodeToString(k.Secret)
+	}
+	return strings.Join(items, ",")
+}
+
 func decodeBase64(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {

@@ -160,3 +160,11 @@ func TestParseKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatKeysRoundTrip(t *testing.T) {
+	keys := []Key{testKey("new"), testKey("old")}
+	got, err := ParseKeys(FormatKeys(keys))
+	if err != nil || len(got) != 2 || got[0].ID != "new" || !bytes.Equal(got[1].Secret, keys[1].Secret) {
+		t.Errorf("ParseKeys(FormatKeys(keys)) = %v, %v", got, err)
+	}
+}
