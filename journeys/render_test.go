@@ -71,4 +71,3 @@ func TestURLParam(t *testing.T) {
 		}
 	}
 }
-
