@@ -291,6 +291,9 @@ type Store interface {
 	// language (as stored); an error wrapping ErrNotFound when there is none.
 	SetTemplateStatus(ctx context.Context, name, language string, st TemplateStatus) error
 
+	// Ping reports whether the store answers a query: readiness checks
+	// call it.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }
