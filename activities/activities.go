@@ -44,6 +44,22 @@ type SendFailure struct {
 	Unknown bool `json:"unknown,omitempty"`
 }
 
+// Store is the part of store.Store that the activities use.
+type Store interface {
+	// Eligibility reads what is known of a contact on a channel.
+	Suppressions(ctx context.Context, contactKey string) ([]store.Suppression, error)
+	LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (store.Consent, error)
+	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
+	Reachabilities(ctx context.Context, contactKey string) ([]store.Reachability, error)
+
+	// Sending and recording write the message index, the message event
+	// log and what an outcome says of the contact.
+	RecordMessage(ctx context.Context, ref store.MessageRef) error
+	RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error)
+	SetReachability(ctx context.Context, r store.Reachability) error
+	Suppress(ctx context.Context, s store.Suppression) error
+}
+
 // Activities holds what the activities need. Register a *Activities with a
 // worker; its methods are the activities.
 type Activities struct {
@@ -52,7 +68,7 @@ type Activities struct {
 	// Messages is the store: provider message id → journey for status
 	// callbacks that arrive without their correlation data, contacts,
 	// consent, suppressions, the service window and the event log.
-	Messages store.Store
+	Messages Store
 	Logger   *slog.Logger
 	// ContactKey keys contact keys (config.Config.ContactKeyOrDefault):
 	// the same key as the webhooks' and the journeys' search attribute.

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchbackhq/switchback/channels"
-	"github.com/switchbackhq/switchback/internal/telemetry"
+	"github.com/switchbackhq/switchback/promreg"
 	"github.com/switchbackhq/switchback/store"
 )
 
@@ -113,7 +113,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Journey attempts not made, by channel, journey and reason class."},
 			[]string{"channel", "journey", "reason"}},
 	} {
-		v, err := telemetry.RegisterCounterVec(reg, c.opts, c.labels...)
+		v, err := promreg.CounterVec(reg, c.opts, c.labels...)
 		if err != nil {
 			return nil, err
 		}

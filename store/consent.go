@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 // ConsentChange says what ApplyConsent did with a consent entry.
@@ -21,12 +23,19 @@ const (
 	ConsentSuperseded
 )
 
+// ConsentRecorder is the part of Store that ApplyConsent and ChangeConsent
+// use.
+type ConsentRecorder interface {
+	LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (Consent, error)
+	RecordConsent(ctx context.Context, c Consent) error
+}
+
 // ApplyConsent records c if it changes the consent in force for its
 // contact, channel and purpose, in the order of the entries' times: an
 // entry older than the one in force (a late or replayed message) is
 // superseded, and one with the state in force (a webhook retried, an
 // import run twice) adds nothing to the history.
-func ApplyConsent(ctx context.Context, s Store, c Consent) (ConsentChange, error) {
+func ApplyConsent(ctx context.Context, s ConsentRecorder, c Consent) (ConsentChange, error) {
 	latest, err := s.LatestConsent(ctx, c.ContactKey, c.Channel, c.Purpose)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -44,7 +53,7 @@ func ApplyConsent(ctx context.Context, s Store, c Consent) (ConsentChange, error
 }
 
 // ChangeConsent is ApplyConsent reporting only whether c was recorded.
-func ChangeConsent(ctx context.Context, s Store, c Consent) (bool, error) {
+func ChangeConsent(ctx context.Context, s ConsentRecorder, c Consent) (bool, error) {
 	change, err := ApplyConsent(ctx, s, c)
 	return change == ConsentRecorded, err
 }

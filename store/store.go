@@ -7,7 +7,9 @@
 //
 // Store is the one interface; store/sqlite (the default of `switchback
 // dev`) and store/postgres implement it with the same migrations, and
-// store/storetest is the suite both pass.
+// store/storetest is the suite both pass. Its users take only the part
+// they use, in an interface of their own (activities.Store,
+// webhooks.Store, templates.Store).
 //
 // Contacts are identified by their contact key, the keyed hash of their
 // phone number (journeys.ContactKey) that is also the SwitchbackContact
@@ -291,6 +293,9 @@ type Store interface {
 	// language (as stored); an error wrapping ErrNotFound when there is none.
 	SetTemplateStatus(ctx context.Context, name, language string, st TemplateStatus) error
 
+	// Ping reports whether the store answers a query: readiness checks
+	// call it.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }

@@ -182,7 +182,7 @@ func TestHostileRequests(t *testing.T) {
 
 // writeCountingStore counts the suppressions a handler writes.
 type writeCountingStore struct {
-	store.Store
+	Store
 	writes atomic.Int64
 }
 

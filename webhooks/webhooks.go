@@ -34,6 +34,32 @@ type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
+// Store is the part of store.Store that the webhooks use.
+type Store interface {
+	// The message index: the journey and the contact of a provider's
+	// message.
+	LookupMessage(ctx context.Context, provider, messageID string) (store.MessageRef, error)
+	MessageContact(ctx context.Context, provider, messageID string) (string, error)
+
+	// Inbound claims make a provider's retry or a replay change nothing.
+	ClaimInbound(ctx context.Context, provider, messageID string, at time.Time) (store.InboundClaim, error)
+	CompleteInbound(ctx context.Context, provider, messageID string) error
+
+	// Contacts: who wrote, when (the service window), where they can be
+	// reached, and what they opted out of or into.
+	KnownContact(ctx context.Context, key string) (bool, error)
+	UpsertContact(ctx context.Context, c store.Contact) error
+	ContactByEmail(ctx context.Context, email string) (store.Contact, error)
+	RecordInbound(ctx context.Context, contactKey string, ch channels.Channel, at time.Time) error
+	SetReachability(ctx context.Context, r store.Reachability) error
+	store.ConsentRecorder
+	Suppress(ctx context.Context, s store.Suppression) error
+	Unsuppress(ctx context.Context, contactKey string, ch channels.Channel, reason store.SuppressionReason) error
+
+	// The message event log: a reply to each journey it reached.
+	RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error)
+}
+
 // Config configures the webhook handlers. A provider whose secret is empty
 // has no handler: its routes answer 404.
 type Config struct {
@@ -72,8 +98,10 @@ type Config struct {
 	Temporal Signaler
 	// SignalName is the workflow signal that carries a channels.StatusUpdate.
 	SignalName string
-	// Messages finds the journey of a status that carries no correlation.
-	Messages store.Store
+	// Messages finds the journey of a status that carries no correlation,
+	// and records what inbound messages and SendGrid events say of their
+	// contacts.
+	Messages Store
 	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// SignalTimeout bounds the signalling of one request (default 10s).

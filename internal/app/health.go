@@ -3,21 +3,22 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
-
-	"github.com/switchbackhq/switchback/store"
 )
 
 // HealthChecker checks that Temporal's frontend answers; a Temporal client
 // is one.
 type HealthChecker interface {
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// pinger checks that the store answers; a store.Store is one.
+type pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // readyTimeout bounds each check of /readyz.
@@ -37,7 +38,7 @@ type Readiness struct {
 // readyHandler answers 200 when Temporal (when temporal is not nil) and the
 // store (when st is not nil) are reachable, else 503; the body names what
 // is down. The errors go to logger, not to the caller.
-func readyHandler(temporal HealthChecker, st store.Store, logger *slog.Logger) http.HandlerFunc {
+func readyHandler(temporal HealthChecker, st pinger, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		checks := map[string]func(context.Context) error{}
 		if temporal != nil {
@@ -47,7 +48,7 @@ func readyHandler(temporal HealthChecker, st store.Store, logger *slog.Logger) h
 			}
 		}
 		if st != nil {
-			checks["store"] = func(ctx context.Context) error { return pingStore(ctx, st) }
+			checks["store"] = st.Ping
 		}
 		res := Readiness{Ready: true, Checks: map[string]string{}}
 		for _, name := range []string{"store", "temporal"} {
@@ -76,16 +77,6 @@ func readyHandler(temporal HealthChecker, st store.Store, logger *slog.Logger) h
 		}
 		_ = json.NewEncoder(w).Encode(res)
 	}
-}
-
-// pingStore reads a message that does not exist: a store that answers
-// ErrNotFound is reachable.
-func pingStore(ctx context.Context, st store.Store) error {
-	_, err := st.LookupMessage(ctx, "readyz", uuid.NewString())
-	if err == nil || errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // healthz answers GET /healthz: 200 while the process runs.

@@ -27,18 +27,18 @@ func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) 
 	return &client.CheckHealthResponse{}, nil
 }
 
-// fakeStore answers LookupMessage as a store that has nothing, or fails
-// while down. Its other methods are not called.
+// fakeStore answers Ping, failing while down. Its other methods are not
+// called.
 type fakeStore struct {
 	store.Store
 	down bool
 }
 
-func (f *fakeStore) LookupMessage(context.Context, string, string) (store.MessageRef, error) {
+func (f *fakeStore) Ping(context.Context) error {
 	if f.down {
-		return store.MessageRef{}, errors.New("database is closed")
+		return errors.New("database is closed")
 	}
-	return store.MessageRef{}, store.ErrNotFound
+	return nil
 }
 
 func TestReadyz(t *testing.T) {

@@ -41,6 +41,8 @@ import (
 	contribotel "go.temporal.io/sdk/contrib/opentelemetry"
 	contribtally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/interceptor"
+
+	"github.com/switchbackhq/switchback/promreg"
 )
 
 // DefaultServiceName is the service.name of spans when OTEL_SERVICE_NAME
@@ -272,20 +274,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// RegisterCounterVec registers a counter vector on reg, or returns the one
-// already registered there under the same name and labels, so that two
-// parts of a process (or two handlers in one test) can ask for the same
-// counters.
+// RegisterCounterVec is promreg.CounterVec: it registers a counter vector
+// on reg, or returns the one already registered there under the same name
+// and labels.
 func RegisterCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(opts, labels)
-	if err := reg.Register(c); err != nil {
-		var dup prometheus.AlreadyRegisteredError
-		if errors.As(err, &dup) {
-			if existing, ok := dup.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, fmt.Errorf("register %s: %w", opts.Name, err)
-	}
-	return c, nil
+	return promreg.CounterVec(reg, opts, labels...)
 }

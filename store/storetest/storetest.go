@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		name string
 		fn   func(t *testing.T, ctx context.Context, s store.Store)
 	}{
+		{"Ping", testPing},
 		{"Messages", testMessages},
 		{"Contacts", testContacts},
 		{"Consent", testConsent},
@@ -64,6 +65,16 @@ func wantNotFound(t *testing.T, what string, err error) {
 	t.Helper()
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("%s: err = %v, want ErrNotFound", what, err)
+	}
+}
+
+func testPing(t *testing.T, ctx context.Context, s store.Store) {
+	must(t, s.Ping(ctx))
+	// A readiness check bounds Ping with its context.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Ping(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Ping with a canceled context = %v, want context.Canceled", err)
 	}
 }
 

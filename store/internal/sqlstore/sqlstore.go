@@ -68,6 +68,15 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, opts []goos
 // DB returns the database.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// Ping runs the cheapest query there is, on a connection of the pool.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.queryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
