@@ -50,7 +50,7 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Elig
 	}
 	var el activities.Eligibility
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), activities.CheckEligibilityName, req).Get(ctx, &el); err != nil {
-		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error()}
+		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error(), Class: store.ClassEligibilityUnknown}
 	}
 	return el
 }
@@ -77,6 +77,7 @@ func (r *run) notePriced(ev Event, status store.EventStatus, template, pricing s
 		Template:        template,
 		ErrorCode:       ev.Code,
 		ErrorReason:     ev.Reason,
+		ReasonClass:     ev.ReasonClass,
 		PricingCategory: pricing,
 		At:              ev.Time,
 	}

@@ -23,8 +23,8 @@ func (r *run) receiveEvent(ctx workflow.Context, ev journeys.EventInput) {
 	e := Event{Kind: EventReceived, Name: ev.Name}
 	switch {
 	case slices.Contains(r.in.Journey.Goal, ev.Name):
-		e.Reason = "goal reached"
-		r.note(Event{Name: ev.Name, Reason: "goal " + ev.Name, Time: workflow.Now(ctx).UTC()}, store.EventConverted, "")
+		e.Reason, e.ReasonClass = "goal reached", store.ClassGoal
+		r.note(Event{Name: ev.Name, Reason: "goal " + ev.Name, ReasonClass: store.ClassGoal, Time: workflow.Now(ctx).UTC()}, store.EventConverted, "")
 		r.endWith(&ending{outcome: OutcomeConverted, reason: "goal " + ev.Name})
 	case slices.ContainsFunc(r.in.Journey.On, func(h journeys.Handler) bool { return h.Event == ev.Name }):
 		r.events.pending = append(r.events.pending, pendingEvent{EventInput: ev, entry: len(r.timeline.Events)})
@@ -43,7 +43,8 @@ type pendingEvent struct {
 // ignore marks a queued event's timeline entry as ignored, and why. It
 // changes no command: the timeline is the query's.
 func (r *run) ignore(ev pendingEvent, why string) {
-	r.timeline.Events[ev.entry].Reason = "ignored: " + why
+	e := &r.timeline.Events[ev.entry]
+	e.Reason, e.ReasonClass = "ignored: "+why, store.ClassIgnored
 }
 
 // handlerState is what the on handlers have done so far.

@@ -141,6 +141,9 @@ type try struct {
 	// expire when that comes first (expiring).
 	start, limit time.Time
 	expiring     bool
+	// templateInstead: the 24-hour window is closed, and the attempt's
+	// template goes instead of its session text.
+	templateInstead bool
 }
 
 // attempt runs one attempt: eligibility, then send, then await.
@@ -148,16 +151,17 @@ func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, can
 	r.sends.attempt++
 	t := &try{spec: a, ev: Event{Step: step, Attempt: r.sends.attempt, Channel: a.Channel}, to: r.address(a.Channel)}
 	if t.to == "" {
-		t.el.Reason = fmt.Sprintf("no %s address for this contact", a.Channel)
+		t.el.Reason, t.el.Class = fmt.Sprintf("no %s address for this contact", a.Channel), store.ClassNoAddress
 	} else {
 		t.el = r.eligible(ctx, a)
 	}
 	switch {
 	case !t.el.Allowed:
-		r.skip(ctx, t.ev, t.el.Reason)
+		r.skip(ctx, t.ev, why{t.el.Class.OrOther(), t.el.Reason})
 		return attemptOutcome{kind: attemptSkipped, reason: fmt.Sprintf("%s: %s", a.Channel, t.el.Reason)}, nil
 	case t.el.Unreachable != "" && canDefer:
-		r.record(ctx, withReason(t.ev, EventSkipped, "unreachable here last time ("+t.el.Unreachable+"): trying the other channels first"))
+		r.record(ctx, withReason(t.ev, EventDeferred, why{store.ClassUnreachable,
+			"unreachable here last time (" + t.el.Unreachable + "): trying the other channels first"}))
 		return attemptOutcome{kind: attemptDeferred}, nil
 	}
 	if err := r.holdForQuietHours(ctx, t.ev); err != nil {
@@ -193,13 +197,12 @@ func (r *run) bound(ctx workflow.Context, t *try) error {
 
 // send renders and sends the attempt's message, then awaits its status.
 func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
-	msg, instead, err := r.compose(ctx, t)
+	msg, err := r.compose(ctx, t)
 	if err != nil {
-		r.fallback(ctx, t.ev, "", err.Error())
+		r.fallback(ctx, t.ev, "", why{store.ClassRenderFailed, err.Error()})
 		return attemptOutcome{kind: attemptNotSent}, nil
 	}
-	want := t.spec.AwaitOrDefault()
-	r.record(ctx, withReason(t.ev, EventAttempt, fmt.Sprintf("%s%s, awaiting %s within %s", instead, describe(msg), want, t.limit.Sub(t.start))))
+	r.record(ctx, withReason(t.ev, EventAttempt, r.attemptWhy(t, msg)))
 	r.setChannel(ctx, t.spec.Channel)
 	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg})
 	if err != nil {
@@ -211,23 +214,32 @@ func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
 
 // compose renders the attempt's message. A session text with a template
 // to fall back on sends the template only when the 24-hour window is
-// closed; instead then starts the attempt's reason.
-func (r *run) compose(ctx workflow.Context, t *try) (msg channels.Message, instead string, err error) {
-	msg, err = t.spec.Render(t.to, r.vars)
+// closed (t.templateInstead).
+func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
+	msg, err := t.spec.Render(t.to, r.vars)
 	if err != nil {
-		return msg, "", err
+		return msg, err
 	}
 	if msg.Template != nil && msg.Text != "" {
 		if t.el.UseTemplate {
-			msg.Text = ""
-			instead = windowClosedTemplate + ": "
+			msg.Text, t.templateInstead = "", true
 		} else {
 			msg.Template = nil
 		}
 	}
 	msg.Journey, msg.Step = r.in.Journey.Name, t.ev.Step
 	msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: t.ev.Attempt}
-	return msg, instead, nil
+	return msg, nil
+}
+
+// attemptWhy is the reason of an attempt's timeline event: what it sends
+// and awaits, and whether the template goes instead of the text.
+func (r *run) attemptWhy(t *try, msg channels.Message) why {
+	text := fmt.Sprintf("%s, awaiting %s within %s", describe(msg), t.spec.AwaitOrDefault(), t.limit.Sub(t.start))
+	if t.templateInstead {
+		return why{store.ClassTemplateInstead, windowClosedTemplate + ": " + text}
+	}
+	return why{text: text}
 }
 
 // setChannel sets SwitchbackChannel to the channel of the attempt in flight.
@@ -246,31 +258,32 @@ func (r *run) sendFailed(ctx workflow.Context, t *try, msg channels.Message, err
 	if temporal.IsCanceledError(err) || errors.As(err, &end) {
 		return attemptOutcome{}, err
 	}
-	code, reason, unknown := failure(err)
+	code, w := failure(err)
 	t.ev.Code = code
-	if unknown {
-		return r.awaitUnknown(ctx, t, reason)
+	if w.class == store.ClassUnknownOutcome {
+		return r.awaitUnknown(ctx, t, w)
 	}
-	r.record(ctx, withReason(t.ev, EventSendFailed, reason))
-	r.note(withReason(t.ev, EventSendFailed, reason), store.EventFailed, templateName(msg))
+	r.record(ctx, withReason(t.ev, EventSendFailed, w))
+	r.note(withReason(t.ev, EventSendFailed, w), store.EventFailed, templateName(msg))
 	if t.expiring && !workflow.Now(ctx).Before(t.limit) {
 		return attemptOutcome{}, errExpired()
 	}
-	r.fallback(ctx, t.ev, code, "send failed: "+reason)
+	r.fallback(ctx, t.ev, code, why{w.class, "send failed: " + w.text})
 	return attemptOutcome{kind: attemptNotSent}, nil
 }
 
 // awaitUnknown waits, for a send whose outcome is unknown, for a status
 // that names the attempt rather than send again: the provider may have the
 // message.
-func (r *run) awaitUnknown(ctx workflow.Context, t *try, reason string) (attemptOutcome, error) {
-	r.record(ctx, withReason(t.ev, EventSendFailed, reason+"; outcome unknown, waiting for a status"))
+func (r *run) awaitUnknown(ctx workflow.Context, t *try, w why) (attemptOutcome, error) {
+	w.text += "; outcome unknown, waiting for a status"
+	r.record(ctx, withReason(t.ev, EventSendFailed, w))
 	key, err := r.adoptByAttempt(ctx, t.ev.Attempt, t.ev.Step, t.spec.Channel, t.limit)
 	if err != nil {
 		return attemptOutcome{}, err
 	}
 	if key == "" {
-		r.fallback(ctx, t.ev, t.ev.Code, fmt.Sprintf("no status for the attempt within %s", t.limit.Sub(t.start)))
+		r.fallback(ctx, t.ev, t.ev.Code, why{store.ClassTimeout, fmt.Sprintf("no status for the attempt within %s", t.limit.Sub(t.start))})
 		return fellBack(journeys.StepNoAnswer, t.spec.Channel), nil
 	}
 	return r.awaitSent(ctx, t, key)
@@ -284,7 +297,7 @@ func (r *run) accepted(ctx workflow.Context, t *try, msg channels.Message, sent 
 	r.sends.current = key
 	r.remember(key, sentMessage{attempt: t.ev.Attempt, step: t.ev.Step, channel: t.spec.Channel,
 		template: templateName(msg), provider: sent.Provider, id: sent.MessageID})
-	r.record(ctx, withReason(t.ev, EventSent, "accepted by "+sent.Provider))
+	r.record(ctx, withReason(t.ev, EventSent, why{text: "accepted by " + sent.Provider}))
 	r.advance(key, channels.StatusAccepted)
 	return key
 }
@@ -302,10 +315,10 @@ func (r *run) awaitSent(ctx workflow.Context, t *try, key string) (attemptOutcom
 	case awaitReached:
 		return reached(r.delivered(key, ch), ch), nil
 	case awaitFailed:
-		r.fallback(ctx, t.ev, "", fmt.Sprintf("%s reported the message failed", r.sends.sent[key].provider))
+		r.fallback(ctx, t.ev, "", why{store.ClassFailedStatus, fmt.Sprintf("%s reported the message failed", r.sends.sent[key].provider)})
 		return fellBack(journeys.StepFailed, ch), nil
 	}
-	r.fallback(ctx, t.ev, "", fmt.Sprintf("no %s status within %s", want, t.limit.Sub(t.start)))
+	r.fallback(ctx, t.ev, "", why{store.ClassTimeout, fmt.Sprintf("no %s status within %s", want, t.limit.Sub(t.start))})
 	return fellBack(journeys.StepNoAnswer, ch), nil
 }
 
@@ -345,24 +358,31 @@ func (r *run) sendMessage(ctx workflow.Context, limit time.Time, req activities.
 }
 
 // skip records an attempt that is not made, and why.
-func (r *run) skip(ctx workflow.Context, ev Event, reason string) {
-	ev = withReason(ev, EventSkipped, reason)
+func (r *run) skip(ctx workflow.Context, ev Event, w why) {
+	ev = withReason(ev, EventSkipped, w)
 	ev.Time = workflow.Now(ctx).UTC()
 	r.record(ctx, ev)
 	r.note(ev, store.EventSkipped, "")
 }
 
 // fallback records an attempt that gave way to the next, and why.
-func (r *run) fallback(ctx workflow.Context, ev Event, code, reason string) {
+func (r *run) fallback(ctx workflow.Context, ev Event, code string, w why) {
 	ev.Code = code
-	ev = withReason(ev, EventFallback, reason)
+	ev = withReason(ev, EventFallback, w)
 	ev.Time = workflow.Now(ctx).UTC()
 	r.record(ctx, ev)
 	r.note(ev, store.EventFallback, "")
 }
 
-func withReason(ev Event, kind EventKind, reason string) Event {
-	ev.Kind, ev.Reason = kind, reason
+// why is an event's reason: its class, and its text for people.
+type why struct {
+	class store.ReasonClass
+	text  string
+}
+
+// withReason returns ev as an event of kind, for w.
+func withReason(ev Event, kind EventKind, w why) Event {
+	ev.Kind, ev.Reason, ev.ReasonClass = kind, w.text, w.class
 	return ev
 }
 
@@ -381,28 +401,31 @@ func describe(m channels.Message) string {
 	return "text message"
 }
 
-// failure extracts the provider's code and a reason from a send activity
-// error, and whether the send's outcome is unknown.
-func failure(err error) (code, reason string, unknown bool) {
+// failure extracts the provider's code and the reason from a send
+// activity error: ClassUnknownOutcome when the provider may have the
+// message, ClassRejected when it refused it for good, else ClassSendError.
+func failure(err error) (string, why) {
 	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &appErr) && appErr.Type() == activities.SendErrorType {
 		var f activities.SendFailure
 		if appErr.HasDetails() && appErr.Details(&f) == nil {
-			kind := "retryable"
+			kind, class := "retryable", store.ClassSendError
 			if f.Permanent {
-				kind = "permanent"
+				kind, class = "permanent", store.ClassRejected
 			}
-			reason = fmt.Sprintf("%s error %s from %s: %s", kind, f.Code, f.Provider, f.Reason)
-			var timeoutErr *temporal.TimeoutError
+			if f.Unknown {
+				class = store.ClassUnknownOutcome
+			}
+			text := fmt.Sprintf("%s error %s from %s: %s", kind, f.Code, f.Provider, f.Reason)
 			if errors.As(err, &timeoutErr) {
-				reason = "gave up retrying within the attempt's time; last " + reason
+				text = "gave up retrying within the attempt's time; last " + text
 			}
-			return f.Code, reason, f.Unknown
+			return f.Code, why{class, text}
 		}
 	}
-	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return "timeout", fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType()), false
+		return "timeout", why{store.ClassSendError, fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType())}
 	}
-	return "", err.Error(), false
+	return "", why{store.ClassSendError, err.Error()}
 }

@@ -101,7 +101,7 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 	u = r.nameMessage(u)
 	if !u.Status.Valid() || u.MessageID == "" {
 		r.record(ctx, Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-			Reason: "ignored: not a status update Switchback knows"})
+			Reason: "ignored: not a status update Switchback knows", ReasonClass: store.ClassIgnored})
 		return
 	}
 	key := messageKey(u.Provider, u.MessageID)
@@ -109,20 +109,20 @@ func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
 		return
 	}
 	ev := Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-		Code: u.ErrorCode, Reason: u.ErrorReason, Attempt: u.Attempt}
+		Code: u.ErrorCode, Reason: u.ErrorReason, ReasonClass: statusClass(u.Status), Attempt: u.Attempt}
 	m, known := r.messageOf(key, u)
 	if known {
 		ev.Attempt, ev.Channel, ev.Step = m.attempt, m.channel, m.step
 	}
 	switch {
 	case !known:
-		ev.Reason = joinReason(ev.Reason, "held until the send returns")
+		ev.Reason, ev.ReasonClass = joinReason(ev.Reason, "held until the send returns"), store.ClassHeld
 	case key != r.sends.current:
-		ev.Reason = joinReason(ev.Reason, "late: for an earlier attempt, nothing is re-sent")
+		ev.Reason, ev.ReasonClass = joinReason(ev.Reason, "late: for an earlier attempt, nothing is re-sent"), store.ClassLate
 	}
 	r.record(ctx, ev)
 	noted := ev
-	noted.Time, noted.Reason = workflow.Now(ctx).UTC(), u.ErrorReason
+	noted.Time, noted.Reason, noted.ReasonClass = workflow.Now(ctx).UTC(), u.ErrorReason, statusClass(u.Status)
 	r.notePriced(noted, store.EventStatus(u.Status), m.template, u.PricingCategory)
 }
 
@@ -163,6 +163,15 @@ func (r *run) advance(key string, s channels.Status) bool {
 	}
 	r.sends.statuses[key] = s
 	return true
+}
+
+// statusClass is the reason class of a status: ClassFailedStatus for a
+// failure, else none.
+func statusClass(s channels.Status) store.ReasonClass {
+	if s == channels.StatusFailed {
+		return store.ClassFailedStatus
+	}
+	return ""
 }
 
 func joinReason(a, b string) string {

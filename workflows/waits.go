@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // waitStep waits a duration, or until an event or its timeout.
@@ -31,7 +32,7 @@ func (r *run) waitStep(ctx workflow.Context, id string, w *journeys.WaitStep) er
 	if w.OnTimeout == "exit" {
 		return &ending{outcome: OutcomeCompleted, reason: fmt.Sprintf("no %s within %s", w.Until, w.Timeout)}
 	}
-	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("no %s within %s: going on", w.Until, w.Timeout)})
+	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("no %s within %s: going on", w.Until, w.Timeout), ReasonClass: store.ClassTimeout})
 	return nil
 }
 
@@ -140,7 +141,7 @@ func (r *run) holdForQuietHours(ctx workflow.Context, ev Event) error {
 	if !ok {
 		return nil
 	}
-	r.record(ctx, withReason(ev, EventWait, fmt.Sprintf("quiet hours in %s: held until %s", zone, resume.Format(time.RFC3339))))
+	r.record(ctx, withReason(ev, EventWait, why{store.ClassQuietHours, fmt.Sprintf("quiet hours in %s: held until %s", zone, resume.Format(time.RFC3339))}))
 	_, err := r.waitFor(ctx, waitSpec{until: resume})
 	return err
 }
