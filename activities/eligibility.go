@@ -62,6 +62,10 @@ type Eligibility struct {
 	// Reason says why the attempt is skipped, or, when allowed, why it
 	// changed (ReasonWindowClosedTemplate).
 	Reason string `json:"reason,omitempty"`
+	// Class is Reason's class: store.ClassSuppressed, ClassNoConsent or
+	// ClassWindowClosed for a skip, ClassTemplateInstead when the template
+	// goes instead.
+	Class store.ReasonClass `json:"class,omitempty"`
 	// UseTemplate: send the attempt's template instead of its text.
 	UseTemplate bool `json:"use_template,omitempty"`
 	// Unreachable is advice, not a rule: the last outcome on this channel
@@ -94,7 +98,7 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		}
 		for _, s := range sups {
 			if s.Channel == req.Channel {
-				return Eligibility{Reason: ReasonSuppressedPrefix + string(s.Reason)}, nil
+				return Eligibility{Reason: ReasonSuppressedPrefix + string(s.Reason), Class: store.ClassSuppressed}, nil
 			}
 		}
 	}
@@ -102,11 +106,11 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		c, err := a.Messages.LatestConsent(ctx, key, req.Channel, string(journeys.Marketing))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return Eligibility{Reason: ReasonNoMarketingConsent}, nil
+			return Eligibility{Reason: ReasonNoMarketingConsent, Class: store.ClassNoConsent}, nil
 		case err != nil:
 			return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
 		case !c.Granted:
-			return Eligibility{Reason: ReasonNoMarketingConsent}, nil
+			return Eligibility{Reason: ReasonNoMarketingConsent, Class: store.ClassNoConsent}, nil
 		}
 	}
 	el := Eligibility{Allowed: true}
@@ -118,9 +122,9 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		switch {
 		case open:
 		case req.HasTemplate:
-			el.Reason, el.UseTemplate = ReasonWindowClosedTemplate, true
+			el.Reason, el.Class, el.UseTemplate = ReasonWindowClosedTemplate, store.ClassTemplateInstead, true
 		default:
-			return Eligibility{Reason: ReasonWindowClosed}, nil
+			return Eligibility{Reason: ReasonWindowClosed, Class: store.ClassWindowClosed}, nil
 		}
 	}
 	reach, err := a.Messages.Reachabilities(ctx, key)

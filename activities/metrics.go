@@ -1,8 +1,6 @@
 package activities
 
 import (
-	"strings"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -25,10 +23,11 @@ const (
 	// counted.
 	MetricStatuses = "switchback_statuses_total"
 	// MetricFallbacks counts attempts that gave way to the next, by
-	// channel (the one fallen back from), journey and reason class.
+	// channel (the one fallen back from), journey and reason class (the
+	// event's store.ReasonClass, store.ClassOther when it has none).
 	MetricFallbacks = "switchback_fallbacks_total"
 	// MetricSkips counts attempts not made, by channel, journey and
-	// reason class.
+	// reason class (as MetricFallbacks).
 	MetricSkips = "switchback_skips_total"
 )
 
@@ -45,42 +44,6 @@ const (
 	// ResultFailed is the result label of a send the provider refused or
 	// that did not reach it.
 	ResultFailed = "failed"
-)
-
-// Reason classes of fallbacks: a small fixed set in place of the free-text
-// reason, so that the reason label stays bounded.
-const (
-	// FallbackRejected: the provider refused the send with a permanent
-	// error (131026, 21211, ...).
-	FallbackRejected = "rejected"
-	// FallbackSendError: the send failed in a retryable way until the
-	// attempt's time ran out, or the provider was not reached.
-	FallbackSendError = "send_error"
-	// FallbackFailedStatus: the provider reported the message failed.
-	FallbackFailedStatus = "failed_status"
-	// FallbackTimeout: the awaited status did not come in time.
-	FallbackTimeout = "timeout"
-	// FallbackOther: anything else, such as a message that did not render.
-	FallbackOther = "other"
-)
-
-// Reason classes of skipped attempts.
-const (
-	// SkipNoAddress: the contact has no address on the channel.
-	SkipNoAddress = "no_address"
-	// SkipSuppressed: the contact is suppressed on the channel.
-	SkipSuppressed = "suppressed"
-	// SkipNoConsent: a marketing send without marketing consent.
-	SkipNoConsent = "no_consent"
-	// SkipWindowClosed: a session message outside the 24-hour window.
-	SkipWindowClosed = "window_closed"
-	// SkipEligibilityUnknown: the eligibility check could not be made.
-	SkipEligibilityUnknown = "eligibility_unknown"
-	// SkipUnreachable: the attempt goes after the others, as its channel
-	// did not reach the contact last time.
-	SkipUnreachable = "unreachable_last_time"
-	// SkipOther: any other reason.
-	SkipOther = "other"
 )
 
 // Metrics holds the journey counters. A nil *Metrics counts nothing.
@@ -141,9 +104,9 @@ func (m *Metrics) count(e store.MessageEvent) {
 	case store.EventSent, store.EventDelivered, store.EventRead:
 		m.statuses.WithLabelValues(orUnknown(channel), e.Journey, templateLabel(e), string(e.Status)).Inc()
 	case store.EventFallback:
-		m.fallbacks.WithLabelValues(channel, e.Journey, fallbackClass(e.ErrorReason)).Inc()
+		m.fallbacks.WithLabelValues(channel, e.Journey, string(e.ReasonClass.OrOther())).Inc()
 	case store.EventSkipped:
-		m.skips.WithLabelValues(channel, e.Journey, skipClass(e.ErrorReason)).Inc()
+		m.skips.WithLabelValues(channel, e.Journey, string(e.ReasonClass.OrOther())).Inc()
 	}
 }
 
@@ -168,40 +131,4 @@ func orUnknown(channel string) string {
 		return UnknownChannel
 	}
 	return channel
-}
-
-// fallbackClass maps the reason of a fallback, as the journey words it, to
-// its class.
-func fallbackClass(reason string) string {
-	switch {
-	case strings.HasPrefix(reason, "send failed: permanent error"):
-		return FallbackRejected
-	case strings.HasPrefix(reason, "send failed: "):
-		return FallbackSendError
-	case strings.HasSuffix(reason, " reported the message failed"):
-		return FallbackFailedStatus
-	case strings.HasPrefix(reason, "no ") && strings.Contains(reason, " within "):
-		return FallbackTimeout
-	}
-	return FallbackOther
-}
-
-// skipClass maps the reason of a skipped attempt (the eligibility check's,
-// or the journey's own) to its class.
-func skipClass(reason string) string {
-	switch {
-	case strings.HasPrefix(reason, "no ") && strings.HasSuffix(reason, " address for this contact"):
-		return SkipNoAddress
-	case strings.HasPrefix(reason, ReasonSuppressedPrefix):
-		return SkipSuppressed
-	case reason == ReasonNoMarketingConsent:
-		return SkipNoConsent
-	case reason == ReasonWindowClosed:
-		return SkipWindowClosed
-	case strings.HasPrefix(reason, "eligibility unknown"):
-		return SkipEligibilityUnknown
-	case strings.HasPrefix(reason, "unreachable here last time"):
-		return SkipUnreachable
-	}
-	return SkipOther
 }

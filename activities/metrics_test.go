@@ -58,6 +58,10 @@ func TestMetricsCount(t *testing.T) {
 			Attempt: 1, Channel: ch, Template: template, ErrorReason: reason,
 		}}
 	}
+	classed := func(req EventRequest, class store.ReasonClass) *EventRequest {
+		req.Event.ReasonClass = class
+		return &req
+	}
 	tests := []struct {
 		name string
 		send *SendRequest  // sent through SendMessage, which records the accepted event
@@ -113,17 +117,27 @@ func TestMetricsCount(t *testing.T) {
 		},
 		{
 			name: "fallback on a failed status",
-			req:  ptr(event(wa, store.EventFallback, "", "", "", "whatsapp reported the message failed")),
+			req:  classed(event(wa, store.EventFallback, "", "", "", "whatsapp reported the message failed"), store.ClassFailedStatus),
 			want: map[string]float64{"switchback_fallbacks_total{channel=whatsapp,journey=otp,reason=failed_status}": 1},
 		},
 		{
 			name: "fallback on a refused send",
-			req:  ptr(event(wa, store.EventFallback, "", "", "", "send failed: permanent error 131026 from whatsapp: undeliverable")),
+			req:  classed(event(wa, store.EventFallback, "", "", "", "send failed: permanent error 131026 from whatsapp: undeliverable"), store.ClassRejected),
 			want: map[string]float64{"switchback_fallbacks_total{channel=whatsapp,journey=otp,reason=rejected}": 1},
 		},
 		{
+			name: "the class is the label, whatever the text says",
+			req:  classed(event(wa, store.EventFallback, "", "", "", "whatsapp reported the message failed"), store.ClassTimeout),
+			want: map[string]float64{"switchback_fallbacks_total{channel=whatsapp,journey=otp,reason=timeout}": 1},
+		},
+		{
+			name: "fallback without a class (recorded before classes)",
+			req:  ptr(event(wa, store.EventFallback, "", "", "", "no delivered status within 30s")),
+			want: map[string]float64{"switchback_fallbacks_total{channel=whatsapp,journey=otp,reason=other}": 1},
+		},
+		{
 			name: "skip without an address",
-			req:  ptr(event(email, store.EventSkipped, "", "", "", "no email address for this contact")),
+			req:  classed(event(email, store.EventSkipped, "", "", "", "no email address for this contact"), store.ClassNoAddress),
 			want: map[string]float64{"switchback_skips_total{channel=email,journey=otp,reason=no_address}": 1},
 		},
 		{
@@ -174,7 +188,7 @@ func TestMetricsCountOnce(t *testing.T) {
 	status := EventRequest{To: testNumber, Event: store.MessageEvent{Provider: "whatsapp", MessageID: "wamid.1",
 		Status: store.EventDelivered, Journey: "otp", WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp, Template: "otp_code"}}
 	fallback := EventRequest{To: testNumber, Event: store.MessageEvent{Status: store.EventFallback, Journey: "otp",
-		WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp, ErrorReason: "no read status within 1m0s"}}
+		WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp, ErrorReason: "no read status within 1m0s", ReasonClass: store.ClassTimeout}}
 	for range 2 {
 		if _, err := a.SendMessage(ctx, send); err != nil {
 			t.Fatal(err)
@@ -222,8 +236,8 @@ func TestNewMetricsTwice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second NewMetrics: %v", err)
 	}
-	m1.count(store.MessageEvent{Status: store.EventSkipped, Channel: channels.SMS, Journey: "otp", ErrorReason: ReasonWindowClosed})
-	m2.count(store.MessageEvent{Status: store.EventSkipped, Channel: channels.SMS, Journey: "otp", ErrorReason: ReasonWindowClosed})
+	m1.count(store.MessageEvent{Status: store.EventSkipped, Channel: channels.SMS, Journey: "otp", ErrorReason: ReasonWindowClosed, ReasonClass: store.ClassWindowClosed})
+	m2.count(store.MessageEvent{Status: store.EventSkipped, Channel: channels.SMS, Journey: "otp", ErrorReason: ReasonWindowClosed, ReasonClass: store.ClassWindowClosed})
 	want := map[string]float64{"switchback_skips_total{channel=sms,journey=otp,reason=window_closed}": 2}
 	if got := counters(t, reg); !maps.Equal(got, want) {
 		t.Errorf("counters = %v, want %v", got, want)
@@ -233,49 +247,6 @@ func TestNewMetricsTwice(t *testing.T) {
 	other.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: MetricSends, Help: "not a counter"}))
 	if _, err := NewMetrics(other); err == nil {
 		t.Error("NewMetrics over a gauge of the same name: no error")
-	}
-}
-
-func TestFallbackClass(t *testing.T) {
-	tests := []struct {
-		reason string
-		want   string
-	}{
-		{"send failed: permanent error 131026 from whatsapp: Message undeliverable", FallbackRejected},
-		{"send failed: retryable error 130429 from whatsapp: rate limit", FallbackSendError},
-		{"send failed: gave up retrying within the attempt's time; last retryable error 2 from whatsapp: down", FallbackSendError},
-		{"send failed: provider not reached in time (StartToClose timeout)", FallbackSendError},
-		{"whatsapp reported the message failed", FallbackFailedStatus},
-		{"twilio reported the message failed", FallbackFailedStatus},
-		{"no delivered status within 30s", FallbackTimeout},
-		{"no status for the attempt within 1m0s", FallbackTimeout},
-		{`template: sms:1: map has no entry for key "code"`, FallbackOther},
-		{"", FallbackOther},
-	}
-	for _, tt := range tests {
-		if got := fallbackClass(tt.reason); got != tt.want {
-			t.Errorf("fallbackClass(%q) = %q, want %q", tt.reason, got, tt.want)
-		}
-	}
-}
-
-func TestSkipClass(t *testing.T) {
-	tests := []struct {
-		reason string
-		want   string
-	}{
-		{"no email address for this contact", SkipNoAddress},
-		{ReasonSuppressedPrefix + "stop", SkipSuppressed},
-		{ReasonNoMarketingConsent, SkipNoConsent},
-		{ReasonWindowClosed, SkipWindowClosed},
-		{"eligibility unknown: store unreachable", SkipEligibilityUnknown},
-		{"unreachable here last time (131026: undeliverable): trying the other channels first", SkipUnreachable},
-		{"something new", SkipOther},
-	}
-	for _, tt := range tests {
-		if got := skipClass(tt.reason); got != tt.want {
-			t.Errorf("skipClass(%q) = %q, want %q", tt.reason, got, tt.want)
-		}
 	}
 }
 

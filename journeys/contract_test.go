@@ -3,7 +3,10 @@ package journeys
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/switchbackhq/switchback/store"
 )
 
 // "journey" in a start's JSON is a definition or a built-in journey's name.
@@ -55,5 +58,26 @@ func TestInputJSONRefusesOtherJourneyForms(t *testing.T) {
 	var in Input
 	if err := json.Unmarshal([]byte(`{"journey": 7, "to": "+15551234567"}`), &in); err == nil {
 		t.Errorf("a number as journey decoded as %+v", in)
+	}
+}
+
+// A timeline event carries its reason's class as reason_class, and none
+// when it has no class.
+func TestEventReasonClassJSON(t *testing.T) {
+	for _, tt := range []struct {
+		ev   Event
+		want string
+	}{
+		{Event{Kind: EventDeferred, Reason: "unreachable here last time", ReasonClass: store.ClassUnreachable}, `"reason_class":"unreachable_last_time"`},
+		{Event{Kind: EventSent, Reason: "accepted by whatsapp"}, ""},
+	} {
+		b, err := json.Marshal(tt.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := strings.Contains(string(b), `"reason_class"`)
+		if tt.want == "" && has || tt.want != "" && !strings.Contains(string(b), tt.want) {
+			t.Errorf("%s event = %s, want reason_class %q", tt.ev.Kind, b, tt.want)
+		}
 	}
 }

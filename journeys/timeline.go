@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // Outcome is how a journey ended, or "running".
@@ -45,6 +46,7 @@ const (
 	EventStatus     EventKind = "status"      // a delivery status arrived
 	EventFallback   EventKind = "fallback"    // the attempt gave up; the next one starts
 	EventSkipped    EventKind = "skipped"     // an attempt was not made, and why
+	EventDeferred   EventKind = "deferred"    // an attempt goes after the step's others: its channel did not reach the contact last time
 	EventReceived   EventKind = "event"       // an event from the backend or the customer arrived
 	EventWait       EventKind = "wait"        // a wait step began or ended
 	EventBranch     EventKind = "branch"      // a branch step chose its way
@@ -68,6 +70,13 @@ type Event struct {
 	// Reason says why, in words: why an attempt fell back, why a send failed,
 	// why a status was not taken.
 	Reason string `json:"reason,omitempty"`
+	// ReasonClass is Reason's class, for programs: set on every event
+	// whose reason is a decision (skipped, deferred, send_failed, fallback,
+	// a status or event not taken as it came, an attempt that sends its
+	// template instead, a wait that timed out or holds for quiet hours);
+	// empty where the reason only describes (started, sent, branch,
+	// verify, done).
+	ReasonClass store.ReasonClass `json:"reason_class,omitempty"`
 }
 
 // Timeline is what the timeline query returns: the journey's story so far.

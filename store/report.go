@@ -33,6 +33,10 @@ type ReportRow struct {
 	Fallbacks   int `json:"fallbacks"`
 	Replies     int `json:"replies"`
 	Conversions int `json:"conversions"`
+	// SkippedBy and FallbacksBy count skips and fallbacks by reason class
+	// (ClassOther for events recorded without one).
+	SkippedBy   map[ReasonClass]int `json:"skipped_by,omitempty"`
+	FallbacksBy map[ReasonClass]int `json:"fallbacks_by,omitempty"`
 }
 
 // FailedTotal returns the number of failed messages.
@@ -88,9 +92,13 @@ func Summarize(events []MessageEvent) []ReportRow {
 	for _, e := range events {
 		switch e.Status {
 		case EventSkipped:
-			row(keyOf(e)).Skipped++
+			r := row(keyOf(e))
+			r.Skipped++
+			r.SkippedBy = addClass(r.SkippedBy, e.ReasonClass.OrOther(), 1)
 		case EventFallback:
-			row(keyOf(e)).Fallbacks++
+			r := row(keyOf(e))
+			r.Fallbacks++
+			r.FallbacksBy = addClass(r.FallbacksBy, e.ReasonClass.OrOther(), 1)
 		case EventReply:
 			row(keyOf(e)).Replies++
 		case EventConverted:
@@ -161,8 +169,23 @@ func mergeUntemplated(rows map[ReportKey]*ReportRow) {
 		}
 		into.Skipped += r.Skipped
 		into.Fallbacks += r.Fallbacks
+		for c, n := range r.SkippedBy {
+			into.SkippedBy = addClass(into.SkippedBy, c, n)
+		}
+		for c, n := range r.FallbacksBy {
+			into.FallbacksBy = addClass(into.FallbacksBy, c, n)
+		}
 		into.Replies += r.Replies
 		into.Conversions += r.Conversions
 		delete(rows, k)
 	}
+}
+
+// addClass adds n to m[c], making m if it is nil, and returns m.
+func addClass(m map[ReasonClass]int, c ReasonClass, n int) map[ReasonClass]int {
+	if m == nil {
+		m = map[ReasonClass]int{}
+	}
+	m[c] += n
+	return m
 }

@@ -135,9 +135,11 @@ const (
 	EventDelivered = EventStatus(channels.StatusDelivered)
 	EventRead      = EventStatus(channels.StatusRead)
 	EventFailed    = EventStatus(channels.StatusFailed)
-	// EventSkipped: eligibility refused the attempt (ErrorReason says why).
+	// EventSkipped: eligibility refused the attempt (ErrorReason says
+	// why, ReasonClass its class).
 	EventSkipped EventStatus = "skipped"
-	// EventFallback: the attempt gave up and the next one starts.
+	// EventFallback: the attempt gave up and the next one starts
+	// (ErrorReason says why, ReasonClass its class).
 	EventFallback EventStatus = "fallback"
 	// EventReply: the customer wrote back while the journey ran.
 	EventReply EventStatus = "reply"
@@ -150,20 +152,22 @@ const (
 // MessageID, Status). Events that have no provider message id (a skip, a
 // send the provider refused) use Provider "switchback" and LocalMessageID.
 type MessageEvent struct {
-	Provider        string           `json:"provider"`
-	MessageID       string           `json:"message_id"`
-	Status          EventStatus      `json:"status"`
-	Journey         string           `json:"journey,omitempty"`
-	WorkflowID      string           `json:"workflow_id,omitempty"`
-	Step            string           `json:"step,omitempty"`
-	Attempt         int              `json:"attempt,omitempty"`
-	Channel         channels.Channel `json:"channel,omitempty"`
-	Template        string           `json:"template,omitempty"`
-	ContactKey      string           `json:"contact_key,omitempty"`
-	ErrorCode       string           `json:"error_code,omitempty"`
-	ErrorReason     string           `json:"error_reason,omitempty"`
-	PricingCategory string           `json:"pricing_category,omitempty"`
-	At              time.Time        `json:"at"`
+	Provider    string           `json:"provider"`
+	MessageID   string           `json:"message_id"`
+	Status      EventStatus      `json:"status"`
+	Journey     string           `json:"journey,omitempty"`
+	WorkflowID  string           `json:"workflow_id,omitempty"`
+	Step        string           `json:"step,omitempty"`
+	Attempt     int              `json:"attempt,omitempty"`
+	Channel     channels.Channel `json:"channel,omitempty"`
+	Template    string           `json:"template,omitempty"`
+	ContactKey  string           `json:"contact_key,omitempty"`
+	ErrorCode   string           `json:"error_code,omitempty"`
+	ErrorReason string           `json:"error_reason,omitempty"`
+	// ReasonClass is ErrorReason's class, for metrics and reports.
+	ReasonClass     ReasonClass `json:"reason_class,omitempty"`
+	PricingCategory string      `json:"pricing_category,omitempty"`
+	At              time.Time   `json:"at"`
 }
 
 // LocalProvider is the Provider of message events that no provider

@@ -36,7 +36,7 @@ func localOptions(ctx workflow.Context) workflow.Context {
 // consent, the 24-hour window). An eligibility that cannot be learnt skips
 // the attempt: nothing is sent that the rules might forbid.
 func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Eligibility {
-	if !r.checks {
+	if !r.exec.checks {
 		return activities.Eligibility{Allowed: true}
 	}
 	req := activities.EligibilityRequest{
@@ -50,7 +50,7 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Elig
 	}
 	var el activities.Eligibility
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), activities.CheckEligibilityName, req).Get(ctx, &el); err != nil {
-		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error()}
+		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error(), Class: store.ClassEligibilityUnknown}
 	}
 	return el
 }
@@ -62,7 +62,7 @@ func (r *run) note(ev Event, status store.EventStatus, template string) {
 
 // notePriced is note with the provider's pricing category.
 func (r *run) notePriced(ev Event, status store.EventStatus, template, pricing string) {
-	if !r.checks {
+	if !r.exec.checks {
 		return
 	}
 	e := store.MessageEvent{
@@ -70,18 +70,19 @@ func (r *run) notePriced(ev Event, status store.EventStatus, template, pricing s
 		MessageID:       ev.MessageID,
 		Status:          status,
 		Journey:         r.in.Journey.Name,
-		WorkflowID:      r.workflowID,
+		WorkflowID:      r.exec.workflowID,
 		Step:            ev.Step,
 		Attempt:         ev.Attempt,
 		Channel:         ev.Channel,
 		Template:        template,
 		ErrorCode:       ev.Code,
 		ErrorReason:     ev.Reason,
+		ReasonClass:     ev.ReasonClass,
 		PricingCategory: pricing,
 		At:              ev.Time,
 	}
 	if e.MessageID == "" {
-		e.Provider, e.MessageID = store.LocalProvider, store.LocalMessageID(r.workflowID, ev.Attempt)
+		e.Provider, e.MessageID = store.LocalProvider, store.LocalMessageID(r.exec.workflowID, ev.Attempt)
 	}
 	r.unrecorded = append(r.unrecorded, activities.EventRequest{To: r.in.To, Event: e})
 }

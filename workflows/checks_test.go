@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,8 +21,8 @@ import (
 // fakeChecks plays the store for the eligibility check and the event log.
 type fakeChecks struct {
 	mu     sync.Mutex
-	deny   map[channels.Channel]string // channel → reason to skip it
-	window bool                        // the 24-hour window is open
+	deny   map[channels.Channel]activities.Eligibility // channel → the refusal
+	window bool                                        // the 24-hour window is open
 	// unreachable: channel → what the last outcome there said.
 	unreachable map[channels.Channel]string
 	events      []store.MessageEvent
@@ -31,14 +32,14 @@ func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivityWithOptions(func(_ context.Context, req activities.EligibilityRequest) (activities.Eligibility, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if reason, ok := f.deny[req.Channel]; ok {
-			return activities.Eligibility{Reason: reason}, nil
+		if el, ok := f.deny[req.Channel]; ok {
+			return el, nil
 		}
 		if req.Session && !f.window {
 			if req.HasTemplate {
-				return activities.Eligibility{Allowed: true, UseTemplate: true, Reason: activities.ReasonWindowClosedTemplate}, nil
+				return activities.Eligibility{Allowed: true, UseTemplate: true, Reason: activities.ReasonWindowClosedTemplate, Class: store.ClassTemplateInstead}, nil
 			}
-			return activities.Eligibility{Reason: activities.ReasonWindowClosed}, nil
+			return activities.Eligibility{Reason: activities.ReasonWindowClosed, Class: store.ClassWindowClosed}, nil
 		}
 		return activities.Eligibility{Allowed: true, Unreachable: f.unreachable[req.Channel]}, nil
 	}, activity.RegisterOptions{Name: activities.CheckEligibilityName})
@@ -60,6 +61,24 @@ func (f *fakeChecks) log() string {
 			entry += ":" + e.PricingCategory
 		}
 		out = append(out, entry)
+	}
+	return strings.Join(out, " ")
+}
+
+// noConsent and suppressed are refusals, as the eligibility check words them.
+var noConsent = activities.Eligibility{Reason: activities.ReasonNoMarketingConsent, Class: store.ClassNoConsent}
+
+func suppressed(why store.SuppressionReason) activities.Eligibility {
+	return activities.Eligibility{Reason: activities.ReasonSuppressedPrefix + string(why), Class: store.ClassSuppressed}
+}
+
+// classesOf lists "kind:class" of the timeline's events of the kinds given.
+func classesOf(tl Timeline, kinds ...EventKind) string {
+	var out []string
+	for _, e := range tl.Events {
+		if slices.Contains(kinds, e.Kind) {
+			out = append(out, string(e.Kind)+":"+string(e.ReasonClass))
+		}
 	}
 	return strings.Join(out, " ")
 }
@@ -88,14 +107,17 @@ steps:
 		sent    string // what went on WhatsApp: session, template or nothing
 		log     string
 		skipWhy string // in the timeline: why an attempt was skipped, or changed
+		// classes are the reason classes of the timeline's skipped and
+		// attempt events, in order.
+		classes string
 	}{
-		{"window open: session text", &fakeChecks{window: true}, OutcomeDelivered, "session", "1:whatsapp:delivered", ""},
+		{"window open: session text", &fakeChecks{window: true}, OutcomeDelivered, "session", "1:whatsapp:delivered", "", "attempt:"},
 		{"window closed: the template instead", &fakeChecks{}, OutcomeDelivered, "template", "1:whatsapp:delivered",
-			"24-hour window closed, template sent instead: template support_reply (en)"},
-		{"suppressed on whatsapp: sms", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "suppressed: opt-out keyword"}},
-			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "suppressed: opt-out keyword"},
-		{"every attempt skipped: blocked", &fakeChecks{deny: map[channels.Channel]string{channels.WhatsApp: "no_marketing_consent", channels.SMS: "suppressed: invalid number"}},
-			OutcomeBlocked, "", "1:whatsapp:skipped 2:sms:skipped", "no_marketing_consent"},
+			"24-hour window closed, template sent instead: template support_reply (en)", "attempt:template_instead"},
+		{"suppressed on whatsapp: sms", &fakeChecks{deny: map[channels.Channel]activities.Eligibility{channels.WhatsApp: suppressed("opt-out keyword")}},
+			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "suppressed: opt-out keyword", "skipped:suppressed attempt:"},
+		{"every attempt skipped: blocked", &fakeChecks{deny: map[channels.Channel]activities.Eligibility{channels.WhatsApp: noConsent, channels.SMS: suppressed("invalid number")}},
+			OutcomeBlocked, "", "1:whatsapp:skipped 2:sms:skipped", "no_marketing_consent", "skipped:no_consent skipped:suppressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +149,9 @@ steps:
 			}
 			if tt.skipWhy != "" && !strings.Contains(fmt.Sprint(tl.Events), tt.skipWhy) {
 				t.Errorf("timeline lacks skip reason %q", tt.skipWhy)
+			}
+			if got := classesOf(tl, EventSkipped, EventAttempt); got != tt.classes {
+				t.Errorf("reason classes = %q, want %q", got, tt.classes)
 			}
 		})
 	}
@@ -180,6 +205,14 @@ func TestUnreachableChannelGoesLast(t *testing.T) {
 			}
 			if got := fmt.Sprint(s.sent(tl)); got != tt.sent {
 				t.Errorf("sent = %s, want %s", got, tt.sent)
+			}
+			// The whatsapp attempt is deferred, not skipped: nothing in the
+			// event log, and its own kind and class in the timeline.
+			if got := classesOf(tl, EventDeferred); got != "deferred:unreachable_last_time" {
+				t.Errorf("deferrals = %q, want one", got)
+			}
+			if got := s.checks.log(); strings.Contains(got, "whatsapp:skipped") {
+				t.Errorf("event log = %q, want no whatsapp skip", got)
 			}
 		})
 	}

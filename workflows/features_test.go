@@ -15,6 +15,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // sim runs a journey in the test environment with providers that deliver
@@ -288,7 +289,7 @@ func TestOrderUpdate(t *testing.T) {
 					continue
 				}
 				listed++
-				if strings.HasPrefix(ev.Reason, "ignored") {
+				if ev.ReasonClass == store.ClassIgnored {
 					reasons = append(reasons, ev.Reason)
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // testOptions configure the workflow in tests: a worker's contact key.
@@ -158,18 +159,21 @@ func TestJourneyFallback(t *testing.T) {
 		signals  []signalAt
 		want     Result
 		attempts []string // channel@offset of each attempt
+		classes  string   // kind:class of each send_failed and fallback event
 	}{
 		{
 			name:     "delivered on whatsapp",
 			signals:  []signalAt{{2 * time.Second, status(wa, channels.StatusSent)}, {3 * time.Second, status(wa, channels.StatusDelivered)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: wa, MessageID: msgID(wa), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s"},
+			classes:  "",
 		},
 		{
 			name:     "read without delivered counts as delivered",
 			signals:  []signalAt{{2 * time.Second, status(wa, channels.StatusRead)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: wa, MessageID: msgID(wa), Status: channels.StatusRead},
 			attempts: []string{"whatsapp@0s"},
+			classes:  "",
 		},
 		{
 			name: "failed status falls back to sms at once",
@@ -179,18 +183,21 @@ func TestJourneyFallback(t *testing.T) {
 			},
 			want:     Result{Outcome: OutcomeDelivered, Channel: sms, MessageID: msgID(sms), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s", "sms@5s"},
+			classes:  "fallback:failed_status",
 		},
 		{
 			name:     "no status within 30s falls back to sms",
 			signals:  []signalAt{{40 * time.Second, status(sms, channels.StatusDelivered)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: sms, MessageID: msgID(sms), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s", "sms@30s"},
+			classes:  "fallback:timeout",
 		},
 		{
 			name:     "sent is not enough when delivered is awaited",
 			signals:  []signalAt{{time.Second, status(wa, channels.StatusSent)}, {31 * time.Second, status(sms, channels.StatusDelivered)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: sms, MessageID: msgID(sms), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s", "sms@30s"},
+			classes:  "fallback:timeout",
 		},
 		{
 			name:     "permanent send error falls back without waiting",
@@ -198,6 +205,7 @@ func TestJourneyFallback(t *testing.T) {
 			signals:  []signalAt{{time.Second, status(sms, channels.StatusDelivered)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: sms, MessageID: msgID(sms), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s", "sms@0s"},
+			classes:  "send_failed:rejected fallback:rejected",
 		},
 		{
 			name:     "retryable send error is retried on the same channel",
@@ -205,6 +213,7 @@ func TestJourneyFallback(t *testing.T) {
 			signals:  []signalAt{{10 * time.Second, status(wa, channels.StatusDelivered)}},
 			want:     Result{Outcome: OutcomeDelivered, Channel: wa, MessageID: msgID(wa), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s"},
+			classes:  "",
 		},
 		{
 			name: "delivered then a late failed and duplicates do not move back",
@@ -215,6 +224,7 @@ func TestJourneyFallback(t *testing.T) {
 			},
 			want:     Result{Outcome: OutcomeDelivered, Channel: wa, MessageID: msgID(wa), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s"},
+			classes:  "",
 		},
 		{
 			name: "every channel fails",
@@ -224,6 +234,7 @@ func TestJourneyFallback(t *testing.T) {
 			},
 			want:     Result{Outcome: OutcomeFailed},
 			attempts: []string{"whatsapp@0s", "sms@2s"},
+			classes:  "fallback:failed_status fallback:failed_status",
 		},
 		{
 			name: "a status for an unknown message is ignored",
@@ -234,6 +245,7 @@ func TestJourneyFallback(t *testing.T) {
 			},
 			want:     Result{Outcome: OutcomeDelivered, Channel: sms, MessageID: msgID(sms), Status: channels.StatusDelivered},
 			attempts: []string{"whatsapp@0s", "sms@2s"},
+			classes:  "fallback:failed_status",
 		},
 	}
 	for _, tt := range tests {
@@ -247,6 +259,9 @@ func TestJourneyFallback(t *testing.T) {
 			}
 			if got := attemptStarts(run.timeline); fmt.Sprint(got) != fmt.Sprint(tt.attempts) {
 				t.Errorf("attempts = %v, want %v", got, tt.attempts)
+			}
+			if got := classesOf(run.timeline, EventSendFailed, EventFallback); got != tt.classes {
+				t.Errorf("reason classes = %q, want %q", got, tt.classes)
 			}
 			if run.timeline.Outcome != tt.want.Outcome {
 				t.Errorf("timeline outcome = %s, want %s", run.timeline.Outcome, tt.want.Outcome)
@@ -357,7 +372,7 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	// channel, like any other.
 	var held bool
 	for _, ev := range tl.Events {
-		held = held || (ev.Kind == EventStatus && ev.Status == channels.StatusDelivered && ev.Reason == "held until the send returns" &&
+		held = held || (ev.Kind == EventStatus && ev.Status == channels.StatusDelivered && ev.ReasonClass == store.ClassHeld &&
 			ev.Channel == channels.WhatsApp && ev.Attempt == 1)
 	}
 	if !held {
@@ -379,15 +394,19 @@ func TestJourneyUnknownSendOutcome(t *testing.T) {
 		signals  []signalAt
 		want     Result
 		attempts []string
+		classes  string // kind:class of each send_failed and fallback event
 	}{
 		{"a status names the attempt", []signalAt{{5 * time.Second, adopted}},
-			Result{Outcome: OutcomeDelivered, Channel: channels.WhatsApp, MessageID: "wamid.late", Status: channels.StatusDelivered}, []string{"whatsapp@0s"}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.WhatsApp, MessageID: "wamid.late", Status: channels.StatusDelivered}, []string{"whatsapp@0s"},
+			"send_failed:unknown_outcome"},
 		{"no status: fall back after within", []signalAt{{40 * time.Second, status(channels.SMS, channels.StatusDelivered)}},
-			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"},
+			"send_failed:unknown_outcome fallback:timeout"},
 		{"a status naming another attempt is not adopted", []signalAt{
 			{5 * time.Second, channels.StatusUpdate{Provider: "whatsapp", MessageID: "wamid.other", Status: channels.StatusDelivered, Attempt: 7}},
 			{31 * time.Second, status(channels.SMS, channels.StatusDelivered)}},
-			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"}},
+			Result{Outcome: OutcomeDelivered, Channel: channels.SMS, MessageID: msgID(channels.SMS), Status: channels.StatusDelivered}, []string{"whatsapp@0s", "sms@30s"},
+			"send_failed:unknown_outcome fallback:timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,6 +420,9 @@ func TestJourneyUnknownSendOutcome(t *testing.T) {
 			}
 			if got := attemptStarts(run.timeline); fmt.Sprint(got) != fmt.Sprint(tt.attempts) {
 				t.Errorf("attempts = %v, want %v", got, tt.attempts)
+			}
+			if got := classesOf(run.timeline, EventSendFailed, EventFallback); got != tt.classes {
+				t.Errorf("reason classes = %q, want %q", got, tt.classes)
 			}
 			if n := fake.counts[channels.WhatsApp]; n != 1 {
 				t.Errorf("whatsapp sends = %d, want 1 (never re-sent)", n)

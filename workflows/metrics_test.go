@@ -150,7 +150,7 @@ func TestJourneyCounters(t *testing.T) {
 		{
 			name:    "suppressed on whatsapp",
 			in:      fallbackInput,
-			checks:  &fakeChecks{window: true, deny: map[channels.Channel]string{wa: activities.ReasonSuppressedPrefix + "stop"}},
+			checks:  &fakeChecks{window: true, deny: map[channels.Channel]activities.Eligibility{wa: suppressed("stop")}},
 			signals: []signalAt{{time.Second, status(sms, channels.StatusDelivered)}},
 			want: map[string]int64{
 				"switchback_skips_total{channel=whatsapp,journey=otp,reason=suppressed}":            1,

@@ -32,14 +32,15 @@ var sendRetry = temporal.RetryPolicy{
 // that sends its template because the 24-hour window is closed.
 const windowClosedTemplate = "24-hour window closed, template sent instead"
 
-// awaitResult is how waiting for a status ended.
-type awaitResult int
+// stepResult is how a send step ended.
+type stepResult struct {
+	outcome journeys.StepOutcome
+	channel channels.Channel
+	reasons []string // why each attempt was skipped, when all were
+}
 
-const (
-	awaitReached awaitResult = iota
-	awaitFailed
-	awaitTimedOut
-)
+// stepBlocked is the outcome of a send step whose every attempt was skipped.
+const stepBlocked journeys.StepOutcome = "blocked"
 
 // sendStep runs one send step: each attempt in order until one reaches its
 // awaited status. A step whose every attempt fails ends the journey as
@@ -49,7 +50,7 @@ func (r *run) sendStep(ctx workflow.Context, step string, s *journeys.SendStep) 
 	if err != nil {
 		return err
 	}
-	r.steps[step], r.last = res, res
+	r.sends.steps[step], r.sends.last = res, res
 	if res.outcome == stepBlocked {
 		return &ending{outcome: OutcomeBlocked, reason: fmt.Sprintf("step %s: every attempt was skipped (%s)", step, strings.Join(res.reasons, "; "))}
 	}
@@ -61,125 +62,68 @@ func (r *run) sendStep(ctx workflow.Context, step string, s *journeys.SendStep) 
 	return nil
 }
 
-// attempts tries the step's attempts in order.
+// attemptKind is how one attempt ended: a transition of the fallback
+// state machine (DESIGN.md, "What a send does").
+type attemptKind int
+
+const (
+	// attemptReached: the message reached its awaited status; the step is done.
+	attemptReached attemptKind = iota
+	// attemptFellBack: the provider reported the message failed, or no
+	// status came in time; the next attempt starts.
+	attemptFellBack
+	// attemptNotSent: the message did not render, or the provider refused
+	// it; the next attempt starts, and the step's result stays what the
+	// attempts before made it.
+	attemptNotSent
+	// attemptSkipped: eligibility refused the attempt.
+	attemptSkipped
+	// attemptDeferred: the channel did not reach the contact last time; the
+	// attempt goes after the step's others.
+	attemptDeferred
+)
+
+// attemptOutcome is how one attempt ended and what the step learns.
+type attemptOutcome struct {
+	kind   attemptKind
+	result stepResult // attemptReached, attemptFellBack
+	reason string     // attemptSkipped: "channel: why"
+}
+
+func reached(outcome journeys.StepOutcome, ch channels.Channel) attemptOutcome {
+	return attemptOutcome{kind: attemptReached, result: stepResult{outcome: outcome, channel: ch}}
+}
+
+func fellBack(outcome journeys.StepOutcome, ch channels.Channel) attemptOutcome {
+	return attemptOutcome{kind: attemptFellBack, result: stepResult{outcome: outcome, channel: ch}}
+}
+
+// attempts tries the step's attempts in order until one reaches its awaited
+// status. Attempts on a channel where the contact was unreachable last time
+// (not on WhatsApp, say) go after the others: later journeys try the
+// channel that works first, until the contact writes on it again.
 func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) (stepResult, error) {
 	failed := stepResult{outcome: journeys.StepFailed}
 	var skipped []string
-	// Attempts on a channel where the contact was unreachable last time
-	// (not on WhatsApp, say) go after the others: later journeys try the
-	// channel that works first, until the contact writes on it again.
 	queue := slices.Clone(s.Attempts)
 	deferred := 0
 	for i := 0; i < len(queue); i++ {
-		a := queue[i]
-		r.attempt++
-		n := r.attempt
-		ev := Event{Step: step, Attempt: n, Channel: a.Channel}
-		to := r.in.To
-		if a.Channel == channels.Email {
-			to = r.in.Email
-		}
-		var el activities.Eligibility
-		if to == "" {
-			el.Reason = fmt.Sprintf("no %s address for this contact", a.Channel)
-		} else {
-			el = r.eligible(ctx, a)
-		}
-		if !el.Allowed {
-			skipped = append(skipped, fmt.Sprintf("%s: %s", a.Channel, el.Reason))
-			r.skip(ctx, ev, el.Reason)
-			continue
-		}
-		if el.Unreachable != "" && i < len(s.Attempts) && i < len(queue)-1 {
-			r.record(ctx, withReason(ev, EventSkipped, "unreachable here last time ("+el.Unreachable+"): trying the other channels first"))
-			queue = append(queue, a)
-			deferred++
-			continue
-		}
-		if err := r.holdForQuietHours(ctx, ev); err != nil {
+		canDefer := i < len(s.Attempts) && i < len(queue)-1
+		out, err := r.attempt(ctx, step, queue[i], canDefer)
+		if err != nil {
 			return stepResult{}, err
 		}
-		now := workflow.Now(ctx)
-		limit, expiring := now.Add(a.WithinOrDefault()), false
-		if !r.deadline.IsZero() && !r.deadline.After(limit) {
-			limit, expiring = r.deadline, true
+		switch out.kind {
+		case attemptReached:
+			return out.result, nil
+		case attemptFellBack:
+			failed = out.result
+		case attemptSkipped:
+			skipped = append(skipped, out.reason)
+		case attemptDeferred:
+			queue = append(queue, queue[i])
+			deferred++
 		}
-		if !limit.After(now) {
-			return stepResult{}, &ending{outcome: OutcomeExpired, reason: "the journey's expire passed"}
-		}
-		msg, err := a.Render(to, r.vars)
-		if err != nil {
-			r.fallback(ctx, ev, "", err.Error())
-			continue
-		}
-		var instead string
-		if msg.Template != nil && msg.Text != "" {
-			// A session text with a template to fall back on: the template
-			// goes only when the 24-hour window is closed.
-			if el.UseTemplate {
-				msg.Text = ""
-				instead = windowClosedTemplate + ": "
-			} else {
-				msg.Template = nil
-			}
-		}
-		msg.Journey, msg.Step = r.in.Journey.Name, step
-		msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: n}
-		want := a.AwaitOrDefault()
-		r.record(ctx, withReason(ev, EventAttempt, fmt.Sprintf("%s%s, awaiting %s within %s", instead, describe(msg), want, limit.Sub(now))))
-		if !r.fewerWrites || a.Channel != r.channel {
-			r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(a.Channel)))
-			r.channel = a.Channel
-		}
-
-		sent, err := r.sendMessage(ctx, limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: step, Message: msg})
-		if err != nil {
-			var end *ending
-			if temporal.IsCanceledError(err) || errors.As(err, &end) {
-				return stepResult{}, err
-			}
-			code, reason, unknown := failure(err)
-			ev.Code = code
-			if unknown {
-				// The provider may have the message: wait for a status that
-				// names this attempt rather than send it again.
-				r.record(ctx, withReason(ev, EventSendFailed, reason+"; outcome unknown, waiting for a status"))
-				key, err := r.adoptByAttempt(ctx, n, step, a.Channel, limit)
-				if err != nil {
-					return stepResult{}, err
-				}
-				if key != "" {
-					res, reached, err := r.awaitSent(ctx, a, ev, key, want, limit, now)
-					if err != nil || reached {
-						return res, err
-					}
-					failed = res
-					continue
-				}
-				r.fallback(ctx, ev, code, fmt.Sprintf("no status for the attempt within %s", limit.Sub(now)))
-				failed = stepResult{outcome: journeys.StepNoAnswer, channel: a.Channel}
-				continue
-			}
-			r.record(ctx, withReason(ev, EventSendFailed, reason))
-			r.note(withReason(ev, EventSendFailed, reason), store.EventFailed, templateName(msg))
-			if expiring && !workflow.Now(ctx).Before(limit) {
-				return stepResult{}, &ending{outcome: OutcomeExpired, reason: "the journey's expire passed"}
-			}
-			r.fallback(ctx, ev, code, "send failed: "+reason)
-			continue
-		}
-		ev.Provider, ev.MessageID = sent.Provider, sent.MessageID
-		key := messageKey(sent.Provider, sent.MessageID)
-		r.current = key
-		r.remember(key, sentMessage{attempt: n, step: step, channel: a.Channel, template: templateName(msg), provider: sent.Provider, id: sent.MessageID})
-		r.record(ctx, withReason(ev, EventSent, "accepted by "+sent.Provider))
-		r.advance(key, channels.StatusAccepted)
-
-		res, reached, err := r.awaitSent(ctx, a, ev, key, want, limit, now)
-		if err != nil || reached {
-			return res, err
-		}
-		failed = res
 	}
 	if len(skipped) == len(queue)-deferred {
 		return stepResult{outcome: stepBlocked, reasons: skipped}, nil
@@ -187,77 +131,208 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 	return failed, nil
 }
 
-// awaitSent waits for the status of a sent message and says how the
-// attempt ended: reached its awaited status, or failed or silent (after
-// recording the fallback).
-func (r *run) awaitSent(ctx workflow.Context, a journeys.Attempt, ev Event, key string, want channels.Status, limit, start time.Time) (stepResult, bool, error) {
-	res, err := r.await(ctx, key, want, limit)
-	if err != nil {
-		return stepResult{}, false, err
+// try is one attempt under way.
+type try struct {
+	spec journeys.Attempt
+	ev   Event  // its timeline event so far
+	to   string // its address
+	el   activities.Eligibility
+	// start and limit bound the attempt: its within, or the journey's
+	// expire when that comes first (expiring).
+	start, limit time.Time
+	expiring     bool
+	// templateInstead: the 24-hour window is closed, and the attempt's
+	// template goes instead of its session text.
+	templateInstead bool
+}
+
+// attempt runs one attempt: eligibility, then send, then await.
+func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, canDefer bool) (attemptOutcome, error) {
+	r.sends.attempt++
+	t := &try{spec: a, ev: Event{Step: step, Attempt: r.sends.attempt, Channel: a.Channel}, to: r.address(a.Channel)}
+	if t.to == "" {
+		t.el.Reason, t.el.Class = fmt.Sprintf("no %s address for this contact", a.Channel), store.ClassNoAddress
+	} else {
+		t.el = r.eligible(ctx, a)
 	}
-	m := r.sent[key]
+	switch {
+	case !t.el.Allowed:
+		r.skip(ctx, t.ev, why{t.el.Class.OrOther(), t.el.Reason})
+		return attemptOutcome{kind: attemptSkipped, reason: fmt.Sprintf("%s: %s", a.Channel, t.el.Reason)}, nil
+	case t.el.Unreachable != "" && canDefer:
+		r.record(ctx, withReason(t.ev, EventDeferred, why{store.ClassUnreachable,
+			"unreachable here last time (" + t.el.Unreachable + "): trying the other channels first"}))
+		return attemptOutcome{kind: attemptDeferred}, nil
+	}
+	if err := r.holdForQuietHours(ctx, t.ev); err != nil {
+		return attemptOutcome{}, err
+	}
+	if err := r.bound(ctx, t); err != nil {
+		return attemptOutcome{}, err
+	}
+	return r.send(ctx, t)
+}
+
+// address is the contact's address on ch, or "".
+func (r *run) address(ch channels.Channel) string {
+	if ch == channels.Email {
+		return r.in.Email
+	}
+	return r.in.To
+}
+
+// bound sets the time the attempt has, from now; an *ending when the
+// journey's expire has passed.
+func (r *run) bound(ctx workflow.Context, t *try) error {
+	t.start = workflow.Now(ctx)
+	t.limit = t.start.Add(t.spec.WithinOrDefault())
+	if d := r.exec.deadline; !d.IsZero() && !d.After(t.limit) {
+		t.limit, t.expiring = d, true
+	}
+	if !t.limit.After(t.start) {
+		return errExpired()
+	}
+	return nil
+}
+
+// send renders and sends the attempt's message, then awaits its status.
+func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
+	msg, err := r.compose(ctx, t)
+	if err != nil {
+		r.fallback(ctx, t.ev, "", why{store.ClassRenderFailed, err.Error()})
+		return attemptOutcome{kind: attemptNotSent}, nil
+	}
+	r.record(ctx, withReason(t.ev, EventAttempt, r.attemptWhy(t, msg)))
+	r.setChannel(ctx, t.spec.Channel)
+	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg})
+	if err != nil {
+		return r.sendFailed(ctx, t, msg, err)
+	}
+	key := r.accepted(ctx, t, msg, sent)
+	return r.awaitSent(ctx, t, key)
+}
+
+// compose renders the attempt's message. A session text with a template
+// to fall back on sends the template only when the 24-hour window is
+// closed (t.templateInstead).
+func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
+	msg, err := t.spec.Render(t.to, r.vars)
+	if err != nil {
+		return msg, err
+	}
+	if msg.Template != nil && msg.Text != "" {
+		if t.el.UseTemplate {
+			msg.Text, t.templateInstead = "", true
+		} else {
+			msg.Template = nil
+		}
+	}
+	msg.Journey, msg.Step = r.in.Journey.Name, t.ev.Step
+	msg.Correlation = channels.Correlation{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Attempt: t.ev.Attempt}
+	return msg, nil
+}
+
+// attemptWhy is the reason of an attempt's timeline event: what it sends
+// and awaits, and whether the template goes instead of the text.
+func (r *run) attemptWhy(t *try, msg channels.Message) why {
+	text := fmt.Sprintf("%s, awaiting %s within %s", describe(msg), t.spec.AwaitOrDefault(), t.limit.Sub(t.start))
+	if t.templateInstead {
+		return why{store.ClassTemplateInstead, windowClosedTemplate + ": " + text}
+	}
+	return why{text: text}
+}
+
+// setChannel sets SwitchbackChannel to the channel of the attempt in flight.
+func (r *run) setChannel(ctx workflow.Context, ch channels.Channel) {
+	if !r.exec.fewerWrites || ch != r.sends.channel {
+		r.upsert(ctx, journeys.ChannelAttr.ValueSet(string(ch)))
+		r.sends.channel = ch
+	}
+}
+
+// sendFailed handles a send that returned no message: the journey ended
+// meanwhile (the error again), the outcome is unknown (wait for a status
+// naming the attempt), or the provider refused it (fall back).
+func (r *run) sendFailed(ctx workflow.Context, t *try, msg channels.Message, err error) (attemptOutcome, error) {
+	var end *ending
+	if temporal.IsCanceledError(err) || errors.As(err, &end) {
+		return attemptOutcome{}, err
+	}
+	code, w := failure(err)
+	t.ev.Code = code
+	if w.class == store.ClassUnknownOutcome {
+		return r.awaitUnknown(ctx, t, w)
+	}
+	r.record(ctx, withReason(t.ev, EventSendFailed, w))
+	r.note(withReason(t.ev, EventSendFailed, w), store.EventFailed, templateName(msg))
+	if t.expiring && !workflow.Now(ctx).Before(t.limit) {
+		return attemptOutcome{}, errExpired()
+	}
+	r.fallback(ctx, t.ev, code, why{w.class, "send failed: " + w.text})
+	return attemptOutcome{kind: attemptNotSent}, nil
+}
+
+// awaitUnknown waits, for a send whose outcome is unknown, for a status
+// that names the attempt rather than send again: the provider may have the
+// message.
+func (r *run) awaitUnknown(ctx workflow.Context, t *try, w why) (attemptOutcome, error) {
+	w.text += "; outcome unknown, waiting for a status"
+	r.record(ctx, withReason(t.ev, EventSendFailed, w))
+	key, err := r.adoptByAttempt(ctx, t.ev.Attempt, t.ev.Step, t.spec.Channel, t.limit)
+	if err != nil {
+		return attemptOutcome{}, err
+	}
+	if key == "" {
+		r.fallback(ctx, t.ev, t.ev.Code, why{store.ClassTimeout, fmt.Sprintf("no status for the attempt within %s", t.limit.Sub(t.start))})
+		return fellBack(journeys.StepNoAnswer, t.spec.Channel), nil
+	}
+	return r.awaitSent(ctx, t, key)
+}
+
+// accepted records the message the provider accepted for the attempt and
+// returns its key.
+func (r *run) accepted(ctx workflow.Context, t *try, msg channels.Message, sent channels.SendResult) string {
+	t.ev.Provider, t.ev.MessageID = sent.Provider, sent.MessageID
+	key := messageKey(sent.Provider, sent.MessageID)
+	r.sends.current = key
+	r.remember(key, sentMessage{attempt: t.ev.Attempt, step: t.ev.Step, channel: t.spec.Channel,
+		template: templateName(msg), provider: sent.Provider, id: sent.MessageID})
+	r.record(ctx, withReason(t.ev, EventSent, why{text: "accepted by " + sent.Provider}))
+	r.advance(key, channels.StatusAccepted)
+	return key
+}
+
+// awaitSent waits for the status of a sent message: the attempt reached
+// its awaited status, or fell back (failed, or silent until its limit).
+func (r *run) awaitSent(ctx workflow.Context, t *try, key string) (attemptOutcome, error) {
+	want := t.spec.AwaitOrDefault()
+	res, err := r.await(ctx, key, want, t.limit)
+	if err != nil {
+		return attemptOutcome{}, err
+	}
+	ch := t.spec.Channel
 	switch res {
 	case awaitReached:
-		r.result = Result{Channel: a.Channel, MessageID: m.id, Status: r.statuses[key]}
-		delivery := r.result
-		r.timeline.Delivery = &delivery
-		outcome := journeys.StepDelivered
-		if r.statuses[key] == channels.StatusRead {
-			outcome = journeys.StepRead
-		}
-		return stepResult{outcome: outcome, channel: a.Channel}, true, nil
+		return reached(r.delivered(key, ch), ch), nil
 	case awaitFailed:
-		r.fallback(ctx, ev, "", fmt.Sprintf("%s reported the message failed", m.provider))
-		return stepResult{outcome: journeys.StepFailed, channel: a.Channel}, false, nil
+		r.fallback(ctx, t.ev, "", why{store.ClassFailedStatus, fmt.Sprintf("%s reported the message failed", r.sends.sent[key].provider)})
+		return fellBack(journeys.StepFailed, ch), nil
 	}
-	r.fallback(ctx, ev, "", fmt.Sprintf("no %s status within %s", want, limit.Sub(start)))
-	return stepResult{outcome: journeys.StepNoAnswer, channel: a.Channel}, false, nil
+	r.fallback(ctx, t.ev, "", why{store.ClassTimeout, fmt.Sprintf("no %s status within %s", want, t.limit.Sub(t.start))})
+	return fellBack(journeys.StepNoAnswer, ch), nil
 }
 
-// adoptByAttempt waits until limit for a status that names attempt n but a
-// message the journey does not know (its send's outcome was unknown), and
-// returns that message's key, or "" when none came.
-func (r *run) adoptByAttempt(ctx workflow.Context, n int, step string, ch channels.Channel, limit time.Time) (string, error) {
-	r.unknownAttempt, r.unknownStep, r.unknownChannel = n, step, ch
-	defer func() { r.unknownAttempt = 0 }()
-	got, err := r.waitFor(ctx, waitSpec{until: limit, cond: func() bool { return r.keyOfAttempt(n) != "" }})
-	if err != nil || got != waitCond {
-		return "", err
+// delivered makes the message the journey's delivery and returns the
+// step outcome its status means.
+func (r *run) delivered(key string, ch channels.Channel) journeys.StepOutcome {
+	status := r.sends.statuses[key]
+	r.result = Result{Channel: ch, MessageID: r.sends.sent[key].id, Status: status}
+	delivery := r.result
+	r.timeline.Delivery = &delivery
+	if status == channels.StatusRead {
+		return journeys.StepRead
 	}
-	return r.keyOfAttempt(n), nil
-}
-
-// keyOfAttempt returns the key of the message attempt n sent, or "".
-func (r *run) keyOfAttempt(n int) string { return r.byAttempt[n] }
-
-// remember records the message an attempt sent. Statuses of it that came
-// before its send returned (held) now name its attempt, step and channel,
-// in the timeline and in the events not yet written to the event log. It
-// changes no command: the timeline is the query's, the events go in the
-// next batch.
-func (r *run) remember(key string, m sentMessage) {
-	r.sent[key] = m
-	r.byAttempt[m.attempt] = key
-	for i := range r.timeline.Events {
-		ev := &r.timeline.Events[i]
-		if ev.Kind == EventStatus && ev.Channel == "" && messageKey(ev.Provider, ev.MessageID) == key {
-			ev.Attempt, ev.Step, ev.Channel = m.attempt, m.step, m.channel
-		}
-	}
-	for i := range r.unrecorded {
-		e := &r.unrecorded[i].Event
-		if e.Channel == "" && messageKey(e.Provider, e.MessageID) == key {
-			e.Attempt, e.Step, e.Channel, e.Template = m.attempt, m.step, m.channel, m.template
-		}
-	}
-}
-
-// skip records an attempt that is not made, and why.
-func (r *run) skip(ctx workflow.Context, ev Event, reason string) {
-	ev = withReason(ev, EventSkipped, reason)
-	ev.Time = workflow.Now(ctx).UTC()
-	r.record(ctx, ev)
-	r.note(ev, store.EventSkipped, "")
+	return journeys.StepDelivered
 }
 
 // sendMessage runs the send activity, taking status signals and events
@@ -282,150 +357,33 @@ func (r *run) sendMessage(ctx workflow.Context, limit time.Time, req activities.
 	return res, err
 }
 
-// await waits until the message reaches want, fails, or limit passes.
-func (r *run) await(ctx workflow.Context, key string, want channels.Status, limit time.Time) (awaitResult, error) {
-	check := func() (awaitResult, bool) {
-		switch s := r.statuses[key]; {
-		case s.Reached(want):
-			return awaitReached, true
-		case s == channels.StatusFailed:
-			return awaitFailed, true
-		}
-		return 0, false
-	}
-	if res, ok := check(); ok {
-		return res, nil
-	}
-	got, err := r.waitFor(ctx, waitSpec{until: limit, cond: func() bool { _, ok := check(); return ok }})
-	if err != nil {
-		return 0, err
-	}
-	if got == waitTimeout {
-		return awaitTimedOut, nil
-	}
-	res, _ := check()
-	return res, nil
-}
-
-// receive takes one status update. Duplicates and statuses that would move
-// a message backwards are dropped; a status for a message whose send has not
-// returned yet is held until it does; a late status for an earlier attempt
-// is recorded but never re-sends.
-func (r *run) receive(ctx workflow.Context, u channels.StatusUpdate) {
-	if u.MessageID == "" && u.Attempt > 0 {
-		// Some statuses name the attempt but not the message (an email
-		// bounced before it was numbered): the attempt's message it is.
-		if key := r.keyOfAttempt(u.Attempt); key != "" {
-			u.Provider, u.MessageID = r.sent[key].provider, r.sent[key].id
-		}
-	}
-	if !u.Status.Valid() || u.MessageID == "" {
-		r.record(ctx, Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-			Reason: "ignored: not a status update Switchback knows"})
-		return
-	}
-	key := messageKey(u.Provider, u.MessageID)
-	if !r.advance(key, u.Status) {
-		return
-	}
-	ev := Event{Kind: EventStatus, Provider: u.Provider, MessageID: u.MessageID, Status: u.Status,
-		Code: u.ErrorCode, Reason: u.ErrorReason, Attempt: u.Attempt}
-	m, known := r.sent[key]
-	if !known && r.unknownAttempt > 0 && u.Attempt == r.unknownAttempt {
-		// The message of a send whose outcome was unknown: adopt it.
-		m = sentMessage{attempt: u.Attempt, step: r.unknownStep, channel: r.unknownChannel, provider: u.Provider, id: u.MessageID}
-		r.remember(key, m)
-		r.current, known = key, true
-	}
-	if known {
-		ev.Attempt, ev.Channel, ev.Step = m.attempt, m.channel, m.step
-	}
-	switch {
-	case !known:
-		ev.Reason = joinReason(ev.Reason, "held until the send returns")
-	case key != r.current:
-		ev.Reason = joinReason(ev.Reason, "late: for an earlier attempt, nothing is re-sent")
-	}
+// skip records an attempt that is not made, and why.
+func (r *run) skip(ctx workflow.Context, ev Event, w why) {
+	ev = withReason(ev, EventSkipped, w)
+	ev.Time = workflow.Now(ctx).UTC()
 	r.record(ctx, ev)
-	noted := ev
-	noted.Time, noted.Reason = workflow.Now(ctx).UTC(), u.ErrorReason
-	r.notePriced(noted, store.EventStatus(u.Status), m.template, u.PricingCategory)
+	r.note(ev, store.EventSkipped, "")
 }
 
-// advance moves the message to status s if that is progress, and reports
-// whether it was.
-func (r *run) advance(key string, s channels.Status) bool {
-	if !r.statuses[key].Advances(s) {
-		return false
-	}
-	r.statuses[key] = s
-	return true
-}
-
-func (r *run) fallback(ctx workflow.Context, ev Event, code, reason string) {
+// fallback records an attempt that gave way to the next, and why.
+func (r *run) fallback(ctx workflow.Context, ev Event, code string, w why) {
 	ev.Code = code
-	ev = withReason(ev, EventFallback, reason)
+	ev = withReason(ev, EventFallback, w)
 	ev.Time = workflow.Now(ctx).UTC()
 	r.record(ctx, ev)
 	r.note(ev, store.EventFallback, "")
 }
 
-// holdForQuietHours holds a marketing send until the journey's quiet hours
-// end, in the recipient's time zone when known. Other purposes never wait.
-func (r *run) holdForQuietHours(ctx workflow.Context, ev Event) error {
-	q := r.in.Journey.QuietHours
-	if q == nil || r.in.Journey.Purpose != journeys.Marketing {
-		return nil
-	}
-	zone := q.TimeZone
-	if r.in.TimeZone != "" {
-		zone = r.in.TimeZone
-	}
-	resume, ok := quietUntil(workflow.Now(ctx), q, zone)
-	if !ok {
-		return nil
-	}
-	r.record(ctx, withReason(ev, EventWait, fmt.Sprintf("quiet hours in %s: held until %s", zone, resume.Format(time.RFC3339))))
-	_, err := r.waitFor(ctx, waitSpec{until: resume})
-	return err
+// why is an event's reason: its class, and its text for people.
+type why struct {
+	class store.ReasonClass
+	text  string
 }
 
-// quietUntil reports whether now falls in the quiet hours in zone, and
-// when they end.
-func quietUntil(now time.Time, q *journeys.QuietHours, zone string) (time.Time, bool) {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	start, err1 := journeys.ParseClock(q.Start)
-	end, err2 := journeys.ParseClock(q.End)
-	if err1 != nil || err2 != nil || start == end {
-		return time.Time{}, false
-	}
-	local := now.In(loc)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	at := local.Sub(midnight)
-	switch {
-	case start < end && at >= start && at < end: // e.g. 12:00-14:00
-		return midnight.Add(end), true
-	case start > end && at >= start: // e.g. 21:00-08:00, evening
-		return midnight.AddDate(0, 0, 1).Add(end), true
-	case start > end && at < end: // e.g. 21:00-08:00, early morning
-		return midnight.Add(end), true
-	}
-	return time.Time{}, false
-}
-
-func withReason(ev Event, kind EventKind, reason string) Event {
-	ev.Kind, ev.Reason = kind, reason
+// withReason returns ev as an event of kind, for w.
+func withReason(ev Event, kind EventKind, w why) Event {
+	ev.Kind, ev.Reason, ev.ReasonClass = kind, w.text, w.class
 	return ev
-}
-
-func joinReason(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }
 
 // describe says what a message is, without its content (which may be a code).
@@ -443,28 +401,31 @@ func describe(m channels.Message) string {
 	return "text message"
 }
 
-// failure extracts the provider's code and a reason from a send activity
-// error, and whether the send's outcome is unknown.
-func failure(err error) (code, reason string, unknown bool) {
+// failure extracts the provider's code and the reason from a send
+// activity error: ClassUnknownOutcome when the provider may have the
+// message, ClassRejected when it refused it for good, else ClassSendError.
+func failure(err error) (string, why) {
 	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &appErr) && appErr.Type() == activities.SendErrorType {
 		var f activities.SendFailure
 		if appErr.HasDetails() && appErr.Details(&f) == nil {
-			kind := "retryable"
+			kind, class := "retryable", store.ClassSendError
 			if f.Permanent {
-				kind = "permanent"
+				kind, class = "permanent", store.ClassRejected
 			}
-			reason = fmt.Sprintf("%s error %s from %s: %s", kind, f.Code, f.Provider, f.Reason)
-			var timeoutErr *temporal.TimeoutError
+			if f.Unknown {
+				class = store.ClassUnknownOutcome
+			}
+			text := fmt.Sprintf("%s error %s from %s: %s", kind, f.Code, f.Provider, f.Reason)
 			if errors.As(err, &timeoutErr) {
-				reason = "gave up retrying within the attempt's time; last " + reason
+				text = "gave up retrying within the attempt's time; last " + text
 			}
-			return f.Code, reason, f.Unknown
+			return f.Code, why{class, text}
 		}
 	}
-	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return "timeout", fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType()), false
+		return "timeout", why{store.ClassSendError, fmt.Sprintf("provider not reached in time (%s timeout)", timeoutErr.TimeoutType())}
 	}
-	return "", err.Error(), false
+	return "", why{store.ClassSendError, err.Error()}
 }

@@ -35,6 +35,7 @@ const (
 	EventSent       = journeys.EventSent
 	EventSendFailed = journeys.EventSendFailed
 	EventSkipped    = journeys.EventSkipped
+	EventDeferred   = journeys.EventDeferred
 	EventStatus     = journeys.EventStatus
 	EventFallback   = journeys.EventFallback
 	EventReceived   = journeys.EventReceived

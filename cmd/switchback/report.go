@@ -76,22 +76,30 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // reportHeader names the report columns.
 func reportHeader() []string {
-	return []string{"journey", "step", "channel", "template", "sent", "delivered", "read", "failed", "failed_by_code", "fallbacks", "skipped", "replies", "conversions"}
+	return []string{"journey", "step", "channel", "template", "sent", "delivered", "read", "failed", "failed_by_code",
+		"fallbacks", "fallbacks_by_class", "skipped", "skipped_by_class", "replies", "conversions"}
 }
 
 // reportRecord returns a row's fields in reportHeader's order.
 func reportRecord(r store.ReportRow) []string {
-	var codes []string
-	for _, code := range slices.Sorted(maps.Keys(r.Failed)) {
-		name := code
+	n := strconv.Itoa
+	return []string{r.Journey, r.Step, string(r.Channel), r.Template, n(r.Sent), n(r.Delivered), n(r.Read),
+		n(r.FailedTotal()), breakdown(r.Failed), n(r.Fallbacks), breakdown(r.FallbacksBy),
+		n(r.Skipped), breakdown(r.SkippedBy), n(r.Replies), n(r.Conversions)}
+}
+
+// breakdown writes counts by key as "key=n" pairs in key order, an empty
+// key as "none": "131026=2 none=1", "timeout=1".
+func breakdown[K ~string](counts map[K]int) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		name := string(k)
 		if name == "" {
 			name = "none"
 		}
-		codes = append(codes, name+"="+strconv.Itoa(r.Failed[code]))
+		out = append(out, name+"="+strconv.Itoa(counts[k]))
 	}
-	n := strconv.Itoa
-	return []string{r.Journey, r.Step, string(r.Channel), r.Template, n(r.Sent), n(r.Delivered), n(r.Read),
-		n(r.FailedTotal()), strings.Join(codes, " "), n(r.Fallbacks), n(r.Skipped), n(r.Replies), n(r.Conversions)}
+	return strings.Join(out, " ")
 }
 
 func writeReportCSV(w io.Writer, rows []store.ReportRow) error {

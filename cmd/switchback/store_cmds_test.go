@@ -182,7 +182,8 @@ func TestReportCommand(t *testing.T) {
 			{Provider: "whatsapp", MessageID: "w1", Status: store.EventFailed, ErrorCode: "131026", At: now.Add(-time.Hour)},
 			// The journey records a fallback without its template: the
 			// report files it under its attempt's.
-			{Provider: store.LocalProvider, MessageID: "otp-1#1", Status: store.EventFallback, Journey: "otp", WorkflowID: "otp-1", Step: "code", Attempt: 1, Channel: channels.WhatsApp, At: now.Add(-time.Hour)},
+			{Provider: store.LocalProvider, MessageID: "otp-1#1", Status: store.EventFallback, Journey: "otp", WorkflowID: "otp-1", Step: "code", Attempt: 1, Channel: channels.WhatsApp,
+				ReasonClass: store.ClassFailedStatus, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s1", Status: store.EventAccepted, Journey: "otp", Step: "code", Channel: channels.SMS, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s1", Status: store.EventDelivered, At: now.Add(-time.Hour)},
 			{Provider: "twilio", MessageID: "s0", Status: store.EventAccepted, Journey: "otp", Step: "code", Channel: channels.SMS, At: now.Add(-72 * time.Hour)},
@@ -195,9 +196,9 @@ func TestReportCommand(t *testing.T) {
 		return nil
 	})
 	code, out, errOut := storeCLI(t, dir, "report", "--journey", "otp", "--since", "1d", "--csv")
-	want := `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,skipped,replies,conversions
-otp,code,sms,,1,1,0,0,,0,0,0,0
-otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,0,0,0
+	want := `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions
+otp,code,sms,,1,1,0,0,,0,,0,,0,0
+otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0
 `
 	if code != 0 || out != want {
 		t.Errorf("report --csv = %d %q\n%s\nwant\n%s", code, errOut, out, want)

@@ -24,6 +24,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -207,7 +208,7 @@ func TestMetricsAfterJourney(t *testing.T) {
 	wantJourney := map[string]float64{
 		series(activities.MetricSends, map[string]string{"channel": "whatsapp", "template": "otp_code", "result": activities.ResultAccepted}):       1,
 		series(activities.MetricStatuses, map[string]string{"channel": "whatsapp", "template": "otp_code", "status": "failed"}):                     1,
-		series(activities.MetricFallbacks, map[string]string{"channel": "whatsapp", "reason": activities.FallbackFailedStatus}):                     1,
+		series(activities.MetricFallbacks, map[string]string{"channel": "whatsapp", "reason": string(store.ClassFailedStatus)}):                     1,
 		series(activities.MetricSends, map[string]string{"channel": "sms", "template": activities.NoTemplate, "result": activities.ResultAccepted}): 1,
 		series(activities.MetricStatuses, map[string]string{"channel": "sms", "template": activities.NoTemplate, "status": "sent"}):                 1,
 		series(activities.MetricStatuses, map[string]string{"channel": "sms", "template": activities.NoTemplate, "status": "delivered"}):            1,

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"MessageContact", testMessageContact},
 		{"Events", testEvents},
 		{"EventFilter", testEventFilter},
+		{"EventReasonClass", testEventReasonClass},
 		{"Templates", testTemplates},
 	}
 	for _, tt := range tests {
@@ -310,6 +311,7 @@ func event(status store.EventStatus, at time.Time) store.MessageEvent {
 func testEvents(t *testing.T, ctx context.Context, s store.Store) {
 	failed := event(store.EventFailed, t0().Add(2*time.Second))
 	failed.ErrorCode, failed.ErrorReason, failed.PricingCategory = "131026", "Message undeliverable", "authentication"
+	failed.ReasonClass = store.ClassFailedStatus
 	steps := []struct {
 		e   store.MessageEvent
 		new bool
@@ -335,11 +337,30 @@ func testEvents(t *testing.T, ctx context.Context, s store.Store) {
 	}
 }
 
+// testEventReasonClass: every event keeps its reason's class, and an
+// event without one reads back without one.
+func testEventReasonClass(t *testing.T, ctx context.Context, s store.Store) {
+	var want []store.MessageEvent
+	for i, class := range []store.ReasonClass{store.ClassTimeout, store.ClassRejected, ""} {
+		e := event(store.EventFallback, t0().Add(time.Duration(i)*time.Second))
+		e.Provider, e.MessageID, e.Attempt = store.LocalProvider, store.LocalMessageID("otp-1", i+1), i+1
+		e.ErrorReason, e.ReasonClass = "why "+string(class), class
+		_, err := s.RecordEvent(ctx, e)
+		must(t, err)
+		want = append(want, e)
+	}
+	got, err := s.Events(ctx, store.EventFilter{WorkflowID: "otp-1"})
+	must(t, err)
+	if !slices.Equal(got, want) {
+		t.Errorf("Events =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
 func testEventFilter(t *testing.T, ctx context.Context, s store.Store) {
 	a := event(store.EventAccepted, t0())
 	b := event(store.EventDelivered, t0().Add(time.Minute))
 	c := store.MessageEvent{Provider: store.LocalProvider, MessageID: store.LocalMessageID("cart-1", 1), Status: store.EventSkipped,
-		Journey: "cart", WorkflowID: "cart-1", Channel: channels.WhatsApp, ContactKey: "k2", ErrorReason: "no_marketing_consent", At: t0().Add(time.Hour)}
+		Journey: "cart", WorkflowID: "cart-1", Channel: channels.WhatsApp, ContactKey: "k2", ErrorReason: "no_marketing_consent", ReasonClass: store.ClassNoConsent, At: t0().Add(time.Hour)}
 	for _, e := range []store.MessageEvent{c, b, a} {
 		_, err := s.RecordEvent(ctx, e)
 		must(t, err)

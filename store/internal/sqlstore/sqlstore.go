@@ -399,16 +399,16 @@ func (s *Store) KnownContact(ctx context.Context, key string) (bool, error) {
 }
 
 const eventColumns = `provider, message_id, status, journey, workflow_id, step, attempt, channel, template,
-	contact_key, error_code, error_reason, pricing_category, at`
+	contact_key, error_code, error_reason, reason_class, pricing_category, at`
 
 // RecordEvent appends e unless an event with its provider, message id and
 // status is already recorded.
 func (s *Store) RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error) {
 	res, err := s.exec(ctx,
-		`INSERT INTO message_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO message_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (provider, message_id, status) DO NOTHING`,
 		e.Provider, e.MessageID, string(e.Status), e.Journey, e.WorkflowID, e.Step, e.Attempt, string(e.Channel),
-		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, e.PricingCategory, ts(e.At))
+		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, string(e.ReasonClass), e.PricingCategory, ts(e.At))
 	if err != nil {
 		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
 	}
@@ -447,7 +447,7 @@ func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Messag
 	events, err := collect(rows, err, func(r interface{ Scan(...any) error }) (store.MessageEvent, error) {
 		var e store.MessageEvent
 		err := r.Scan(&e.Provider, &e.MessageID, &e.Status, &e.Journey, &e.WorkflowID, &e.Step, &e.Attempt, &e.Channel,
-			&e.Template, &e.ContactKey, &e.ErrorCode, &e.ErrorReason, &e.PricingCategory, timeCol{&e.At})
+			&e.Template, &e.ContactKey, &e.ErrorCode, &e.ErrorReason, &e.ReasonClass, &e.PricingCategory, timeCol{&e.At})
 		return e, err
 	}, "message events")
 	for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
