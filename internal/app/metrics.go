@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchbackhq/switchback/internal/telemetry"
+	"github.com/switchbackhq/switchback/promreg"
 	"github.com/switchbackhq/switchback/store"
 )
 
@@ -37,21 +38,21 @@ type webhookMetrics struct {
 // newWebhookMetrics registers the webhook counters on reg, or takes those
 // already registered there.
 func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
-	requests, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
+	requests, err := promreg.CounterVec(reg, prometheus.CounterOpts{
 		Name: MetricWebhookRequests,
 		Help: "Provider webhook requests, by provider and HTTP status answered.",
 	}, "provider", "result")
 	if err != nil {
 		return nil, err
 	}
-	signatures, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
+	signatures, err := promreg.CounterVec(reg, prometheus.CounterOpts{
 		Name: MetricSignatureFailures,
 		Help: "Provider webhook requests refused for a bad or missing signature, by provider.",
 	}, "provider")
 	if err != nil {
 		return nil, err
 	}
-	otherNumber, err := telemetry.RegisterCounterVec(reg, prometheus.CounterOpts{
+	otherNumber, err := promreg.CounterVec(reg, prometheus.CounterOpts{
 		Name: MetricOtherNumber,
 		Help: "WhatsApp webhook changes ignored because they concern another phone number of the Meta app.",
 	})

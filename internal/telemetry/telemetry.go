@@ -41,8 +41,6 @@ import (
 	contribotel "go.temporal.io/sdk/contrib/opentelemetry"
 	contribtally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/interceptor"
-
-	"github.com/switchbackhq/switchback/promreg"
 )
 
 // DefaultServiceName is the service.name of spans when OTEL_SERVICE_NAME
@@ -272,11 +270,4 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// RegisterCounterVec is promreg.CounterVec: it registers a counter vector
-// on reg, or returns the one already registered there under the same name
-// and labels.
-func RegisterCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
-	return promreg.CounterVec(reg, opts, labels...)
 }
