@@ -361,7 +361,7 @@ func TestInboundOpensWindow(t *testing.T) {
 			t.Errorf("%s: eligibility = %+v, want %+v", when, got, want)
 		}
 	}
-	check("before the customer writes", activities.Eligibility{Reason: activities.ReasonWindowClosed})
+	check("before the customer writes", activities.Eligibility{Reason: activities.ReasonWindowClosed, Class: store.ClassWindowClosed})
 	body := inboundBody(`{"from":"16505551234","id":"wamid.W","timestamp":"1780308000","type":"text","text":{"body":"Hello?"}}`)
 	if w := postWhatsApp(h, body, metaSign(body)); w.Code != 200 {
 		t.Fatalf("POST = %d %s", w.Code, w.Body)
@@ -369,7 +369,7 @@ func TestInboundOpensWindow(t *testing.T) {
 	now = wrote.Add(time.Minute)
 	check("after", activities.Eligibility{Allowed: true})
 	now = wrote.Add(activities.ServiceWindow)
-	check("24 hours later", activities.Eligibility{Reason: activities.ReasonWindowClosed})
+	check("24 hours later", activities.Eligibility{Reason: activities.ReasonWindowClosed, Class: store.ClassWindowClosed})
 }
 
 // TestSuppressFromSendGrid records SendGrid events for an address that
