@@ -63,6 +63,9 @@ type Store interface {
 // Activities holds what the activities need. Register a *Activities with a
 // worker; its methods are the activities.
 type Activities struct {
+	// Channels are the channels Switchback knows; nil knows none (no
+	// error code then makes a contact unreachable).
+	Channels *channels.Registry
 	// Senders sends on each configured channel.
 	Senders map[channels.Channel]channels.Sender
 	// Messages is the store: provider message id → journey for status

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/store/sqlite"
@@ -27,7 +30,8 @@ func newTestActivities(t *testing.T, now time.Time) (*Activities, store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &Activities{Messages: st, ContactKey: []byte(testSecret), Now: func() time.Time { return now }}, st
+	reg := channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{})
+	return &Activities{Channels: reg, Messages: st, ContactKey: []byte(testSecret), Now: func() time.Time { return now }}, st
 }
 
 func TestCheckEligibility(t *testing.T) {

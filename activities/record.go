@@ -70,7 +70,7 @@ func (a *Activities) noteOutcome(ctx context.Context, e store.MessageEvent) erro
 	switch {
 	case e.Status == store.EventDelivered || e.Status == store.EventRead:
 		r.Reachable = true
-	case e.Status == store.EventFailed && unreachableCode(e.Channel, e.ErrorCode):
+	case e.Status == store.EventFailed && a.unreachable(e.Channel, e.ErrorCode):
 		r.Code, r.Reason = e.ErrorCode, e.ErrorReason
 	default:
 		return nil
@@ -85,21 +85,11 @@ func (a *Activities) noteOutcome(ctx context.Context, e store.MessageEvent) erro
 	return nil
 }
 
-// unreachableCode reports whether a failure code says the contact cannot
-// be reached on the channel at all, rather than that one message failed.
-func unreachableCode(ch channels.Channel, code string) bool {
-	switch ch {
-	case channels.WhatsApp:
-		return code == "131026" // not a WhatsApp user, or an app too old
-	case channels.SMS:
-		switch code {
-		case "21211", "21614", "30005", "30006": // invalid, not mobile, unknown handset, landline
-			return true
-		}
-	case channels.Email:
-		return code == "bounce" // a hard bounce; "bounce_blocked" may pass later
-	}
-	return false
+// unreachable reports whether a failure code says the contact cannot be
+// reached on the channel at all, rather than that one message failed: the
+// channel's driver decides.
+func (a *Activities) unreachable(ch channels.Channel, code string) bool {
+	return a.Channels != nil && a.Channels.Unreachable(ch, code)
 }
 
 // recordAccepted records that the provider accepted a message, and counts

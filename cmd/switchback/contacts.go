@@ -286,7 +286,7 @@ func showContact(ctx context.Context, w io.Writer, st store.Store, c store.Conta
 	for _, s := range sups {
 		suppressed = append(suppressed, []string{stamp(s.At), string(s.Channel), string(s.Reason), s.Source})
 	}
-	for _, ch := range []channels.Channel{channels.WhatsApp, channels.SMS} {
+	for _, ch := range app.Channels().Channels(channels.AddressPhone) {
 		last, window := "never", "-"
 		if ch == channels.WhatsApp {
 			window = "closed"

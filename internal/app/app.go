@@ -167,24 +167,23 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := &activities.Activities{Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
+	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
 	if opts.Telemetry != nil {
 		if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
 			return nil, fmt.Errorf("journey counters: %w", err)
 		}
 	}
-	rates := map[channels.Channel]float64{channels.WhatsApp: cfg.RateLimits.WhatsApp, channels.SMS: cfg.RateLimits.SMS, channels.Email: cfg.RateLimits.Email}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
 	ws := []worker.Worker{wf}
-	for _, ch := range []channels.Channel{channels.WhatsApp, channels.SMS, channels.Email} {
+	for _, ch := range acts.Channels.Channels("") {
 		if _, ok := acts.Senders[ch]; !ok {
 			continue
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: rates[ch]})
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: cfg.RateLimits.For(ch)})
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}

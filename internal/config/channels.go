@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
 
 // SendGrid holds the SendGrid settings for email.
@@ -29,14 +31,29 @@ type RateLimits struct {
 	WhatsApp, SMS, Email float64
 }
 
-// Default rates: Cloud API throughput per business number; one SMS per
-// second from a single Twilio long code, more through a Messaging
-// Service's sender pool; a conservative share of SendGrid's limit.
+// For returns the rate of channel ch; 0 (no limit) for a channel without a
+// setting.
+func (r RateLimits) For(ch channels.Channel) float64 {
+	switch ch {
+	case channels.WhatsApp:
+		return r.WhatsApp
+	case channels.SMS:
+		return r.SMS
+	case channels.Email:
+		return r.Email
+	}
+	return 0
+}
+
+// Default rates, as each channel's driver states them: Cloud API
+// throughput per business number; one SMS per second from a single Twilio
+// long code, more through a Messaging Service's sender pool; a
+// conservative share of SendGrid's limit.
 const (
-	DefaultRateWhatsApp       = 80
-	DefaultRateSMS            = 1
-	DefaultRateSMSWithService = 10
-	DefaultRateEmail          = 100
+	DefaultRateWhatsApp       = whatsapp.DefaultRate
+	DefaultRateSMS            = sms.DefaultRate
+	DefaultRateSMSWithService = sms.DefaultRateWithService
+	DefaultRateEmail          = email.DefaultRate
 	DefaultSendGridAPIURL     = email.DefaultAPIURL
 )
 

@@ -1,0 +1,108 @@
+package channels
+
+import (
+	"errors"
+	"fmt"
+)
+
+// AddressKind is the kind of contact address a channel sends to.
+type AddressKind string
+
+// Address kinds.
+const (
+	// AddressPhone is an E.164 phone number (the journey's `to`).
+	AddressPhone AddressKind = "phone"
+	// AddressEmail is an email address (the journey's `email`).
+	AddressEmail AddressKind = "email"
+)
+
+// Driver is one channel as the rest of Switchback sees it, without knowing
+// the channel: what journeys, eligibility, the event log, the workers'
+// task queues and the commands ask of it. Each channel package under
+// channels/ (whatsapp, sms, email) provides one, and a Registry lists
+// them; channeltest holds the suite every driver passes.
+type Driver interface {
+	// Channel is the channel's name in journeys, metrics, the store and
+	// its activity task queue.
+	Channel() Channel
+	// Address is the kind of contact address the channel sends to.
+	Address() AddressKind
+	// DefaultRate is the sends per second of the channel's activity task
+	// queue when the operator sets none; 0 means no limit.
+	DefaultRate() float64
+	// Unreachable reports whether a provider's error code says that the
+	// contact cannot be reached on the channel at all (not a WhatsApp
+	// user, an invalid number, a hard bounce), rather than that one
+	// message failed: the channel then goes last for the contact.
+	Unreachable(code string) bool
+}
+
+// Registry is the set of channels a process knows, in the order they were
+// registered. Build it once (NewRegistry) and pass it to what needs it;
+// it is safe for concurrent use, since nothing changes it.
+type Registry struct {
+	drivers []Driver
+	byName  map[Channel]Driver
+}
+
+// NewRegistry returns a registry of drivers. Each must name a channel, and
+// no channel twice.
+func NewRegistry(drivers ...Driver) (*Registry, error) {
+	r := &Registry{byName: map[Channel]Driver{}}
+	var errs []error
+	for i, d := range drivers {
+		name := d.Channel()
+		switch _, dup := r.byName[name]; {
+		case name == "":
+			errs = append(errs, fmt.Errorf("channel driver %d (%T) has no name", i, d))
+		case dup:
+			errs = append(errs, fmt.Errorf("channel %q is registered twice", name))
+		default:
+			r.byName[name] = d
+			r.drivers = append(r.drivers, d)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("channel registry: %w", err)
+	}
+	return r, nil
+}
+
+// MustRegistry is NewRegistry for a list fixed in the program: it panics
+// on a name missing or given twice, which is a programming error.
+func MustRegistry(drivers ...Driver) *Registry {
+	r, err := NewRegistry(drivers...)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// Lookup returns the driver of channel ch.
+func (r *Registry) Lookup(ch Channel) (Driver, bool) {
+	d, ok := r.byName[ch]
+	return d, ok
+}
+
+// Drivers returns every driver, in registration order.
+func (r *Registry) Drivers() []Driver { return append([]Driver(nil), r.drivers...) }
+
+// Channels returns the names of the channels whose address is of kind k,
+// in registration order; every channel when k is "".
+func (r *Registry) Channels(k AddressKind) []Channel {
+	var out []Channel
+	for _, d := range r.drivers {
+		if k == "" || d.Address() == k {
+			out = append(out, d.Channel())
+		}
+	}
+	return out
+}
+
+// Unreachable reports whether code, an error of channel ch's provider,
+// says the contact cannot be reached on ch at all. An unknown channel
+// reports false.
+func (r *Registry) Unreachable(ch Channel, code string) bool {
+	d, ok := r.byName[ch]
+	return ok && d.Unreachable(code)
+}

@@ -1,0 +1,19 @@
+package app
+
+import (
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
+)
+
+// Channels returns the registry of every channel Switchback knows, in the
+// order a worker starts their task queues: a channel is registered here in
+// one line.
+func Channels() *channels.Registry {
+	return channels.MustRegistry(
+		whatsapp.Driver{},
+		sms.Driver{},
+		email.Driver{},
+	)
+}
