@@ -195,6 +195,31 @@ type EventFilter struct {
 	Newest int
 }
 
+// Options configures a store when it is opened (sqlite.OpenWith,
+// postgres.OpenWith).
+type Options struct {
+	// EventOutbox makes RecordEvent add each new event to the event
+	// stream's outbox, in the same transaction (see OutboxEvent). Every
+	// process that records events must set it alike: `switchback` sets it
+	// when SWITCHBACK_EVENTS_URL is set.
+	EventOutbox bool
+}
+
+// OutboxEvent is a message event waiting in the outbox to be delivered to
+// the event stream. A dispatcher claims due events for a lease
+// (Store.ClaimOutbox), then acknowledges each delivered one
+// (Store.AckOutbox) or puts it back until a later time
+// (Store.RetryOutbox). An event whose lease ran out is due again: delivery
+// is at least once.
+type OutboxEvent struct {
+	// Seq numbers the event in the event log.
+	Seq int64
+	// Claims counts the claims of the event, this one included.
+	Claims int
+	// Event is the message event.
+	Event MessageEvent
+}
+
 // Template is one WhatsApp message template in one language, as the
 // template registry (package templates) keeps it.
 type Template struct {
@@ -286,6 +311,18 @@ type Store interface {
 	RecordEvent(ctx context.Context, e MessageEvent) (bool, error)
 	// Events returns the events f selects, oldest first.
 	Events(ctx context.Context, f EventFilter) ([]MessageEvent, error)
+
+	// ClaimOutbox claims up to limit outbox events due at now, oldest
+	// first, leasing them until now+lease: no other claim returns them
+	// before then.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEvent, error)
+	// AckOutbox removes a delivered event from the outbox; removing one
+	// that is not there is not an error.
+	AckOutbox(ctx context.Context, seq int64) error
+	// RetryOutbox makes the event of a claim due again at at, noting
+	// lastErr, unless it was claimed again since (claims is the claim's
+	// OutboxEvent.Claims) or removed; it reports whether it changed it.
+	RetryOutbox(ctx context.Context, seq int64, claims int, at time.Time, lastErr string) (bool, error)
 
 	// ReplaceTemplates makes ts, synced from the WhatsApp Business
 	// Account wabaID at time at, the whole template registry.

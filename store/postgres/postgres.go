@@ -34,6 +34,11 @@ var _ store.Store = (*Store)(nil)
 // in the connection's current schema: add search_path=NAME to the URL for
 // another than public.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, store.Options{})
+}
+
+// OpenWith is Open with the store configured by opts.
+func OpenWith(ctx context.Context, url string, opts store.Options) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
@@ -50,7 +55,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
 	d := sqlstore.Dialect{Goose: goose.DialectPostgres, Numbered: true}
-	st, err := sqlstore.Open(ctx, db, d, migrations, goose.WithSessionLocker(locker))
+	st, err := sqlstore.Open(ctx, db, d, opts, migrations, goose.WithSessionLocker(locker))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}

@@ -62,8 +62,8 @@ func freshSchema(t *testing.T, base string) string {
 
 func TestSuite(t *testing.T) {
 	base := testURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(context.Background(), freshSchema(t, base))
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
+		s, err := OpenWith(context.Background(), freshSchema(t, base), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,11 @@ var _ store.Store = (*Store)(nil)
 // migrations. The file is in WAL mode so that a worker and a webhook
 // server can share it. The path ":memory:" gives a private in-memory store.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, store.Options{})
+}
+
+// OpenWith is Open with the store configured by opts.
+func OpenWith(ctx context.Context, path string, opts store.Options) (*Store, error) {
 	dsn := ":memory:"
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -47,7 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// One connection: SQLite has one writer, and ":memory:" is per connection.
 	db.SetMaxOpenConns(1)
-	st, err := sqlstore.Open(ctx, db, sqlstore.Dialect{Goose: goose.DialectSQLite3}, migrations)
+	st, err := sqlstore.Open(ctx, db, sqlstore.Dialect{Goose: goose.DialectSQLite3}, opts, migrations)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

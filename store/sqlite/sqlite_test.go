@@ -12,8 +12,8 @@ import (
 )
 
 func TestSuite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "switchback.db"))
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
+		s, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "switchback.db"), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,8 +22,8 @@ func TestSuite(t *testing.T) {
 }
 
 func TestSuiteInMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(context.Background(), ":memory:")
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
+		s, err := OpenWith(context.Background(), ":memory:", opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestAdoptsOldStore(t *testing.T) {
 	db := s.DB()
 	for _, q := range []string{
 		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel) VALUES ('twilio', 'SM1', 'otp-2', 2, 'sms')`,
-		`DROP TABLE inbound_messages`, `DROP TABLE templates`, `DROP TABLE message_events`, `DROP TABLE inbound`, `DROP TABLE reachability`,
+		`DROP TABLE event_outbox`, `DROP TABLE inbound_messages`, `DROP TABLE templates`, `DROP TABLE message_events`, `DROP TABLE inbound`, `DROP TABLE reachability`,
 		`DROP TABLE suppressions`, `DROP TABLE consents`, `DROP TABLE contacts`, `DROP TABLE goose_db_version`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {

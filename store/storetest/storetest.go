@@ -14,9 +14,9 @@ import (
 	"github.com/switchbackhq/switchback/store"
 )
 
-// Opener returns a new, empty, migrated store for one test; the suite
-// closes it.
-type Opener func(t *testing.T) store.Store
+// Opener returns a new, empty, migrated store for one test, configured by
+// opts; the suite closes it.
+type Opener func(t *testing.T, opts store.Options) store.Store
 
 // t0 is the suite's reference time, with microseconds, the precision
 // stores keep.
@@ -41,10 +41,11 @@ func Run(t *testing.T, open Opener) {
 		{"EventFilter", testEventFilter},
 		{"EventReasonClass", testEventReasonClass},
 		{"Templates", testTemplates},
+		{"OutboxOff", testOutboxOff},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
+			s := open(t, store.Options{})
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
@@ -53,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, context.Background(), s)
 		})
 	}
+	runOutbox(t, open)
 }
 
 func must(t *testing.T, err error) {

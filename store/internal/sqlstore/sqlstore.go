@@ -36,17 +36,18 @@ type Dialect struct {
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	opts    store.Options
 }
 
 // Open applies the goose SQL migrations under the migrations directory of
-// fsys to db, up to the latest, and returns a Store on db. On an error it
-// closes db.
-func Open(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, opts ...goose.ProviderOption) (*Store, error) {
+// fsys to db, up to the latest, and returns a Store on db configured by so.
+// On an error it closes db.
+func Open(ctx context.Context, db *sql.DB, d Dialect, so store.Options, fsys fs.FS, opts ...goose.ProviderOption) (*Store, error) {
 	if err := migrate(ctx, db, d, fsys, opts); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, dialect: d}, nil
+	return &Store{db: db, dialect: d, opts: so}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, opts []goose.ProviderOption) error {
@@ -402,21 +403,41 @@ const eventColumns = `provider, message_id, status, journey, workflow_id, step, 
 	contact_key, error_code, error_reason, reason_class, pricing_category, at`
 
 // RecordEvent appends e unless an event with its provider, message id and
-// status is already recorded.
+// status is already recorded; with Options.EventOutbox, a new event joins
+// the outbox in the same transaction.
 func (s *Store) RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error) {
-	res, err := s.exec(ctx,
+	added, err := s.recordEvent(ctx, e)
+	if err != nil {
+		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
+	}
+	return added, nil
+}
+
+func (s *Store) recordEvent(ctx context.Context, e store.MessageEvent) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	var seq int64
+	err = tx.QueryRowContext(ctx, s.rebind(
 		`INSERT INTO message_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		 ON CONFLICT (provider, message_id, status) DO NOTHING`,
+		 ON CONFLICT (provider, message_id, status) DO NOTHING RETURNING id`),
 		e.Provider, e.MessageID, string(e.Status), e.Journey, e.WorkflowID, e.Step, e.Attempt, string(e.Channel),
-		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, string(e.ReasonClass), e.PricingCategory, ts(e.At))
-	if err != nil {
-		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
+		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, string(e.ReasonClass), e.PricingCategory, ts(e.At)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // recorded before
 	}
-	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("record %s event of %s message %s: %w", e.Status, e.Provider, e.MessageID, err)
+		return false, err
 	}
-	return n == 1, nil
+	if s.opts.EventOutbox {
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_outbox (event_id, due_at) VALUES (?, ?)`),
+			seq, ts(time.Now())); err != nil {
+			return false, fmt.Errorf("add to the event outbox: %w", err)
+		}
+	}
+	return true, tx.Commit()
 }
 
 // Events returns the events f selects, oldest first.
@@ -444,16 +465,19 @@ func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Messag
 		q += ` LIMIT ` + strconv.Itoa(f.Newest)
 	}
 	rows, err := s.query(ctx, q, args...)
-	events, err := collect(rows, err, func(r interface{ Scan(...any) error }) (store.MessageEvent, error) {
-		var e store.MessageEvent
-		err := r.Scan(&e.Provider, &e.MessageID, &e.Status, &e.Journey, &e.WorkflowID, &e.Step, &e.Attempt, &e.Channel,
-			&e.Template, &e.ContactKey, &e.ErrorCode, &e.ErrorReason, &e.ReasonClass, &e.PricingCategory, timeCol{&e.At})
-		return e, err
-	}, "message events")
+	events, err := collect(rows, err, scanEvent, "message events")
 	for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
 		events[i], events[j] = events[j], events[i]
 	}
 	return events, err
+}
+
+// scanEvent scans the eventColumns of a row.
+func scanEvent(r interface{ Scan(...any) error }) (store.MessageEvent, error) {
+	var e store.MessageEvent
+	err := r.Scan(&e.Provider, &e.MessageID, &e.Status, &e.Journey, &e.WorkflowID, &e.Step, &e.Attempt, &e.Channel,
+		&e.Template, &e.ContactKey, &e.ErrorCode, &e.ErrorReason, &e.ReasonClass, &e.PricingCategory, timeCol{&e.At})
+	return e, err
 }
 
 // collect scans every row with scan.
