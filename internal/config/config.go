@@ -84,6 +84,13 @@ type Config struct {
 	// TemporalAPIKey is a Temporal Cloud API key
 	// (SWITCHBACK_TEMPORAL_API_KEY), sent as a bearer token over TLS.
 	TemporalAPIKey string
+	// EventsURL receives every message event as a signed POST
+	// (SWITCHBACK_EVENTS_URL). Empty: no event stream.
+	EventsURL string
+	// WebhookSecret signs outbound webhooks, the event stream's included
+	// (SWITCHBACK_WEBHOOK_SECRET): whsec_ and the base64 of a key of at
+	// least 24 bytes.
+	WebhookSecret string
 }
 
 // TemporalTLS holds the TLS settings of the Temporal connection. All
@@ -263,6 +270,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	errs = append(errs, more...)
 	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
 	errs = append(errs, more...)
+	errs = append(errs, readEvents(getenv, &c)...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
