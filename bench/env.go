@@ -67,9 +67,11 @@ type Env struct {
 	stack   *devstack.Stack
 	store   store.Store
 	workers []worker.Worker
-	cancel  context.CancelFunc
-	served  chan error
-	tempDir string
+	// stopEvents stops the event stream (app.StartEventStream).
+	stopEvents func()
+	cancel     context.CancelFunc
+	served     chan error
+	tempDir    string
 }
 
 // Start starts an Env. Close it when done.
@@ -150,6 +152,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	e.workers = ws
+	if e.stopEvents, err = app.StartEventStream(context.WithoutCancel(ctx), cfg, e.store, nil); err != nil { // Close stops it
+		return nil, fmt.Errorf("bench: %w", err)
+	}
 
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: e.Client, Messages: e.store,
@@ -191,6 +196,9 @@ func (e *Env) Close() error {
 	}
 	if e.Sandbox != nil {
 		e.Sandbox.Close()
+	}
+	if e.stopEvents != nil {
+		e.stopEvents()
 	}
 	app.StopWorkers(e.workers)
 	if e.Client != nil {

@@ -136,6 +136,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
+	stopEvents, err := app.StartEventStream(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 
 	// Without a token, the API and the codec (whose caller, the embedded
 	// Web UI, sends none) answer only callers on this machine that name it:

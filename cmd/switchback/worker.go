@@ -52,6 +52,11 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
+	stopEvents, err := app.StartEventStream(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "workers", len(ws),
 		"metrics", "http://"+cfg.MetricsAddr+"/metrics")
 	// Serve returns when ctx is done, after a graceful shutdown.

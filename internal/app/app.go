@@ -42,16 +42,19 @@ const StoreFile = "switchback.db"
 
 // OpenStore opens the store cfg selects, migrating it to the latest
 // schema: PostgreSQL when SWITCHBACK_DATABASE_URL is set, else SQLite in
-// StoreFile under the data directory.
+// StoreFile under the data directory. With SWITCHBACK_EVENTS_URL set, the
+// store's new message events go to the event stream's outbox too
+// (StartEventStream).
 func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	opts := store.Options{EventOutbox: cfg.EventsURL != ""}
 	if cfg.DatabaseURL != "" {
-		st, err := postgres.Open(ctx, cfg.DatabaseURL)
+		st, err := postgres.OpenWith(ctx, cfg.DatabaseURL, opts)
 		if err != nil {
 			return nil, fmt.Errorf("SWITCHBACK_DATABASE_URL: %w", err)
 		}
 		return st, nil
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, StoreFile))
+	st, err := sqlite.OpenWith(ctx, filepath.Join(cfg.DataDir, StoreFile), opts)
 	if err != nil {
 		return nil, err
 	}

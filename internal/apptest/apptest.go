@@ -130,6 +130,11 @@ func StartWith(t *testing.T, opts Options) *Stack {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { app.StopWorkers(ws) })
+		stopEvents, err := app.StartEventStream(ctx, cfg, st, opts.Logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stopEvents)
 	}
 
 	s := &Stack{Client: c, Sandbox: sb, Namespace: ts.GetDefaultNamespace(), FrontendAddr: ts.GetFrontendHostPort(),

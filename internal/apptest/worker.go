@@ -78,6 +78,11 @@ func RunWorker(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
+	stopEvents, err := app.StartEventStream(ctx, cfg, st, nil)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 	<-ctx.Done()
 	return nil
 }

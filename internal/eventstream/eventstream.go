@@ -142,13 +142,13 @@ func checkURL(s string) error {
 	return nil
 }
 
-// Run delivers events until ctx is done, then returns nil. A store error
-// is logged and tried again after Poll.
-func (d *Dispatcher) Run(ctx context.Context) error {
+// Run delivers events until ctx is done. A store error is logged and
+// tried again after Poll.
+func (d *Dispatcher) Run(ctx context.Context) {
 	for {
 		n, err := d.Deliver(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil {
 			d.logger.Error("event stream", "error", err)
@@ -158,7 +158,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(d.opts.Poll):
 		}
 	}
