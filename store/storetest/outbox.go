@@ -10,27 +10,11 @@ import (
 	"github.com/switchbackhq/switchback/store"
 )
 
-// runOutbox runs the outbox tests, each on a store with the outbox on.
-func runOutbox(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, ctx context.Context, s store.Store)
-	}{
-		{"OutboxLease", testOutboxLease},
-		{"OutboxRetry", testOutboxRetry},
-		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t, store.Options{EventOutbox: true})
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, context.Background(), s)
-		})
-	}
+// outboxTests run on a store with the outbox on.
+var outboxTests = []suiteTest{
+	{"OutboxLease", testOutboxLease},
+	{"OutboxRetry", testOutboxRetry},
+	{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 }
 
 // outboxEvents records n events of distinct messages and returns them.

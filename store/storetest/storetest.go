@@ -24,10 +24,7 @@ func t0() time.Time { return time.Date(2026, 3, 1, 9, 30, 15, 123456000, time.UT
 
 // Run runs the suite, each test on a store of its own.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, ctx context.Context, s store.Store)
-	}{
+	runEach(t, open, store.Options{}, []suiteTest{
 		{"Ping", testPing},
 		{"Messages", testMessages},
 		{"Contacts", testContacts},
@@ -42,10 +39,21 @@ func Run(t *testing.T, open Opener) {
 		{"EventReasonClass", testEventReasonClass},
 		{"Templates", testTemplates},
 		{"OutboxOff", testOutboxOff},
-	}
+	})
+	runEach(t, open, store.Options{EventOutbox: true}, outboxTests)
+}
+
+// suiteTest is one test of the suite.
+type suiteTest struct {
+	name string
+	fn   func(t *testing.T, ctx context.Context, s store.Store)
+}
+
+// runEach runs each test on a store of its own, opened with opts.
+func runEach(t *testing.T, open Opener, opts store.Options, tests []suiteTest) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := open(t, store.Options{})
+			s := open(t, opts)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
@@ -54,7 +62,6 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, context.Background(), s)
 		})
 	}
-	runOutbox(t, open)
 }
 
 func must(t *testing.T, err error) {

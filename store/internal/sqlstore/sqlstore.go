@@ -414,30 +414,39 @@ func (s *Store) RecordEvent(ctx context.Context, e store.MessageEvent) (bool, er
 }
 
 func (s *Store) recordEvent(ctx context.Context, e store.MessageEvent) (bool, error) {
+	if !s.opts.EventOutbox {
+		_, added, err := s.insertEvent(ctx, s.db, e)
+		return added, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	var seq int64
-	err = tx.QueryRowContext(ctx, s.rebind(
+	seq, added, err := s.insertEvent(ctx, tx, e)
+	if err != nil || !added {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_outbox (event_id, due_at) VALUES (?, ?)`),
+		seq, ts(time.Now())); err != nil {
+		return false, fmt.Errorf("add to the event outbox: %w", err)
+	}
+	return true, tx.Commit()
+}
+
+// insertEvent inserts e unless it is recorded, and returns its row's id.
+func (s *Store) insertEvent(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, e store.MessageEvent) (seq int64, added bool, err error) {
+	err = q.QueryRowContext(ctx, s.rebind(
 		`INSERT INTO message_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (provider, message_id, status) DO NOTHING RETURNING id`),
 		e.Provider, e.MessageID, string(e.Status), e.Journey, e.WorkflowID, e.Step, e.Attempt, string(e.Channel),
 		e.Template, e.ContactKey, e.ErrorCode, e.ErrorReason, string(e.ReasonClass), e.PricingCategory, ts(e.At)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil // recorded before
+		return 0, false, nil // recorded before
 	}
-	if err != nil {
-		return false, err
-	}
-	if s.opts.EventOutbox {
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_outbox (event_id, due_at) VALUES (?, ?)`),
-			seq, ts(time.Now())); err != nil {
-			return false, fmt.Errorf("add to the event outbox: %w", err)
-		}
-	}
-	return true, tx.Commit()
+	return seq, err == nil, err
 }
 
 // Events returns the events f selects, oldest first.
