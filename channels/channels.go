@@ -11,11 +11,13 @@
 // Driver (driver.go: name, address kind, default rate, which provider
 // errors make a contact unreachable), its provider clients (the Sender), the
 // parsing and signature checks of its provider's callbacks, and its error
-// table. channels/whatsapp is WhatsApp over Meta's Cloud API;
-// channels/sms is Twilio, which carries SMS and, with
-// WHATSAPP_PROVIDER=twilio, WhatsApp too (sms.WhatsAppClient);
-// channels/email is SendGrid. internal/app.Channels registers each driver
-// in one line, and channeltest is the suite every driver passes.
+// table. channels/whatsapp is WhatsApp, over Meta's Cloud API;
+// channels/email is email, over SendGrid; channels/sms is SMS, whose
+// provider is channels/twilio. A provider that carries more than one
+// channel has its own package: channels/twilio sends SMS and, with
+// WHATSAPP_PROVIDER=twilio, WhatsApp (twilio.WhatsAppClient).
+// internal/app.Channels registers each driver in one line, and channeltest
+// is the suite every driver passes.
 //
 // Code outside channels/ asks the Registry rather than switching on a
 // channel's name: the workers' task queues, the event log's reachability

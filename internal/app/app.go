@@ -19,7 +19,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
-	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/codec"
@@ -76,7 +76,7 @@ func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.S
 		senders[channels.WhatsApp] = c
 	}
 	if t := cfg.Twilio; t != nil {
-		c, err := sms.NewClient(sms.Config{
+		c, err := twilio.NewClient(twilio.Config{
 			APIURL:              t.APIURL,
 			AccountSID:          t.AccountSID,
 			AuthToken:           t.AuthToken,
@@ -92,7 +92,7 @@ func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.S
 	if w, t := cfg.WhatsAppTwilio, cfg.Twilio; w != nil && t != nil {
 		// WHATSAPP_PROVIDER=twilio: WhatsApp goes through Twilio, with
 		// the Meta client (if any) left to templates sync and webhooks.
-		c, err := sms.NewWhatsAppClient(sms.WhatsAppConfig{
+		c, err := twilio.NewWhatsAppClient(twilio.WhatsAppConfig{
 			APIURL:            t.APIURL,
 			AccountSID:        t.AccountSID,
 			AuthToken:         t.AuthToken,
