@@ -84,13 +84,16 @@ func (c *Console) contactKey(ctx context.Context, q string) (string, error) {
 type customerData struct {
 	Key string
 	// Known says the store has a record of the contact.
-	Known    bool
-	Contact  store.Contact
-	Revealed bool
-	Consent  []store.Consent
-	Suppress []store.Suppression
-	Channels []channelRow
-	Journeys []journeyRow
+	Known   bool
+	Contact store.Contact
+	// NumberFrom is the journey whose start gave the number, when the
+	// store has no record of the contact.
+	NumberFrom string
+	Revealed   bool
+	Consent    []store.Consent
+	Suppress   []store.Suppression
+	Channels   []channelRow
+	Journeys   []journeyRow
 	// Next is the visibility page token of the next page, if any.
 	Next string
 	// ListError says why the journeys could not be listed.
@@ -206,7 +209,30 @@ func (c *Console) customerData(ctx context.Context, key, pageToken string) (cust
 	if err != nil {
 		d.ListError = err.Error()
 	}
+	if d.Contact.Number == "" && len(d.Journeys) > 0 {
+		c.numberFromJourney(ctx, &d)
+	}
 	return d, nil
+}
+
+// numberFromJourney fills in the number (and email) of a contact that the
+// store has no record of from the start of its newest journey listed,
+// decrypted with the codec's keys.
+func (c *Console) numberFromJourney(ctx context.Context, d *customerData) {
+	id := d.Journeys[0].ID
+	started, err := journeys.ReadStart(ctx, c.opts.Client, c.opts.DataConverter, id)
+	if err != nil {
+		c.log.Warn("console: read the number of a contact from its journey", "workflow_id", id, "error", err)
+		return
+	}
+	in := started.Input
+	if journeys.ContactKey(c.opts.ContactKey, in.To) != d.Key {
+		return
+	}
+	d.Contact.Number, d.NumberFrom = in.To, id
+	if d.Contact.Email == "" {
+		d.Contact.Email = in.Email
+	}
 }
 
 // channelRows returns what is known of each of the registry's channels.

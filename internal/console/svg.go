@@ -52,7 +52,7 @@ const (
 	picColumn  = 130
 	picLane    = 92
 	picMarkY   = 34
-	picReasonN = 22
+	picReasonN = 18
 )
 
 // journeyLane is the name of the lane of entries on no channel.
