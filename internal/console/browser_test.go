@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 )
@@ -40,6 +41,22 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("chromium is missing (apt-get install chromium; or set SWITCHBACK_CHROMIUM)")
 	return ""
+}
+
+// serveConsole serves the console of s, with its settings changed by
+// configure, on a loopback server; its log goes to logs.
+func serveConsole(t *testing.T, s *apptest.Stack, configure func(*config.Console)) (srv *httptest.Server, cfg config.Config, logs *syncBuffer) {
+	t.Helper()
+	logs = &syncBuffer{}
+	cfg = s.Config
+	configure(&cfg.Console)
+	h, err := app.ConsoleHandler(app.ConsoleOptions{Client: s.Client, Config: cfg, Store: s.Store, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, cfg, logs
 }
 
 // syncBuffer is a log destination safe for the handlers' goroutines.
@@ -168,16 +185,10 @@ func waitListed(t *testing.T, s *apptest.Stack, key string, n int) {
 func TestConsoleInBrowser(t *testing.T) {
 	chromium(t)
 	s := apptest.Start(t)
-	logs := &syncBuffer{}
-	cfg := s.Config
-	cfg.Console.Token = "browser-test-token"
-	cfg.Console.TemporalUIURL = "http://127.0.0.1:8233"
-	h, err := app.ConsoleHandler(app.ConsoleOptions{Client: s.Client, Config: cfg, Store: s.Store, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv, cfg, logs := serveConsole(t, s, func(c *config.Console) {
+		c.Token = "browser-test-token"
+		c.TemporalUIURL = "http://127.0.0.1:8233"
+	})
 
 	fellBack := s.RunOTP(t, sandbox.WhatsAppUndeliverable)
 	var fallback journeys.Event

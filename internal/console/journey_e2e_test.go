@@ -4,7 +4,6 @@ import (
 	"context"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -24,15 +23,7 @@ import (
 // who sent it, and shows in the timeline.
 func TestJourneyPageSendsEvents(t *testing.T) {
 	s := apptest.Start(t)
-	logs := &syncBuffer{}
-	cfg := s.Config
-	cfg.Console.UserHeader = "X-Forwarded-User"
-	h, err := app.ConsoleHandler(app.ConsoleOptions{Client: s.Client, Config: cfg, Store: s.Store, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv, cfg, logs := serveConsole(t, s, func(c *config.Console) { c.UserHeader = "X-Forwarded-User" })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	j, err := journeys.Builtin("order_update")
