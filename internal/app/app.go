@@ -24,6 +24,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/console"
 	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -222,6 +223,8 @@ type HTTPOptions struct {
 	Exempt func(*http.Request) bool
 	// API, if set, is the /v1 HTTP API (APIHandler).
 	API http.Handler
+	// Console, if set, is the web console under /console (ConsoleHandler).
+	Console http.Handler
 	// Telemetry, if set, counts the webhook requests, and traces each
 	// request when tracing is on. Its /metrics is served by
 	// MetricsHandler, on the metrics address.
@@ -229,7 +232,8 @@ type HTTPOptions struct {
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, the /v1 API when opts.API is set, the codec endpoint
+// webhooks, /healthz, the /v1 API when opts.API is set, the console when
+// opts.Console is set, the codec endpoint
 // under /codec/ when an encryption key is set, and any extra handlers.
 // /metrics and /readyz are on the metrics server (MetricsHandler), off the
 // public port.
@@ -285,6 +289,10 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	if opts.API != nil {
 		mux.Handle(api.Prefix+"/", opts.API)
+	}
+	if opts.Console != nil {
+		mux.Handle(console.Prefix, opts.Console)
+		mux.Handle(console.Prefix+"/", opts.Console)
 	}
 	for pattern, h := range opts.Extra {
 		mux.Handle(pattern, h)
