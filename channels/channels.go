@@ -1,7 +1,30 @@
 // Package channels holds what every messaging channel shares: the message a
 // journey asks to send, the delivery statuses that come back, the Sender
-// interface that channel implementations satisfy, and the typed errors that
-// tell a journey whether to retry a send or fall back to the next channel.
+// interface that channel implementations satisfy, the typed errors that
+// tell a journey whether to retry a send or fall back to the next channel,
+// and the Driver interface and Registry through which the rest of
+// Switchback knows a channel without knowing which one it is.
+//
+// # Where things go
+//
+// One package per channel under channels/ holds everything about it: its
+// Driver (driver.go: name, address kind, default rate, which provider
+// errors make a contact unreachable), its provider clients (the Sender), the
+// parsing and signature checks of its provider's callbacks, and its error
+// table. channels/whatsapp is WhatsApp, over Meta's Cloud API;
+// channels/email is email, over SendGrid; channels/sms is SMS, whose
+// provider is channels/twilio. A provider that carries more than one
+// channel has its own package: channels/twilio sends SMS and, with
+// WHATSAPP_PROVIDER=twilio, WhatsApp (twilio.WhatsAppClient).
+// internal/app.Channels registers each driver in one line, and channeltest
+// is the suite every driver passes.
+//
+// Code outside channels/ asks the Registry rather than switching on a
+// channel's name: the workers' task queues, the event log's reachability
+// and `contacts show` do so today. Still to move behind the Driver (issue
+// 11): the attempt spec's fields, their validation and rendering
+// (journeys), provider settings and rates (internal/config), callback
+// routes (webhooks), the sandbox lookalikes and simulate's provider codes.
 package channels
 
 import (

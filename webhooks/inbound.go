@@ -18,7 +18,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
-	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/phone"
 	"github.com/switchbackhq/switchback/journeys"
@@ -440,7 +440,7 @@ func (h *Handler) twilioInbound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed inbound message: From and MessageSid are required", http.StatusBadRequest)
 		return
 	}
-	in := Inbound{Channel: channels.SMS, Provider: sms.Provider, MessageID: sid, Kind: "text", Text: form.Get("Body")}
+	in := Inbound{Channel: channels.SMS, Provider: twilio.Provider, MessageID: sid, Kind: "text", Text: form.Get("Body")}
 	if num, ok := strings.CutPrefix(from, "whatsapp:"); ok {
 		in.Channel, from = channels.WhatsApp, num
 	}
@@ -549,7 +549,7 @@ func (h *Handler) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values
 		return nil, false
 	}
 	u := strings.TrimSuffix(h.cfg.PublicURL, "/") + r.URL.RequestURI()
-	if !sms.VerifySignature(h.cfg.TwilioAuthToken, u, body, r.Header.Get(sms.SignatureHeader)) {
+	if !twilio.VerifySignature(h.cfg.TwilioAuthToken, u, body, r.Header.Get(twilio.SignatureHeader)) {
 		h.log.Warn("twilio webhook signature rejected", "url", u)
 		h.signatureRejected("twilio")
 		http.Error(w, "bad signature: X-Twilio-Signature does not match "+u+" (check SWITCHBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN)", http.StatusForbidden)

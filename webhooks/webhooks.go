@@ -21,7 +21,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
-	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -222,7 +222,7 @@ func (h *Handler) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, corr, hasCorr, err := sms.ParseStatusCallback(r.URL.Query(), form)
+	u, corr, hasCorr, err := twilio.ParseStatusCallback(r.URL.Query(), form)
 	if err != nil {
 		http.Error(w, "malformed status callback: "+err.Error(), http.StatusBadRequest)
 		return

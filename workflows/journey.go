@@ -68,7 +68,7 @@ func errExpired() *ending {
 // run is the state of one journey execution.
 type run struct {
 	in         journeys.Input
-	keys       *Journeys
+	cfg        *Journeys
 	vars       map[string]string // the variables in scope: the input's, plus an event's in its handler
 	timeline   Timeline
 	result     Result
@@ -136,7 +136,7 @@ type eventState struct {
 func newRun(ctx workflow.Context, j *Journeys, in journeys.Input) *run {
 	return &run{
 		in:       in,
-		keys:     j,
+		cfg:      j,
 		vars:     in.Vars,
 		timeline: Timeline{Journey: in.Journey.Name, Outcome: OutcomeRunning},
 		inbox: inbox{

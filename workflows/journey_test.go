@@ -13,12 +13,19 @@ import (
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
 
-// testOptions configure the workflow in tests: a worker's contact key.
-var testOptions = Options{ContactKey: []byte("test contact key")}
+// testOptions configure the workflow in tests: a worker's contact key and
+// the channels.
+var testOptions = Options{
+	ContactKey: []byte("test contact key"),
+	Channels:   channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}),
+}
 
 // fakeSends plays the providers for the send activity: per channel, the
 // error to return (one per call; nil past the end) and the message id.

@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -21,20 +22,24 @@ type Options struct {
 	// keeps of its code. Every worker of a namespace needs the same key:
 	// a replay on a worker with another key would check codes differently.
 	ContactKey []byte
+	// Channels are the channels journeys send on (app.Channels): their
+	// drivers say which of a journey's addresses each channel sends to.
+	Channels *channels.Registry
 }
 
-// Journeys is the Journey workflow with the keys it needs. Its Journey
+// Journeys is the Journey workflow with the keys and channels it needs. Its Journey
 // method is the workflow, registered under journeys.WorkflowType.
 type Journeys struct {
 	contactKey []byte
 	verifyKey  []byte
+	channels   *channels.Registry
 }
 
 // New returns the Journey workflow configured by opts.
 func New(opts Options) *Journeys {
 	m := hmac.New(sha256.New, opts.ContactKey)
 	m.Write([]byte(verifyKeyLabel))
-	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil)}
+	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels}
 }
 
 // Registrar registers workflows: a worker.Worker, a replayer, a test

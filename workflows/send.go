@@ -173,9 +173,11 @@ func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, can
 	return r.send(ctx, t)
 }
 
-// address is the contact's address on ch, or "".
+// address is the contact's address on ch, as its driver says: the
+// journey's email for an email address, else its number; "" when the
+// journey has none.
 func (r *run) address(ch channels.Channel) string {
-	if ch == channels.Email {
+	if d, ok := r.cfg.channels.Lookup(ch); ok && d.Address() == channels.AddressEmail {
 		return r.in.Email
 	}
 	return r.in.To

@@ -84,7 +84,7 @@ func (r *run) setOwnSearchAttributes(ctx workflow.Context) {
 	}
 	if !hasContact && r.in.To != "" {
 		var contact string
-		key, to := r.keys.contactKey, r.in.To
+		key, to := r.cfg.contactKey, r.in.To
 		err := workflow.SideEffect(ctx, func(workflow.Context) any { return journeys.ContactKey(key, to) }).Get(&contact)
 		if err == nil {
 			set = append(set, journeys.ContactAttr.ValueSet(contact))

@@ -113,7 +113,7 @@ func (r *run) verifyClosed(ctx workflow.Context) error {
 // the worker's verify key: without the key, the hash does not reveal the
 // code, even though a code has few digits.
 func (r *run) codeHash(code string) []byte {
-	m := hmac.New(sha256.New, r.keys.verifyKey)
+	m := hmac.New(sha256.New, r.cfg.verifyKey)
 	m.Write([]byte(r.exec.workflowID + "\x00" + code))
 	return m.Sum(nil)
 }

@@ -36,7 +36,7 @@ func TestVerifyHandlerHoldsTheLimits(t *testing.T) {
 			env := ts.NewTestWorkflowEnvironment()
 			env.SetStartTime(morning.Add(time.Minute))
 			env.RegisterWorkflowWithOptions(func(ctx workflow.Context) (string, error) {
-				r := &run{keys: New(testOptions), exec: execution{workflowID: "otp-1"}, inbox: inbox{wake: workflow.NewBufferedChannel(ctx, 1)}}
+				r := &run{cfg: New(testOptions), exec: execution{workflowID: "otp-1"}, inbox: inbox{wake: workflow.NewBufferedChannel(ctx, 1)}}
 				r.verify = &verifyState{hash: r.codeHash(code), attempts: 2, max: 3, until: morning.Add(time.Hour), guarded: true}
 				tt.state(r.verify, r)
 				res, err := r.checkCode(ctx, code)
@@ -62,7 +62,7 @@ func TestVerifyHandlerHoldsTheLimits(t *testing.T) {
 // itself.
 func TestCodeHashIsKeyed(t *testing.T) {
 	hash := func(key, id, code string) []byte {
-		r := &run{keys: New(Options{ContactKey: []byte(key)}), exec: execution{workflowID: id}}
+		r := &run{cfg: New(Options{ContactKey: []byte(key)}), exec: execution{workflowID: id}}
 		return r.codeHash(code)
 	}
 	a := hash("key one", "otp-1", "493817")

@@ -1,3 +1,5 @@
+// Package sms is the SMS channel: its driver (channels.Driver). Its
+// provider, Twilio, is channels/twilio.
 package sms
 
 import (

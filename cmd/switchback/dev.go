@@ -149,8 +149,17 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The console likewise needs no login on this machine without a token.
+	consoleCfg := cfg
+	if consoleCfg.Console.TemporalUIURL == "" {
+		consoleCfg.Console.TemporalUIURL = stack.UIURL()
+	}
+	consoleH, err := app.ConsoleHandler(app.ConsoleOptions{Client: c, Config: consoleCfg, Store: st, Logger: log, Exempt: exemptUnless(cfg.Console.Token)})
+	if err != nil {
+		return err
+	}
 	h := app.HTTPHandler(app.HTTPOptions{
-		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH,
+		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH, Console: consoleH,
 		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
 		Exempt:    exemptUnless(cfg.CodecToken),
 		Telemetry: tel,
@@ -181,6 +190,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
   Webhooks      %s/webhooks/whatsapp, %s%s, %s/webhooks/twilio/inbound, %s%s
   Sandbox       %s (providers: %v)
   HTTP API      %s/v1 (OpenAPI at %s/v1/openapi.json)
+  Console       %s/console/ (%s)
   Metrics       http://%s/metrics (and /readyz)
   Encryption    payloads and failures encrypted with the keys in %s; the Web UI decodes through %s
 
@@ -188,10 +198,18 @@ Try:  go run ./cmd/switchback start otp --to +15551234567 --var code=493817 --wa
 Stop with Ctrl-C.
 `, cfg.TemporalAddress, cfg.TemporalNamespace, storage, stack.UIURL(),
 		base, base, app.TwilioStatusPath, base, base, app.SendGridEventsPath,
-		local+app.SandboxPrefix, sandboxed, local, local, cfg.MetricsAddr, cfg.DataDir, app.CodecEndpoint(cfg))
+		local+app.SandboxPrefix, sandboxed, local, local, local, consoleLogin(cfg), cfg.MetricsAddr, cfg.DataDir, app.CodecEndpoint(cfg))
 	err = serveBoth(ctx, ln, h, mln, mh)
 	fmt.Fprintln(e.stderr, "Switchback dev stopping")
 	return err
+}
+
+// consoleLogin says how the console is entered.
+func consoleLogin(cfg config.Config) string {
+	if cfg.Console.Token != "" {
+		return "log in with SWITCHBACK_CONSOLE_TOKEN"
+	}
+	return "no login from this machine"
 }
 
 // exemptUnless returns httpauth.Local when token is unset, nil otherwise:

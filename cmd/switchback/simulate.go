@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/simulate"
 	"github.com/switchbackhq/switchback/journeys"
 )
@@ -59,7 +60,7 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	opts := simulate.Options{Scenario: sc, Events: events, Checks: checks,
+	opts := simulate.Options{Channels: app.Channels(), Scenario: sc, Events: events, Checks: checks,
 		Input: journeys.Input{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}}
 	if err := (journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}).Check(); err != nil {
 		return err

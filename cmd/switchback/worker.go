@@ -105,7 +105,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel, API: apiH})
+	consoleH, err := app.ConsoleHandler(app.ConsoleOptions{Client: c, Config: cfg, Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	h := app.HTTPHandler(app.HTTPOptions{Config: cfg, Temporal: c, Messages: st, Logger: log, Telemetry: tel, API: apiH, Console: consoleH})
 	log.Info("webhook server listening", "addr", cfg.HTTPAddr, "public_url", cfg.PublicURLOrDefault(), "metrics", "http://"+cfg.MetricsAddr+"/metrics")
 	return serveBoth(ctx, ln, h, mln, app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log}))
 }

@@ -19,11 +19,12 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
-	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/console"
 	"github.com/switchbackhq/switchback/internal/telemetry"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -79,7 +80,7 @@ func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.S
 		senders[channels.WhatsApp] = c
 	}
 	if t := cfg.Twilio; t != nil {
-		c, err := sms.NewClient(sms.Config{
+		c, err := twilio.NewClient(twilio.Config{
 			APIURL:              t.APIURL,
 			AccountSID:          t.AccountSID,
 			AuthToken:           t.AuthToken,
@@ -95,7 +96,7 @@ func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.S
 	if w, t := cfg.WhatsAppTwilio, cfg.Twilio; w != nil && t != nil {
 		// WHATSAPP_PROVIDER=twilio: WhatsApp goes through Twilio, with
 		// the Meta client (if any) left to templates sync and webhooks.
-		c, err := sms.NewWhatsAppClient(sms.WhatsAppConfig{
+		c, err := twilio.NewWhatsAppClient(twilio.WhatsAppConfig{
 			APIURL:            t.APIURL,
 			AccountSID:        t.AccountSID,
 			AuthToken:         t.AuthToken,
@@ -177,7 +178,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 		}
 	}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
-	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey})
+	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
@@ -225,6 +226,8 @@ type HTTPOptions struct {
 	Exempt func(*http.Request) bool
 	// API, if set, is the /v1 HTTP API (APIHandler).
 	API http.Handler
+	// Console, if set, is the web console under /console (ConsoleHandler).
+	Console http.Handler
 	// Telemetry, if set, counts the webhook requests, and traces each
 	// request when tracing is on. Its /metrics is served by
 	// MetricsHandler, on the metrics address.
@@ -232,7 +235,8 @@ type HTTPOptions struct {
 }
 
 // HTTPHandler returns the handler of Switchback's HTTP server: the
-// webhooks, /healthz, the /v1 API when opts.API is set, the codec endpoint
+// webhooks, /healthz, the /v1 API when opts.API is set, the console when
+// opts.Console is set, the codec endpoint
 // under /codec/ when an encryption key is set, and any extra handlers.
 // /metrics and /readyz are on the metrics server (MetricsHandler), off the
 // public port.
@@ -288,6 +292,10 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	if opts.API != nil {
 		mux.Handle(api.Prefix+"/", opts.API)
+	}
+	if opts.Console != nil {
+		mux.Handle(console.Prefix, opts.Console)
+		mux.Handle(console.Prefix+"/", opts.Console)
 	}
 	for pattern, h := range opts.Extra {
 		mux.Handle(pattern, h)

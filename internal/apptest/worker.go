@@ -11,7 +11,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/switchbackhq/switchback/channels"
-	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
@@ -95,8 +95,8 @@ func SendKey(m sandbox.SentMessage) string {
 		return c.WorkflowID + "#" + strconv.Itoa(c.Attempt)
 	}
 	if u, err := url.Parse(m.StatusCallback); err == nil && m.StatusCallback != "" {
-		if q := u.Query(); q.Get(sms.QueryWorkflowID) != "" {
-			return q.Get(sms.QueryWorkflowID) + "#" + q.Get(sms.QueryAttempt)
+		if q := u.Query(); q.Get(twilio.QueryWorkflowID) != "" {
+			return q.Get(twilio.QueryWorkflowID) + "#" + q.Get(twilio.QueryAttempt)
 		}
 	}
 	return ""

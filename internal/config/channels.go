@@ -9,6 +9,7 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
 
@@ -91,9 +92,9 @@ func readSendGrid(getenv func(string) string) (*SendGrid, []error) {
 
 // readRateLimits reads the SWITCHBACK_RATE_* variables; the SMS default
 // depends on whether a Messaging Service sends.
-func readRateLimits(getenv func(string) string, twilio *Twilio) (RateLimits, []error) {
+func readRateLimits(getenv func(string) string, tw *Twilio) (RateLimits, []error) {
 	smsDefault := float64(DefaultRateSMS)
-	if twilio != nil && twilio.MessagingServiceSID != "" {
+	if tw != nil && tw.MessagingServiceSID != "" {
 		smsDefault = DefaultRateSMSWithService
 	}
 	var errs []error
@@ -129,7 +130,7 @@ type WhatsAppTwilio struct {
 	// From is the WhatsApp-enabled sender, E.164 (WHATSAPP_FROM); it goes
 	// as whatsapp:+....
 	From string
-	// Content maps "template:language" (sms.ContentKey) to the Twilio
+	// Content maps "template:language" (twilio.ContentKey) to the Twilio
 	// Content SID that carries the template (WHATSAPP_TWILIO_CONTENT:
 	// comma-separated template:language=HX...).
 	Content map[string]string
@@ -137,9 +138,9 @@ type WhatsAppTwilio struct {
 
 // readWhatsAppTwilio reads WHATSAPP_PROVIDER, and with "twilio",
 // WHATSAPP_FROM and WHATSAPP_TWILIO_CONTENT: nil for the default provider,
-// meta. twilio is the Twilio configuration read from TWILIO_*, whose
+// meta. tw is the Twilio configuration read from TWILIO_*, whose
 // credentials the channel uses.
-func readWhatsAppTwilio(getenv func(string) string, twilio *Twilio) (*WhatsAppTwilio, []error) {
+func readWhatsAppTwilio(getenv func(string) string, tw *Twilio) (*WhatsAppTwilio, []error) {
 	provider := strings.ToLower(setting(getenv, "WHATSAPP_PROVIDER", WhatsAppProviderMeta))
 	switch provider {
 	case WhatsAppProviderMeta:
@@ -154,9 +155,9 @@ func readWhatsAppTwilio(getenv func(string) string, twilio *Twilio) (*WhatsAppTw
 	default:
 		return nil, []error{fmt.Errorf("WHATSAPP_PROVIDER=%q: want meta or twilio", provider)}
 	}
-	w := &WhatsAppTwilio{From: strings.TrimPrefix(setting(getenv, "WHATSAPP_FROM", ""), sms.WhatsAppPrefix)}
+	w := &WhatsAppTwilio{From: strings.TrimPrefix(setting(getenv, "WHATSAPP_FROM", ""), twilio.WhatsAppPrefix)}
 	var errs []error
-	if twilio == nil {
+	if tw == nil {
 		errs = append(errs, errors.New("WHATSAPP_PROVIDER=twilio needs the Twilio credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set"))
 	}
 	switch {
@@ -174,7 +175,7 @@ func readWhatsAppTwilio(getenv func(string) string, twilio *Twilio) (*WhatsAppTw
 }
 
 // parseTwilioContent parses "name:language=HX...,..." into a map keyed by
-// sms.ContentKey.
+// twilio.ContentKey.
 func parseTwilioContent(s string) (map[string]string, error) {
 	items := list(s)
 	if len(items) == 0 {
@@ -188,10 +189,10 @@ func parseTwilioContent(s string) (map[string]string, error) {
 		switch {
 		case !ok || !ok2 || name == "" || lang == "":
 			return nil, fmt.Errorf("%q: want template:language=HX...", item)
-		case !sms.ValidContentSID(sid):
+		case !twilio.ValidContentSID(sid):
 			return nil, fmt.Errorf("%q: %q is not a Content SID (HX and 32 hex digits)", item, sid)
 		}
-		k := sms.ContentKey(name, lang)
+		k := twilio.ContentKey(name, lang)
 		if _, dup := m[k]; dup {
 			return nil, fmt.Errorf("%s is mapped twice", k)
 		}

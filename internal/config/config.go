@@ -65,6 +65,8 @@ type Config struct {
 	// (SWITCHBACK_API_TOKEN). Empty: the API is closed, except in `dev` on
 	// loopback.
 	APIToken string
+	// Console configures the web console (SWITCHBACK_CONSOLE_*).
+	Console Console
 	// MetricsAddr is where the worker serves /metrics and /healthz
 	// (SWITCHBACK_METRICS_ADDR). The HTTP server serves /metrics on
 	// HTTPAddr as well.
@@ -269,6 +271,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WhatsAppTwilio, more = readWhatsAppTwilio(getenv, c.Twilio)
 	errs = append(errs, more...)
 	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
+	errs = append(errs, more...)
+	c.Console, more = readConsole(get)
 	errs = append(errs, more...)
 	errs = append(errs, readEvents(getenv, &c)...)
 	if err := errors.Join(errs...); err != nil {

@@ -81,6 +81,8 @@ type Options struct {
 	Start time.Time
 	// StatusDelay is the time between two statuses of a message (default 2s).
 	StatusDelay time.Duration
+	// Channels are the channels the journey may send on (app.Channels).
+	Channels *channels.Registry
 }
 
 // Run runs the journey until it ends, or until a week of journey time has
@@ -97,7 +99,7 @@ func Run(opts Options) (journeys.Timeline, error) {
 	}
 	env.SetTestTimeout(time.Minute)
 	// A simulation keeps nothing: any key will do.
-	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text())})
+	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text()), Channels: opts.Channels})
 	p := &providers{scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
 	// A simulation has no store: every attempt is eligible, the 24-hour

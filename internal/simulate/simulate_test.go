@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -28,6 +31,9 @@ func sends(tl journeys.Timeline) []string {
 	return out
 }
 
+// testChannels are the channels a simulation sends on.
+var testChannels = channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{})
+
 func TestRun(t *testing.T) {
 	tests := []struct {
 		scenario string
@@ -46,7 +52,7 @@ func TestRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tl, err := Run(Options{Input: otp(t), Scenario: sc, Checks: tt.checks})
+			tl, err := Run(Options{Input: otp(t), Scenario: sc, Checks: tt.checks, Channels: testChannels})
 			if err != nil {
 				t.Fatal(err)
 			}

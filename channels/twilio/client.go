@@ -1,6 +1,10 @@
-// Package sms sends text messages through Twilio's Messages API with
-// twilio-go, and reads the status callbacks Twilio posts back.
-package sms
+// Package twilio is the Twilio provider: it sends SMS (the sms channel)
+// and WhatsApp messages (the whatsapp channel, with
+// WHATSAPP_PROVIDER=twilio, as Twilio Content) through Twilio's Messages
+// API with twilio-go, reads the status callbacks Twilio posts back, and
+// checks their X-Twilio-Signature. The channels' own facts (their drivers)
+// live in channels/sms and channels/whatsapp.
+package twilio
 
 import (
 	"context"
