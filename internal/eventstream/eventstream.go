@@ -207,10 +207,11 @@ func (d *Dispatcher) deliverOne(ctx context.Context, o store.OutboxEvent) error 
 		return d.out.AckOutbox(ctx, o.Seq)
 	}
 	wait := max(d.backoff(o.Claims), retryAfter)
-	d.logger.Warn("event stream: delivery failed", "event", ev.ID, "type", ev.Type, "try", o.Claims,
-		"retry_in", wait.Round(time.Millisecond), "error", err)
 	if ctx.Err() != nil {
 		wait = 0 // the try was cut short by shutdown, not refused
+	} else {
+		d.logger.Warn("event stream: delivery failed", "event", ev.ID, "type", ev.Type, "try", o.Claims,
+			"retry_in", wait.Round(time.Millisecond), "error", err)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
