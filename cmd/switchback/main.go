@@ -47,6 +47,7 @@ func commands() []command {
 		{"signal", "send an event to a journey: signal ID EVENT [--var k=v] [--start JOURNEY --to NUMBER [--start-var k=v]]", runSignal},
 		{"list", "list journeys: list [--journey NAME] [--contact NUMBER] [--status OUTCOME]", runList},
 		{"simulate", "try a journey with time skipping, sending nothing: simulate JOURNEY --scenario whatsapp=failed", runSimulate},
+		{"graph", "draw a journey as SVG: graph JOURNEY|--file F > journey.svg", runGraph},
 		{"validate", "check journey files: validate [FILE.yaml ...] (none: the built-in journeys)", runValidate},
 		{"templates", "WhatsApp template registry: templates sync | templates list [--json]", runTemplates},
 		{"bench", "measure journeys against a plain Temporal workflow: bench [--journeys 200]", runBench},
