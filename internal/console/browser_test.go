@@ -20,6 +20,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/internal/diagram"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 )
@@ -178,7 +179,8 @@ func waitListed(t *testing.T, s *apptest.Stack, key string, n int) {
 	}
 }
 
-// The whole console in a real browser: log in, find the customer of a
+// The whole console in a real browser: log in, open the diagram of
+// abandoned_cart and find its steps, find the customer of a
 // WhatsApp → SMS fallback by number, see the SMS lane and the fallback's
 // reason, reveal the number, and cancel a running journey through the
 // confirmation.
@@ -222,6 +224,31 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#login`)),
 		chromedp.WaitVisible(chromedp.CSS(`#q`)),
 	)
+	b.step("open the abandoned_cart diagram",
+		chromedp.Click(chromedp.CSS(`#definitions-link`)),
+		chromedp.WaitVisible(chromedp.CSS(`#definitions a[href="/console/definitions/abandoned_cart"]`)),
+		chromedp.Click(chromedp.CSS(`#definitions a[href="/console/definitions/abandoned_cart"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#diagram svg g.step[data-step="first_reminder"] g.attempt[data-channel="email"]`)),
+	)
+	drawn := read(b, "read the diagram's steps", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('#diagram svg g.step')).map(g => g.dataset.step + ': ' + g.textContent.replace(/\s+/g, ' ').trim())`))
+	cart, err := journeys.Builtin("abandoned_cart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drawn) != len(cart.Steps) {
+		b.fail("diagram steps", fmt.Errorf("the diagram draws %d steps, want %d: %q", len(drawn), len(cart.Steps), drawn))
+	}
+	for i, s := range cart.Steps {
+		want := "whatsapp"
+		if s.Wait != nil {
+			want = "wait " + diagram.FormatDuration(time.Duration(s.Wait.Duration))
+		}
+		if !strings.HasPrefix(drawn[i], s.ID()+": ") || !strings.Contains(drawn[i], want) {
+			b.fail("diagram step", fmt.Errorf("step %d is drawn %q, want %s with %q", i, drawn[i], s.ID(), want))
+		}
+	}
+	b.step("back home", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#q`)))
 	b.step("find the customer",
 		chromedp.SendKeys(chromedp.CSS(`#q`), sandbox.WhatsAppUndeliverable),
 		chromedp.Click(chromedp.CSS(`#find`)),

@@ -151,6 +151,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"/journeys/{id}/cancel", c.authed(c.confirmCancel))
 	m.HandleFunc("POST "+Prefix+"/journeys/{id}/cancel", c.authed(c.cancel))
 	m.HandleFunc("POST "+Prefix+"/journeys/{id}/events", c.authed(c.sendEvent))
+	m.HandleFunc("GET "+Prefix+"/definitions", c.authed(c.definitions))
+	m.HandleFunc("GET "+Prefix+"/definitions/{name}", c.authed(c.definition))
 	m.Handle(Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 	c.mux = m
 }

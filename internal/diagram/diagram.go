@@ -127,7 +127,7 @@ func headerLines(j journeys.Journey) []headerLine {
 	}
 	expire := "expires: never (no expire)"
 	if j.Expire > 0 {
-		expire = "expires: " + dur(time.Duration(j.Expire)) + " after its start"
+		expire = "expires: " + FormatDuration(time.Duration(j.Expire)) + " after its start"
 	}
 	lines := []headerLine{{"purpose", about}, {"expire", expire}}
 	if q := j.QuietHours; q != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
@@ -117,7 +118,7 @@ func TestBuiltinsDrawEveryStepAndAttempt(t *testing.T) {
 				}
 				for k, a := range s.Send.Attempts {
 					text := attempts[k].text()
-					for _, part := range []string{string(a.Channel), "await " + string(a.AwaitOrDefault()), "within " + dur(a.WithinOrDefault())} {
+					for _, part := range []string{string(a.Channel), "await " + string(a.AwaitOrDefault()), "within " + FormatDuration(a.WithinOrDefault())} {
 						if !strings.Contains(text, part) {
 							t.Errorf("step %s attempt %d: %q lacks %q", s.ID(), k+1, text, part)
 						}
@@ -292,5 +293,13 @@ func TestChannelColoursFollowTheRegistry(t *testing.T) {
 	}
 	if unknown := colourOf(registryOrder, "pigeon"); unknown != grey {
 		t.Errorf("a channel outside the registry is %s, want grey %s", unknown, grey)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{30 * time.Second: "30s", 10 * time.Minute: "10m", 90 * time.Minute: "1h30m", 24 * time.Hour: "24h", 72 * time.Hour: "72h (3d)", 50 * time.Hour: "50h", 1500 * time.Millisecond: "1.5s"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

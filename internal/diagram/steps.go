@@ -125,7 +125,7 @@ func (d *drawer) attempt(a journeys.Attempt, n, x int) {
 		string(a.Channel),
 		what,
 		"await " + string(a.AwaitOrDefault()),
-		"within " + dur(a.WithinOrDefault()),
+		"within " + FormatDuration(a.WithinOrDefault()),
 	}
 	o.open("g", "class", "attempt", "data-channel", a.Channel, "data-attempt", n)
 	o.elem("title", fmt.Sprintf("attempt %d: %s", n, strings.Join(lines, ", ")))
@@ -208,13 +208,13 @@ func (d *drawer) box(class, text string, x, h int, dash string) {
 // waitText says what a wait waits for.
 func waitText(w *journeys.WaitStep) string {
 	if w.Until == "" {
-		return "wait " + dur(time.Duration(w.Duration))
+		return "wait " + FormatDuration(time.Duration(w.Duration))
 	}
 	then := "go on"
 	if w.OnTimeout == "exit" {
 		then = "exit"
 	}
-	return fmt.Sprintf("wait until event %s, at most %s; on timeout: %s", w.Until, dur(time.Duration(w.Timeout)), then)
+	return fmt.Sprintf("wait until event %s, at most %s; on timeout: %s", w.Until, FormatDuration(time.Duration(w.Timeout)), then)
 }
 
 // exitText says how an exit ends the journey.
@@ -226,9 +226,9 @@ func exitText(e *journeys.ExitStep) string {
 	return "exit: " + outcome
 }
 
-// dur formats a duration without its zero tail: 10m, not 10m0s; whole
-// days of two or more also in days: 1440h (60d).
-func dur(t time.Duration) string {
+// FormatDuration formats t as diagrams do: without its zero tail (10m,
+// not 10m0s), and two or more whole days also in days: 1440h (60d).
+func FormatDuration(t time.Duration) string {
 	const day = 24 * time.Hour
 	if t >= 2*day && t%day == 0 {
 		return fmt.Sprintf("%dh (%dd)", t/time.Hour, t/day)
