@@ -5,8 +5,8 @@
 //
 // Pages: a customer found by number or email (the contact, consent,
 // suppressions, the 24-hour window, reachability per channel, and every
-// journey of the contact), and a journey (its timeline drawn as an SVG,
-// one lane per channel, and as a table; cancel and send an event), the
+// journey of the contact), a journey (its timeline drawn as an SVG, one
+// lane per channel, and as a table; cancel and send an event), the
 // journeys filtered by journey, outcome, channel and start time, and the
 // WhatsApp template registry with its sync action.
 //
