@@ -10,6 +10,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/console"
 	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/templates"
 )
 
 // ConsoleOptions configure ConsoleHandler.
@@ -40,5 +41,16 @@ func ConsoleHandler(opts ConsoleOptions) (http.Handler, error) {
 		SecureCookie:  strings.HasPrefix(cfg.PublicURL, "https://"),
 		TemporalUIURL: cfg.Console.TemporalUIURL,
 		Logger:        opts.Logger,
+		Templates:     TemplateRegistry(opts.Store), TemplateSync: templateSync(cfg),
 	})
+}
+
+// templateSync is where a template sync reads from: WhatsApp's settings
+// (the sandbox's under dev); nil without them.
+func templateSync(cfg config.Config) *templates.SyncConfig {
+	w := cfg.WhatsApp
+	if w == nil {
+		return nil
+	}
+	return &templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}
 }

@@ -78,7 +78,9 @@ func newTestConsole(t *testing.T, opts Options) *testConsole {
 	opts.Store = fakeStore{store.Contact{Key: journeys.ContactKey(secret, number), Number: number, Email: "ana@example.com"}}
 	opts.Client = fakeClient{queries: &tc.queries}
 	opts.ContactKey = secret
-	opts.Channels = channels.MustRegistry()
+	if opts.Channels == nil {
+		opts.Channels = channels.MustRegistry()
+	}
 	opts.Now = func() time.Time { return tc.now }
 	opts.Logger = slog.New(slog.NewTextHandler(&tc.log, nil))
 	h, err := New(opts)

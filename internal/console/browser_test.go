@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
@@ -164,19 +163,7 @@ func (b *browser) text(name, sel string) string {
 // waitListed waits until visibility lists n journeys of the contact.
 func waitListed(t *testing.T, s *apptest.Stack, key string, n int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for {
-		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("SwitchbackContact = '%s'", key)})
-		if err == nil && len(resp.GetExecutions()) >= n {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("visibility does not list %d journeys of %s: %v", n, key, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	waitQuery(t, s, fmt.Sprintf("SwitchbackContact = '%s'", key), n)
 }
 
 // The whole console in a real browser: log in, open the diagram of
@@ -311,6 +298,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if st, err := journeys.Describe(ctx, s.Client, silent.GetID()); err != nil || st.Outcome != journeys.OutcomeCanceled {
 		t.Errorf("after the console's cancel, the journey is %+v, %v", st, err)
+	}
+
+	b.step("list the verified journeys",
+		chromedp.Click(chromedp.CSS(`header nav a[href="/console/journeys"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#outcome`)),
+		chromedp.SetValue(chromedp.CSS(`#outcome`), string(journeys.OutcomeVerified)),
+		chromedp.Click(chromedp.CSS(`#apply-filter`)),
+		// The filtered page, not the list the filter was set on.
+		chromedp.WaitReady(chromedp.CSS(`#outcome option[value="verified"][selected]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#journeys-list`)),
+	)
+	if got := b.text("read the journeys list", "#journeys-list"); !strings.Contains(got, fellBack.ID) || strings.Contains(got, silent.GetID()) {
+		b.fail("journeys list by outcome", fmt.Errorf("the verified journeys %q: want %s, not %s", got, fellBack.ID, silent.GetID()))
 	}
 	log := logs.String()
 	for _, want := range []string{

@@ -5,8 +5,10 @@
 //
 // Pages: a customer found by number or email (the contact, consent,
 // suppressions, the 24-hour window, reachability per channel, and every
-// journey of the contact), and a journey (its timeline drawn as an SVG,
-// one lane per channel, and as a table; cancel and send an event).
+// journey of the contact), a journey (its timeline drawn as an SVG, one
+// lane per channel, and as a table; cancel and send an event), the
+// journeys filtered by journey, outcome, channel and start time, and the
+// WhatsApp template registry with its sync action.
 //
 // Access: a login exchanges the console token for a signed session cookie
 // (the server keeps no state); a trusted user header set by an SSO proxy
@@ -31,6 +33,7 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/store"
+	"github.com/switchbackhq/switchback/templates"
 )
 
 // Prefix is the path under which the console is served.
@@ -87,6 +90,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// PageSize is how many journeys a list shows at once (default
+	// JourneysPerPage).
+	PageSize int
+	// Templates is the WhatsApp template registry (nil: the templates
+	// page says there is none).
+	Templates *templates.Registry
+	// TemplateSync says where the templates page's sync reads templates
+	// from; nil when WhatsApp is not configured (the page says so).
+	TemplateSync *templates.SyncConfig
 }
 
 // Console is the console's handler.
@@ -153,6 +165,9 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"/journeys/{id}/events", c.authed(c.sendEvent))
 	m.HandleFunc("GET "+Prefix+"/definitions", c.authed(c.definitions))
 	m.HandleFunc("GET "+Prefix+"/definitions/{name}", c.authed(c.definition))
+	m.HandleFunc("GET "+Prefix+"/journeys", c.authed(c.journeysList))
+	m.HandleFunc("GET "+Prefix+"/templates", c.authed(c.templatesPage))
+	m.HandleFunc("POST "+Prefix+"/templates/sync", c.authed(c.syncTemplates))
 	m.Handle(Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 	c.mux = m
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/common/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/switchbackhq/switchback/activities"
@@ -124,7 +122,9 @@ type channelRow struct {
 // journeyRow is one journey of a contact, as visibility lists it.
 type journeyRow struct {
 	ID, Journey, Outcome, Channel string
-	Start, Close                  time.Time
+	// Contact is the contact key (empty if it has not that form).
+	Contact      string
+	Start, Close time.Time
 }
 
 func maskNumber(n string) string {
@@ -277,34 +277,7 @@ func (c *Console) channelRows(ctx context.Context, key string) ([]channelRow, er
 // then by time, newest first (visibility's order), with the token of the
 // next page.
 func (c *Console) listJourneys(ctx context.Context, key, pageToken string) ([]journeyRow, string, error) {
-	token, err := base64.RawURLEncoding.DecodeString(pageToken)
-	if err != nil {
-		return nil, "", fmt.Errorf("bad page token: %w", err)
-	}
-	resp, err := c.opts.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		PageSize:      JourneysPerPage,
-		NextPageToken: token,
-		Query:         fmt.Sprintf("%s = '%s'", journeys.ContactAttr.GetName(), key),
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list the contact's journeys: %w", err)
-	}
-	var rows []journeyRow
-	for _, ex := range resp.GetExecutions() {
-		attrs := ex.GetSearchAttributes()
-		row := journeyRow{
-			ID:      ex.GetExecution().GetWorkflowId(),
-			Journey: keyword(attrs, journeys.JourneyAttr.GetName()),
-			Outcome: keyword(attrs, journeys.OutcomeAttr.GetName()),
-			Channel: keyword(attrs, journeys.ChannelAttr.GetName()),
-			Start:   ex.GetStartTime().AsTime(),
-		}
-		if ct := ex.GetCloseTime(); ct != nil {
-			row.Close = ct.AsTime()
-		}
-		rows = append(rows, row)
-	}
-	return rows, base64.RawURLEncoding.EncodeToString(resp.GetNextPageToken()), nil
+	return c.visibilityPage(ctx, journeys.ContactAttr.GetName()+" = "+quote(key), pageToken)
 }
 
 // keyword returns a Keyword search attribute's value. Search attributes
