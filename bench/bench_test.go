@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/store"
 )
 
 func startEnv(tb testing.TB, opts Options) *Env {
@@ -48,6 +49,31 @@ func TestCompareSmoke(t *testing.T) {
 	}
 	if w.Errors+s.Errors > 0 {
 		t.Fatalf("webhooks: %s; signals: %s", w.FirstError, s.FirstError)
+	}
+}
+
+// The console benchmark seeds journeys and events, asks for each page and
+// reports both, with the queries behind them.
+func TestConsoleSmoke(t *testing.T) {
+	e := startEnv(t, Options{DataDir: t.TempDir()})
+	rs, notes, err := e.Console(context.Background(), ConsoleOptions{Journeys: 6, Contacts: 3, Events: 1200, Requests: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Name != "console_customer" || rs[1].Name != "console_journeys" {
+		t.Fatalf("results %v", rs)
+	}
+	for _, r := range rs {
+		if r.Get("errors") != 0 || r.Get("n") != 4 || r.Get("p95_ms") <= 0 {
+			t.Errorf("%s", r)
+		}
+	}
+	if len(notes) != 3 || !regexp.MustCompile(`message_events`).MatchString(notes[2]) {
+		t.Errorf("notes %q: want the queries and the events plan", notes)
+	}
+	n, err := e.store.Events(context.Background(), store.EventFilter{})
+	if err != nil || len(n) < 1200 {
+		t.Errorf("the event log holds %d events (%v), want the 1200 inserted", len(n), err)
 	}
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	StatusDelay time.Duration
 	// Logger receives the server's warnings. Nil discards them.
 	Logger *slog.Logger
+	// DatabaseURL, if set, puts the store on PostgreSQL
+	// (SWITCHBACK_DATABASE_URL); otherwise SQLite under DataDir.
+	DatabaseURL string
 }
 
 // Env is a whole Switchback in this process, plus the baseline worker.
@@ -100,6 +103,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.DatabaseURL = opts.DatabaseURL
 	cfg.HTTPAddr = ln.Addr().String()
 	cfg.DataDir = e.DataDir
 	cfg, sc, _ := app.UseSandbox(cfg)

@@ -21,16 +21,23 @@ type benchFlags struct {
 	journeys, callbacks, waiting int
 	parts                        []string
 	cpuprofile                   string
+	console                      bench.ConsoleOptions
+	databaseURL                  string
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	all := []string{"journey", "fallback", "webhook", "waiting"}
-	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting] [--cpuprofile FILE]")
+	all := []string{"journey", "fallback", "webhook", "waiting", "console"}
+	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console] [--console-journeys 10000] [--console-events 1000000] [--database-url postgres://...] [--cpuprofile FILE]")
 	var f benchFlags
 	fs.IntVar(&f.journeys, "journeys", 200, "journeys (and baseline workflows) per throughput run")
 	fs.IntVar(&f.callbacks, "callbacks", 2000, "status callbacks (and bare signals) in the ingestion run")
 	fs.IntVar(&f.waiting, "waiting", 1000, "journeys left waiting, on a file-backed server")
-	only := fs.String("only", strings.Join(all, ","), "benchmarks to run, comma-separated")
+	only := fs.String("only", strings.Join(all[:4], ","), "benchmarks to run, comma-separated (console is not run unless named)")
+	fs.IntVar(&f.console.Journeys, "console-journeys", 10000, "console: journeys started through the sandbox into visibility")
+	fs.IntVar(&f.console.Events, "console-events", 1000000, "console: message events inserted into the store")
+	fs.IntVar(&f.console.Contacts, "console-contacts", 2000, "console: distinct customers the journeys and events are spread over")
+	fs.IntVar(&f.console.Requests, "console-requests", 200, "console: requests of each page")
+	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -57,6 +64,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if slices.Contains(f.parts, "console") {
+		if err := benchConsole(ctx, e, f); err != nil {
+			return err
+		}
+	}
 	if len(failed) > 0 {
 		return errors.New("some operations failed:\n  " + strings.Join(failed, "\n  "))
 	}
@@ -66,7 +78,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 // benchInMemory runs the throughput and ingestion benchmarks on an
 // in-memory server and returns what failed.
 func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) {
-	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" }) {
+	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" && p != "console" }) {
 		return nil, nil
 	}
 	var failed []string
@@ -134,6 +146,36 @@ func benchWaiting(ctx context.Context, e *env, n int) error {
 		return err
 	}
 	printResults(e, r)
+	return nil
+}
+
+// benchConsole runs the console benchmark on a file-backed server in a
+// temporary directory, with the store on f.databaseURL when set.
+func benchConsole(ctx context.Context, e *env, f benchFlags) error {
+	dir, err := os.MkdirTemp("", "switchback-bench-console-")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: f.databaseURL})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	store := "SQLite"
+	if f.databaseURL != "" {
+		store = "PostgreSQL"
+	}
+	fmt.Fprintf(e.stderr, "switchback bench console: %d journeys, %d events in the store (%s), %d requests a page\n",
+		f.console.Journeys, f.console.Events, store, f.console.Requests)
+	rs, notes, err := env.Console(ctx, f.console)
+	if err != nil {
+		return err
+	}
+	printResults(e, rs...)
+	for _, n := range notes {
+		fmt.Fprintln(e.stdout, "# "+n)
+	}
 	return nil
 }
 
