@@ -169,8 +169,9 @@ func waitListed(t *testing.T, s *apptest.Stack, key string, n int) {
 // The whole console in a real browser: log in, open the diagram of
 // abandoned_cart and find its steps, find the customer of a
 // WhatsApp → SMS fallback by number, see the SMS lane and the fallback's
-// reason, reveal the number, and cancel a running journey through the
-// confirmation.
+// reason, reveal the number, cancel a running journey through the
+// confirmation, list the verified journeys, and download the report's CSV,
+// which is `report --csv`'s.
 func TestConsoleInBrowser(t *testing.T) {
 	chromium(t)
 	s := apptest.Start(t)
@@ -312,6 +313,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := b.text("read the journeys list", "#journeys-list"); !strings.Contains(got, fellBack.ID) || strings.Contains(got, silent.GetID()) {
 		b.fail("journeys list by outcome", fmt.Errorf("the verified journeys %q: want %s, not %s", got, fellBack.ID, silent.GetID()))
 	}
+	checkReports(b, s)
 	log := logs.String()
 	for _, want := range []string{
 		`action=cancel who=token workflow_id=` + silent.GetID(),
