@@ -218,6 +218,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#definitions a[href="/console/definitions/abandoned_cart"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#diagram svg g.step[data-step="first_reminder"] g.attempt[data-channel="email"]`)),
 	)
+	b.shot("diagram")
 	drawn := read(b, "read the diagram's steps", chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll('#diagram svg g.step')).map(g => g.dataset.step + ': ' + g.textContent.replace(/\s+/g, ' ').trim())`))
 	cart, err := journeys.Builtin("abandoned_cart")
@@ -242,6 +243,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#find`)),
 		chromedp.WaitVisible(chromedp.CSS(`#journeys`)),
 	)
+	b.shot("customer")
 	if n := b.text("read the number", "#number"); strings.Contains(n, sandbox.WhatsAppUndeliverable) || !strings.Contains(n, "01") {
 		b.fail("number masked", fmt.Errorf("number cell %q: want it masked, ending in 01", n))
 	}
@@ -259,6 +261,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#timeline g.lane[data-lane="sms"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#timeline g.lane[data-lane="whatsapp"]`)),
 	)
+	b.shot("journey")
 	// The picture's text, tooltips included, holds the fallback's reason
 	// and its class; so does the table.
 	picture := read(b, "read the picture", chromedp.Evaluate[string](`document.querySelector('#timeline').textContent`))

@@ -28,6 +28,7 @@ func checkReports(b *browser, s *apptest.Stack) {
 		chromedp.WaitVisible(chromedp.CSS(`#funnel tr[data-row^="otp/"] svg.chart g.bar[data-label="delivered"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#failures`)),
 	)
+	b.shot("reports")
 	if got := b.text("read the funnel", "#funnel"); !strings.Contains(got, "sms") || !strings.Contains(got, "whatsapp") {
 		b.fail("funnel rows", fmt.Errorf("the funnel %q lacks the otp journey's whatsapp and sms rows", got))
 	}
