@@ -212,27 +212,3 @@ otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0
 		t.Errorf("report --since yesterday = %d, want 2", code)
 	}
 }
-
-func TestParseSince(t *testing.T) {
-	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in      string
-		want    time.Time
-		wantErr bool
-	}{
-		{"", time.Time{}, false},
-		{"24h", now.Add(-24 * time.Hour), false},
-		{"90m", now.Add(-90 * time.Minute), false},
-		{"7d", now.AddDate(0, 0, -7), false},
-		{"2026-06-01", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), false},
-		{"2026-06-01T08:00:00+02:00", time.Date(2026, 6, 1, 6, 0, 0, 0, time.UTC), false},
-		{"-5h", time.Time{}, true},
-		{"last week", time.Time{}, true},
-	}
-	for _, tt := range tests {
-		got, err := parseSince(tt.in, now)
-		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
-			t.Errorf("parseSince(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}

@@ -46,6 +46,9 @@ func (fakeStore) Suppressions(context.Context, string) ([]store.Suppression, err
 func (fakeStore) Reachabilities(context.Context, string) ([]store.Reachability, error) {
 	return nil, nil
 }
+func (fakeStore) Events(context.Context, store.EventFilter) ([]store.MessageEvent, error) {
+	return nil, nil
+}
 func (fakeStore) LastInbound(context.Context, string, channels.Channel) (time.Time, error) {
 	return time.Time{}, store.ErrNotFound
 }
@@ -75,7 +78,9 @@ func newTestConsole(t *testing.T, opts Options) *testConsole {
 	t.Helper()
 	tc := &testConsole{now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	number := "+15557654321"
-	opts.Store = fakeStore{store.Contact{Key: journeys.ContactKey(secret, number), Number: number, Email: "ana@example.com"}}
+	if opts.Store == nil {
+		opts.Store = fakeStore{store.Contact{Key: journeys.ContactKey(secret, number), Number: number, Email: "ana@example.com"}}
+	}
 	opts.Client = fakeClient{queries: &tc.queries}
 	opts.ContactKey = secret
 	if opts.Channels == nil {

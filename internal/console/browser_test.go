@@ -169,8 +169,9 @@ func waitListed(t *testing.T, s *apptest.Stack, key string, n int) {
 // The whole console in a real browser: log in, open the diagram of
 // abandoned_cart and find its steps, find the customer of a
 // WhatsApp → SMS fallback by number, see the SMS lane and the fallback's
-// reason, reveal the number, and cancel a running journey through the
-// confirmation.
+// reason, reveal the number, cancel a running journey through the
+// confirmation, list the verified journeys, and download the report's CSV,
+// which is `report --csv`'s.
 func TestConsoleInBrowser(t *testing.T) {
 	chromium(t)
 	s := apptest.Start(t)
@@ -217,6 +218,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#definitions a[href="/console/definitions/abandoned_cart"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#diagram svg g.step[data-step="first_reminder"] g.attempt[data-channel="email"]`)),
 	)
+	b.shot("diagram")
 	drawn := read(b, "read the diagram's steps", chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll('#diagram svg g.step')).map(g => g.dataset.step + ': ' + g.textContent.replace(/\s+/g, ' ').trim())`))
 	cart, err := journeys.Builtin("abandoned_cart")
@@ -241,6 +243,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#find`)),
 		chromedp.WaitVisible(chromedp.CSS(`#journeys`)),
 	)
+	b.shot("customer")
 	if n := b.text("read the number", "#number"); strings.Contains(n, sandbox.WhatsAppUndeliverable) || !strings.Contains(n, "01") {
 		b.fail("number masked", fmt.Errorf("number cell %q: want it masked, ending in 01", n))
 	}
@@ -258,6 +261,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#timeline g.lane[data-lane="sms"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#timeline g.lane[data-lane="whatsapp"]`)),
 	)
+	b.shot("journey")
 	// The picture's text, tooltips included, holds the fallback's reason
 	// and its class; so does the table.
 	picture := read(b, "read the picture", chromedp.Evaluate[string](`document.querySelector('#timeline').textContent`))
@@ -312,6 +316,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := b.text("read the journeys list", "#journeys-list"); !strings.Contains(got, fellBack.ID) || strings.Contains(got, silent.GetID()) {
 		b.fail("journeys list by outcome", fmt.Errorf("the verified journeys %q: want %s, not %s", got, fellBack.ID, silent.GetID()))
 	}
+	checkReports(b, s)
 	log := logs.String()
 	for _, want := range []string{
 		`action=cancel who=token workflow_id=` + silent.GetID(),

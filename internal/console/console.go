@@ -7,8 +7,11 @@
 // suppressions, the 24-hour window, reachability per channel, and every
 // journey of the contact), a journey (its timeline drawn as an SVG, one
 // lane per channel, and as a table; cancel and send an event), the
-// journeys filtered by journey, outcome, channel and start time, and the
-// WhatsApp template registry with its sync action.
+// journeys filtered by journey, outcome, channel and start time, the
+// WhatsApp template registry with its sync action, and the reports (the
+// funnel per journey, step and channel, fallbacks by reason, failure
+// codes, delivery latency, template quality; their CSV is `report
+// --csv`'s).
 //
 // Access: a login exchanges the console token for a signed session cookie
 // (the server keeps no state); a trusted user header set by an SSO proxy
@@ -50,6 +53,7 @@ type Store interface {
 	Suppressions(ctx context.Context, contactKey string) ([]store.Suppression, error)
 	Reachabilities(ctx context.Context, contactKey string) ([]store.Reachability, error)
 	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
+	Events(ctx context.Context, f store.EventFilter) ([]store.MessageEvent, error)
 }
 
 // Options configure the console.
@@ -168,6 +172,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"/journeys", c.authed(c.journeysList))
 	m.HandleFunc("GET "+Prefix+"/templates", c.authed(c.templatesPage))
 	m.HandleFunc("POST "+Prefix+"/templates/sync", c.authed(c.syncTemplates))
+	m.HandleFunc("GET "+Prefix+"/reports", c.authed(c.reports))
+	m.HandleFunc("GET "+Prefix+"/reports.csv", c.authed(c.reportsCSV))
 	m.Handle(Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 	c.mux = m
 }

@@ -65,8 +65,8 @@ func (c *Console) parseFilter(q url.Values) (journeyFilter, error) {
 		Outcome: strings.TrimSpace(q.Get("outcome")),
 		Channel: strings.TrimSpace(q.Get("channel")),
 	}
-	if f.Journey != "" && !slices.Contains(journeys.BuiltinNames(), f.Journey) && !journeyNameForm.MatchString(f.Journey) {
-		return f, fmt.Errorf("journey %q: a journey name is lower-case letters, digits and _", f.Journey)
+	if err := checkJourneyName(f.Journey); err != nil {
+		return f, err
 	}
 	if f.Outcome != "" && !slices.Contains(outcomes, journeys.Outcome(f.Outcome)) {
 		return f, fmt.Errorf("outcome %q: want one of %s", f.Outcome, joinNames(outcomes))
@@ -85,6 +85,15 @@ func (c *Console) parseFilter(q url.Values) (journeyFilter, error) {
 		return f, fmt.Errorf("the time range ends (%s) before it begins (%s)", stamp(f.To), stamp(f.From))
 	}
 	return f, nil
+}
+
+// checkJourneyName returns an error unless name is "", a built-in
+// journey or the name of one.
+func checkJourneyName(name string) error {
+	if name != "" && !slices.Contains(journeys.BuiltinNames(), name) && !journeyNameForm.MatchString(name) {
+		return fmt.Errorf("journey %q: a journey name is lower-case letters, digits and _", name)
+	}
+	return nil
 }
 
 // joinNames joins names with commas.

@@ -33,6 +33,8 @@ var funcs = template.FuncMap{
 	"stamp": stamp,
 	"since": func(t, start time.Time) string { return "+" + t.Sub(start).Round(time.Millisecond).String() },
 	"path":  url.PathEscape,
+	// latency formats a delivery latency of the reports page.
+	"latency": percentileText,
 }
 
 // stamp formats t for people, in UTC; the zero time is "-".
