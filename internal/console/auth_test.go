@@ -118,10 +118,19 @@ func (tc *testConsole) do(method, target string, form url.Values, cookies []*htt
 	return w
 }
 
+// postLogin posts form to the login page as a browser does: with the bind
+// cookie and the CSRF token of the login form it was shown.
+func (tc *testConsole) postLogin(t *testing.T, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	page := tc.do(http.MethodGet, "/console/login", nil, nil, nil)
+	form.Set("csrf", csrfOf(t, page.Body.String()))
+	return tc.do(http.MethodPost, "/console/login", form, []*http.Cookie{sessionCookie(t, page)}, nil)
+}
+
 // login logs in with the token and returns the session cookie.
 func (tc *testConsole) login(t *testing.T) *http.Cookie {
 	t.Helper()
-	w := tc.do(http.MethodPost, "/console/login", url.Values{"token": {testToken}, "next": {"/console/customers"}}, nil, nil)
+	w := tc.postLogin(t, url.Values{"token": {testToken}, "next": {"/console/customers"}})
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/customers" {
 		t.Fatalf("login = %d to %q, want 303 to /console/customers", w.Code, w.Header().Get("Location"))
 	}
@@ -196,9 +205,20 @@ func TestLoginSetsASessionCookie(t *testing.T) {
 func TestLoginRefusesABadToken(t *testing.T) {
 	tc := newTestConsole(t, Options{Token: testToken})
 	for _, tok := range []string{"", "wrong", testToken + "x"} {
-		w := tc.do(http.MethodPost, "/console/login", url.Values{"token": {tok}}, nil, nil)
+		w := tc.postLogin(t, url.Values{"token": {tok}})
 		if w.Code != http.StatusUnauthorized || len(w.Result().Cookies()) != 0 {
 			t.Errorf("login with %q = %d, cookies %v; want 401 and none", tok, w.Code, w.Result().Cookies())
+		}
+	}
+	// The right token from a form this browser was not shown (login CSRF):
+	// no session.
+	for _, form := range []url.Values{{"token": {testToken}}, {"token": {testToken}, "csrf": {"forged"}}} {
+		w := tc.do(http.MethodPost, "/console/login", form, nil, nil)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("login without its form's CSRF token (%v) = %d, want 403", form, w.Code)
+		}
+		if home := tc.do(http.MethodGet, "/console/", nil, w.Result().Cookies(), nil); home.Code != http.StatusSeeOther {
+			t.Errorf("the cookies of a refused login sign in: home = %d", home.Code)
 		}
 	}
 	if !strings.Contains(tc.log.String(), "console login refused") || strings.Contains(tc.log.String(), testToken) {
@@ -222,14 +242,14 @@ func TestLoginRefusesABadToken(t *testing.T) {
 
 // login2 logs into a console whose token is "another token".
 func (tc *testConsole) login2(t *testing.T) *http.Cookie {
-	w := tc.do(http.MethodPost, "/console/login", url.Values{"token": {"another token"}}, nil, nil)
-	return sessionCookie(t, w)
+	t.Helper()
+	return sessionCookie(t, tc.postLogin(t, url.Values{"token": {"another token"}}))
 }
 
 func TestLoginNeverRedirectsAway(t *testing.T) {
 	tc := newTestConsole(t, Options{Token: testToken})
 	for _, next := range []string{"//evil.example/console/", "https://evil.example/", "/elsewhere", "/console/\\evil"} {
-		w := tc.do(http.MethodPost, "/console/login", url.Values{"token": {testToken}, "next": {next}}, nil, nil)
+		w := tc.postLogin(t, url.Values{"token": {testToken}, "next": {next}})
 		if got := w.Header().Get("Location"); got != "/console/" {
 			t.Errorf("next %q: redirected to %q, want /console/", next, got)
 		}

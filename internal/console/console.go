@@ -267,12 +267,23 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No login here: SWITCHBACK_CONSOLE_TOKEN is not set.", http.StatusNotFound)
 		return
 	}
-	c.render(w, http.StatusOK, "login", page{Title: "Log in", Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
+	c.renderLogin(w, r, http.StatusOK, safeNext(r.URL.Query().Get("next")), "")
 }
 
 type loginData struct {
 	Next  string
 	Error string
+	// CSRF binds the form to the browser's bind session: a page on
+	// another site cannot log the browser in under the operator's token
+	// (login CSRF).
+	CSRF string
+}
+
+// renderLogin shows the login form, bound to r's session (a new bind
+// session when it has none).
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, next, problem string) {
+	who := c.bind(w, r, "")
+	c.render(w, status, "login", page{Title: "Log in", Data: loginData{Next: next, Error: problem, CSRF: c.sess.csrf(who.sess)}})
 }
 
 // login exchanges the token for a session cookie.
@@ -282,9 +293,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
+	if ss, ok := c.sess.fromRequest(r); !ok || !c.sess.checkCSRF(ss, r.PostFormValue("csrf")) {
+		c.log.Warn("console login refused: no or wrong CSRF token", "remote", r.RemoteAddr)
+		c.renderLogin(w, r, http.StatusForbidden, next, "The form had expired or came from another page: log in again.")
+		return
+	}
 	if !httpauth.TokenEqual(r.PostFormValue("token"), c.opts.Token) {
 		c.log.Warn("console login refused: wrong token", "remote", r.RemoteAddr)
-		c.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Data: loginData{Next: next, Error: "That is not the console token."}})
+		c.renderLogin(w, r, http.StatusUnauthorized, next, "That is not the console token.")
 		return
 	}
 	http.SetCookie(w, c.sess.cookie(c.sess.newSession(kindToken)))
