@@ -79,6 +79,18 @@ type Event struct {
 	ReasonClass store.ReasonClass `json:"reason_class,omitempty"`
 }
 
+// Label names the entry as the timeline's readers show it: "status
+// delivered", "event shipped", or its kind.
+func (e Event) Label() string {
+	switch e.Kind {
+	case EventStatus:
+		return "status " + string(e.Status)
+	case EventReceived:
+		return "event " + e.Name
+	}
+	return string(e.Kind)
+}
+
 // Timeline is what the timeline query returns: the journey's story so far.
 type Timeline struct {
 	Journey string  `json:"journey"`

@@ -60,7 +60,7 @@ func printTimeline(w io.Writer, id string, tl workflows.Timeline) {
 		if ev.Attempt > 0 {
 			attempt = fmt.Sprint(ev.Attempt)
 		}
-		cells := []string{"+" + ev.Time.Sub(start).Round(time.Millisecond).String(), eventName(ev), attempt, string(ev.Channel), ev.MessageID, detail(ev)}
+		cells := []string{"+" + ev.Time.Sub(start).Round(time.Millisecond).String(), ev.Label(), attempt, string(ev.Channel), ev.MessageID, detail(ev)}
 		for i, c := range cells {
 			cells[i] = oneLine(c)
 		}
@@ -78,16 +78,6 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s), unicode.IsSpace)
-}
-
-func eventName(ev workflows.Event) string {
-	switch ev.Kind {
-	case workflows.EventStatus:
-		return "status " + string(ev.Status)
-	case workflows.EventReceived:
-		return "event " + ev.Name
-	}
-	return string(ev.Kind)
 }
 
 func detail(ev workflows.Event) string {

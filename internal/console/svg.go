@@ -154,17 +154,13 @@ func markOf(tl journeys.Timeline, ev journeys.Event, start time.Time) mark {
 	return m
 }
 
-// entryName names a timeline entry as the table does.
+// entryName names a timeline entry as the table does, an attempt with
+// its number.
 func entryName(ev journeys.Event) string {
-	switch ev.Kind {
-	case journeys.EventStatus:
-		return "status " + string(ev.Status)
-	case journeys.EventReceived:
-		return "event " + ev.Name
-	case journeys.EventAttempt:
-		return strings.TrimSpace("attempt " + strconv.Itoa(ev.Attempt))
+	if ev.Kind == journeys.EventAttempt {
+		return "attempt " + strconv.Itoa(ev.Attempt)
 	}
-	return string(ev.Kind)
+	return ev.Label()
 }
 
 // outcomeClass is the colour of an outcome.
