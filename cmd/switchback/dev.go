@@ -116,8 +116,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	// One process: the HTTP server's /metrics shows the workers' metrics
-	// too, so dev serves no separate metrics address.
+	// One process, one registry: the metrics server's /metrics shows the
+	// workers', the webhooks' and the SDK's metrics together.
 	tel, stopTelemetry, err := startTelemetry(ctx, e, log)
 	if err != nil {
 		return err
