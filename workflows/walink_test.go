@@ -67,3 +67,24 @@ func TestOrderUpdateSMSCarriesWALink(t *testing.T) {
 		t.Errorf("sent %d SMS, want the two fallbacks", sms)
 	}
 }
+
+// abandoned_cart's email fallback gives its template a chat_url: the
+// click-to-chat link to the worker's business number.
+func TestAbandonedCartEmailCarriesWALink(t *testing.T) {
+	s := newSim(t, morning)
+	s.fail[channels.WhatsApp] = true
+	s.run(journeys.Input{Journey: builtin(t, "abandoned_cart"), To: "+15551234567", Email: "ana@example.com",
+		Vars: map[string]string{"cart_url": "https://shop.example/cart/1"}})
+	emails := 0
+	for _, req := range s.sends {
+		if e := req.Message.Email; req.Message.Channel == channels.Email && e != nil {
+			emails++
+			if want := "https://wa.me/15550009999?text=Hi%2C%20about%20my%20cart"; e.Data["chat_url"] != want {
+				t.Errorf("email %s chat_url = %q, want %s", req.Step, e.Data["chat_url"], want)
+			}
+		}
+	}
+	if emails != 2 {
+		t.Errorf("sent %d emails, want the two fallbacks", emails)
+	}
+}
