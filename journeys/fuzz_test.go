@@ -72,7 +72,7 @@ steps:
 				continue
 			}
 			for _, a := range step.Send.Attempts {
-				msg, err := a.Render("+15551234567", vars)
+				msg, err := a.Render("+15551234567", vars, RenderOptions{})
 				if err != nil {
 					t.Fatalf("render %s: %v", a.Channel, err)
 				}

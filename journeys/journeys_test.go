@@ -99,7 +99,7 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	wa := j.Steps[0].Send.Attempts[0]
-	msg, err := wa.Render("+15551234567", map[string]string{"code": "493817"})
+	msg, err := wa.Render("+15551234567", map[string]string{"code": "493817"}, RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestRender(t *testing.T) {
 		t.Errorf("rendered = %+v %+v", msg, msg.Template)
 	}
 	// A variable the caller did not pass is an error, never an empty string.
-	if _, err := wa.Render("+15551234567", map[string]string{}); err == nil {
+	if _, err := wa.Render("+15551234567", map[string]string{}, RenderOptions{}); err == nil {
 		t.Error("render without code: want an error")
 	}
 	var missing *MissingParamsError
@@ -163,7 +163,7 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := j.Steps[0].Send.Attempts[0].Render("+15551234567", map[string]string{"name": "Ana", "pdf": "https://x.example/i.pdf"})
+	msg, err := j.Steps[0].Send.Attempts[0].Render("+15551234567", map[string]string{"name": "Ana", "pdf": "https://x.example/i.pdf"}, RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

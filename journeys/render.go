@@ -100,10 +100,11 @@ func (p Param) check(v string) error {
 
 // Render fills the attempt's content with vars and returns the message to
 // send to to (a phone number, or an email address for email). A variable
-// that vars lacks is an error, never an empty string.
-func (a Attempt) Render(to string, vars map[string]string) (channels.Message, error) {
+// that vars lacks is an error, never an empty string; so is wa_link
+// without opts.BusinessNumber.
+func (a Attempt) Render(to string, vars map[string]string, opts RenderOptions) (channels.Message, error) {
 	msg := channels.Message{Channel: a.Channel, To: to}
-	r := renderer{vars: vars}
+	r := renderer{vars: vars, opts: opts}
 	switch a.Channel {
 	case channels.Email:
 		e := &channels.EmailContent{Subject: r.text("subject", a.Subject), Text: r.text("text", a.Text), HTML: r.html("html", a.HTML)}
@@ -144,6 +145,7 @@ func (a Attempt) Render(to string, vars map[string]string) (channels.Message, er
 // renderer renders text templates and keeps the first error.
 type renderer struct {
 	vars map[string]string
+	opts RenderOptions
 	err  error
 }
 
@@ -151,7 +153,7 @@ func (r *renderer) text(field, text string) string {
 	if r.err != nil || text == "" {
 		return ""
 	}
-	out, err := renderText(text, r.vars)
+	out, err := renderText(text, r.vars, r.opts)
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w", field, err)
 	}
@@ -165,7 +167,7 @@ func (r *renderer) html(field, text string) string {
 		return ""
 	}
 	var b strings.Builder
-	if err := executeHTML(&b, text, r.vars); err != nil {
+	if err := executeHTML(&b, text, r.vars, r.opts); err != nil {
 		r.err = fmt.Errorf("%s: %w", field, err)
 	}
 	return b.String()
@@ -196,11 +198,11 @@ func (r *renderer) all(field string, texts []string) []string {
 	return out
 }
 
-func renderText(text string, vars map[string]string) (string, error) {
+func renderText(text string, vars map[string]string, opts RenderOptions) (string, error) {
 	if text == "" {
 		return "", nil
 	}
-	t, err := template.New("").Option("missingkey=error").Parse(text)
+	t, err := template.New("").Option("missingkey=error").Funcs(opts.funcs()).Parse(text)
 	if err != nil {
 		return "", err
 	}
@@ -212,8 +214,8 @@ func renderText(text string, vars map[string]string) (string, error) {
 }
 
 // executeHTML renders text as an html/template with vars.
-func executeHTML(w io.Writer, text string, vars map[string]string) error {
-	t, err := htmltemplate.New("").Option("missingkey=error").Parse(text)
+func executeHTML(w io.Writer, text string, vars map[string]string, opts RenderOptions) error {
+	t, err := htmltemplate.New("").Option("missingkey=error").Funcs(htmltemplate.FuncMap(opts.funcs())).Parse(text)
 	if err != nil {
 		return err
 	}
@@ -228,7 +230,7 @@ func checkHTML(text string, params []string) error {
 	for _, p := range params {
 		vars[p] = "x"
 	}
-	if err := executeHTML(io.Discard, text, vars); err != nil {
+	if err := executeHTML(io.Discard, text, vars, placeholderOptions); err != nil {
 		return fmt.Errorf("bad html template: %w", err)
 	}
 	return nil
@@ -237,13 +239,17 @@ func checkHTML(text string, params []string) error {
 // checkTemplate parses text and checks that every variable it uses is one
 // of params.
 func checkTemplate(text string, params []string) error {
-	t, err := template.New("").Parse(text)
+	t, err := template.New("").Funcs(placeholderOptions.funcs()).Parse(text)
 	if err != nil {
 		return fmt.Errorf("bad template: %w", err)
 	}
 	var unknown []string
-	walk(t.Root, func(n *parse.FieldNode) {
-		if name := n.Ident[0]; !slices.Contains(params, name) && !slices.Contains(unknown, name) {
+	walk(t.Root, func(n parse.Node) {
+		f, ok := n.(*parse.FieldNode)
+		if !ok {
+			return
+		}
+		if name := f.Ident[0]; !slices.Contains(params, name) && !slices.Contains(unknown, name) {
 			unknown = append(unknown, name)
 		}
 	})
@@ -253,8 +259,10 @@ func checkTemplate(text string, params []string) error {
 	return nil
 }
 
-// walk calls fn for each field reference ({{.name}}) under n.
-func walk(n parse.Node, fn func(*parse.FieldNode)) {
+// walk calls fn for n and each node under it: field references
+// ({{.name}}), function names (identifiers), and the nodes that hold them.
+func walk(n parse.Node, fn func(parse.Node)) {
+	fn(n)
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
@@ -276,8 +284,6 @@ func walk(n parse.Node, fn func(*parse.FieldNode)) {
 		for _, a := range n.Args {
 			walk(a, fn)
 		}
-	case *parse.FieldNode:
-		fn(n)
 	case *parse.IfNode:
 		walk(n.Pipe, fn)
 		walk(n.List, fn)

@@ -13,7 +13,7 @@ func TestRenderEmailHTMLEscapes(t *testing.T) {
 	a := Attempt{Channel: channels.Email, Subject: "Hi {{.name}}", Text: "Hi {{.name}}, see {{.link}}",
 		HTML: `<p>Hi {{.name}}</p><a href="{{.link}}">track</a>`}
 	vars := map[string]string{"name": `<b onclick="x()">Ana</b>`, "link": `javascript:alert(1)`}
-	msg, err := a.Render("ana@example.com", vars)
+	msg, err := a.Render("ana@example.com", vars, RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestRenderEmailHTMLEscapes(t *testing.T) {
 		t.Errorf("subject %q, text %q: want the variables verbatim", msg.Email.Subject, msg.Email.Text)
 	}
 	htmlOnly := Attempt{Channel: a.Channel, Subject: "hi", HTML: a.HTML}
-	if _, err := htmlOnly.Render("ana@example.com", map[string]string{"name": "Ana"}); err == nil || !strings.Contains(err.Error(), "html") {
+	if _, err := htmlOnly.Render("ana@example.com", map[string]string{"name": "Ana"}, RenderOptions{}); err == nil || !strings.Contains(err.Error(), "html") {
 		t.Errorf("render without link = %v, want an error naming html", err)
 	}
 }

@@ -35,11 +35,16 @@ type sim struct {
 }
 
 func newSim(t *testing.T, start time.Time) *sim {
+	return newSimWith(t, start, testOptions)
+}
+
+// newSimWith is newSim on a worker configured by opts.
+func newSimWith(t *testing.T, start time.Time, opts Options) *sim {
 	var ts testsuite.WorkflowTestSuite
 	s := &sim{t: t, env: ts.NewTestWorkflowEnvironment(), start: start, fail: map[channels.Channel]bool{}}
 	s.env.SetStartTime(start)
 	s.checks = &fakeChecks{window: true}
-	Register(s.env, testOptions)
+	Register(s.env, opts)
 	s.env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()

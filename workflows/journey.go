@@ -177,6 +177,11 @@ func (r *run) begin(ctx workflow.Context) error {
 	if err := j.CheckVars(r.in.Vars); err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}
+	// A pure function of the journey and the worker's options, adding no
+	// command: no version needed (no recorded journey could use wa_link).
+	if r.cfg.render.BusinessNumber == "" && j.UsesWALink() {
+		return temporal.NewNonRetryableApplicationError(journeys.ErrNoBusinessNumber.Error(), MissingSettingType, journeys.ErrNoBusinessNumber)
+	}
 	if j.Verify != nil {
 		return r.setVerify(ctx, j.Verify)
 	}

@@ -20,11 +20,12 @@ import (
 	"github.com/switchbackhq/switchback/store"
 )
 
-// testOptions configure the workflow in tests: a worker's contact key and
-// the channels.
+// testOptions configure the workflow in tests: a worker's contact key,
+// the channels and the business number that wa_link links to.
 var testOptions = Options{
-	ContactKey: []byte("test contact key"),
-	Channels:   channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}),
+	ContactKey:     []byte("test contact key"),
+	Channels:       channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}),
+	BusinessNumber: "+15550009999",
 }
 
 // fakeSends plays the providers for the send activity: per channel, the

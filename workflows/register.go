@@ -25,6 +25,10 @@ type Options struct {
 	// Channels are the channels journeys send on (app.Channels): their
 	// drivers say which of a journey's addresses each channel sends to.
 	Channels *channels.Registry
+	// BusinessNumber is the WhatsApp business number, E.164, that the
+	// wa_link template function links to (WHATSAPP_BUSINESS_NUMBER).
+	// Empty: a journey that uses wa_link fails at its start.
+	BusinessNumber string
 }
 
 // Journeys is the Journey workflow with the keys and channels it needs. Its Journey
@@ -33,13 +37,15 @@ type Journeys struct {
 	contactKey []byte
 	verifyKey  []byte
 	channels   *channels.Registry
+	render     journeys.RenderOptions
 }
 
 // New returns the Journey workflow configured by opts.
 func New(opts Options) *Journeys {
 	m := hmac.New(sha256.New, opts.ContactKey)
 	m.Write([]byte(verifyKeyLabel))
-	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels}
+	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels,
+		render: journeys.RenderOptions{BusinessNumber: opts.BusinessNumber}}
 }
 
 // Registrar registers workflows: a worker.Worker, a replayer, a test
@@ -52,3 +58,8 @@ type Registrar interface {
 func Register(r Registrar, opts Options) {
 	r.RegisterWorkflowWithOptions(New(opts).Journey, workflow.RegisterOptions{Name: journeys.WorkflowType})
 }
+
+// MissingSettingType is the type of the non-retryable ApplicationError
+// that fails a journey at its start when the worker lacks a setting the
+// journey needs (WHATSAPP_BUSINESS_NUMBER for wa_link).
+const MissingSettingType = "MissingSetting"

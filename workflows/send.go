@@ -218,7 +218,7 @@ func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
 // to fall back on sends the template only when the 24-hour window is
 // closed (t.templateInstead).
 func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
-	msg, err := t.spec.Render(t.to, r.vars)
+	msg, err := t.spec.Render(t.to, r.vars, r.cfg.render)
 	if err != nil {
 		return msg, err
 	}

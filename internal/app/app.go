@@ -178,7 +178,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 		}
 	}
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
-	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels})
+	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)

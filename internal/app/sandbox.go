@@ -13,6 +13,10 @@ const SandboxPrefix = "/sandbox"
 // SandboxPhoneNumberID is the WhatsApp phone number id of the sandbox.
 const SandboxPhoneNumberID = "100000000000001"
 
+// SandboxBusinessNumber is the WhatsApp business number of the sandbox,
+// which wa_link links to when WHATSAPP_BUSINESS_NUMBER is unset.
+const SandboxBusinessNumber = "+15550009999"
+
 // SandboxEmailFrom is the sender of the sandbox's email.
 const SandboxEmailFrom = "Switchback Sandbox <noreply@sandbox.switchback.test>"
 
@@ -43,6 +47,9 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 			VerifyToken:   "switchback-dev",
 			APIURL:        base + "/v23.0",
 			WABAID:        sc.WABAID,
+		}
+		if cfg.WhatsAppBusinessNumber == "" {
+			cfg.WhatsAppBusinessNumber = SandboxBusinessNumber
 		}
 		replaced = append(replaced, "WhatsApp")
 	}

@@ -21,7 +21,8 @@ import (
 // WorkerEnv returns the environment (NAME=value) under which config.FromEnv
 // reads the Stack's configuration, for a worker in another process
 // (RunWorker): Temporal, the store's data directory and the sandbox's
-// WhatsApp and Twilio credentials, the encryption key and the rate limits.
+// WhatsApp and Twilio credentials and business number, the encryption key
+// and the rate limits.
 func (s *Stack) WorkerEnv() []string {
 	c := s.Config
 	env := []string{
@@ -40,6 +41,9 @@ func (s *Stack) WorkerEnv() []string {
 	if w := c.WhatsApp; w != nil {
 		env = append(env, "WHATSAPP_ACCESS_TOKEN="+w.AccessToken, "WHATSAPP_PHONE_NUMBER_ID="+w.PhoneNumberID,
 			"WHATSAPP_APP_SECRET="+w.AppSecret, "WHATSAPP_VERIFY_TOKEN="+w.VerifyToken, "WHATSAPP_API_URL="+w.APIURL)
+	}
+	if n := c.WhatsAppBusinessNumber; n != "" {
+		env = append(env, "WHATSAPP_BUSINESS_NUMBER="+n)
 	}
 	if t := c.Twilio; t != nil {
 		env = append(env, "TWILIO_ACCOUNT_SID="+t.AccountSID, "TWILIO_AUTH_TOKEN="+t.AuthToken,

@@ -11,6 +11,7 @@ import (
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/phone"
 )
 
 // SendGrid holds the SendGrid settings for email.
@@ -199,4 +200,17 @@ func parseTwilioContent(s string) (map[string]string, error) {
 		m[k] = sid
 	}
 	return m, nil
+}
+
+// readBusinessNumber reads WHATSAPP_BUSINESS_NUMBER: "" when unset, else
+// an E.164 number.
+func readBusinessNumber(getenv func(string) string) (string, []error) {
+	n := setting(getenv, "WHATSAPP_BUSINESS_NUMBER", "")
+	if n == "" {
+		return "", nil
+	}
+	if err := phone.Check(n); err != nil {
+		return "", []error{fmt.Errorf("WHATSAPP_BUSINESS_NUMBER: %w", err)}
+	}
+	return n, nil
 }

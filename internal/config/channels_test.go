@@ -133,3 +133,21 @@ func checkEnvErrors(t *testing.T, tests []envErrorCase) {
 		})
 	}
 }
+
+func TestFromEnvBusinessNumber(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"WHATSAPP_BUSINESS_NUMBER": " +15550009999 "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WhatsAppBusinessNumber != "+15550009999" {
+		t.Errorf("WhatsAppBusinessNumber = %q", c.WhatsAppBusinessNumber)
+	}
+	if none, _ := FromEnv(env(nil)); none.WhatsAppBusinessNumber != "" {
+		t.Errorf("business number %q with no variable", none.WhatsAppBusinessNumber)
+	}
+	checkEnvErrors(t, []envErrorCase{
+		{"no plus", map[string]string{"WHATSAPP_BUSINESS_NUMBER": "15550009999"}, []string{"WHATSAPP_BUSINESS_NUMBER", "E.164"}},
+		{"formatted", map[string]string{"WHATSAPP_BUSINESS_NUMBER": "+1 555 000 9999"}, []string{"WHATSAPP_BUSINESS_NUMBER"}},
+		{"too short", map[string]string{"WHATSAPP_BUSINESS_NUMBER": "+155"}, []string{"WHATSAPP_BUSINESS_NUMBER", "digits"}},
+	})
+}

@@ -47,6 +47,10 @@ type Config struct {
 	// WhatsAppTwilio is set when WHATSAPP_PROVIDER=twilio: WhatsApp then
 	// goes through Twilio with the Twilio credentials.
 	WhatsAppTwilio *WhatsAppTwilio
+	// WhatsAppBusinessNumber is the WhatsApp business number, E.164
+	// (WHATSAPP_BUSINESS_NUMBER), that journeys' wa_link click-to-chat
+	// links open a chat with. Empty: a journey using wa_link fails at start.
+	WhatsAppBusinessNumber string
 	// SendGrid is nil when no SENDGRID_* variable is set.
 	SendGrid *SendGrid
 	// RateLimits caps each channel's sends per second.
@@ -269,6 +273,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.SendGrid, more = readSendGrid(getenv)
 	errs = append(errs, more...)
 	c.WhatsAppTwilio, more = readWhatsAppTwilio(getenv, c.Twilio)
+	errs = append(errs, more...)
+	c.WhatsAppBusinessNumber, more = readBusinessNumber(getenv)
 	errs = append(errs, more...)
 	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
 	errs = append(errs, more...)

@@ -98,8 +98,9 @@ func Run(opts Options) (journeys.Timeline, error) {
 		env.SetStartTime(opts.Start)
 	}
 	env.SetTestTimeout(time.Minute)
-	// A simulation keeps nothing: any key will do.
-	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text()), Channels: opts.Channels})
+	// A simulation keeps and sends nothing: any key will do, and wa_link
+	// links to a placeholder number.
+	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text()), Channels: opts.Channels, BusinessNumber: "+15550009999"})
 	p := &providers{scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
 	// A simulation has no store: every attempt is eligible, the 24-hour
