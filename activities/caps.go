@@ -63,6 +63,13 @@ func (a *Activities) reserveSend(ctx context.Context, key string, req Eligibilit
 	if err != nil || ok {
 		return Eligibility{}, ok, err
 	}
-	reason := fmt.Sprintf("%s%d %s sends on %s within %v", ReasonFrequencyCappedPrefix, limit.Sends, req.Purpose, req.Channel, limit.Window)
-	return Eligibility{Reason: reason, Class: store.ClassFrequencyCapped}, false, nil
+	return Capped(req.Purpose, req.Channel, limit), false, nil
+}
+
+// Capped returns the eligibility of an attempt that the cap limit of
+// purpose p on ch leaves no send: a skip of class
+// store.ClassFrequencyCapped.
+func Capped(p journeys.Purpose, ch channels.Channel, limit store.CapLimit) Eligibility {
+	reason := fmt.Sprintf("%s%d %s sends on %s within %v", ReasonFrequencyCappedPrefix, limit.Sends, p, ch, limit.Window)
+	return Eligibility{Reason: reason, Class: store.ClassFrequencyCapped}
 }
