@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
@@ -46,7 +47,7 @@ func (cs FrequencyCaps) For(p journeys.Purpose, ch channels.Channel) (store.CapL
 
 // ReasonFrequencyCappedPrefix starts the reason of a capped attempt,
 // followed by the cap, e.g. "frequency capped: 2 marketing sends on
-// whatsapp within 168h0m0s".
+// whatsapp within 7d".
 const ReasonFrequencyCappedPrefix = "frequency capped: "
 
 // reserveSend takes one of the sends that req's cap allows, if it has
@@ -70,6 +71,15 @@ func (a *Activities) reserveSend(ctx context.Context, key string, req Eligibilit
 // purpose p on ch leaves no send: a skip of class
 // store.ClassFrequencyCapped.
 func Capped(p journeys.Purpose, ch channels.Channel, limit store.CapLimit) Eligibility {
-	reason := fmt.Sprintf("%s%d %s sends on %s within %v", ReasonFrequencyCappedPrefix, limit.Sends, p, ch, limit.Window)
+	reason := fmt.Sprintf("%s%d %s sends on %s within %s", ReasonFrequencyCappedPrefix, limit.Sends, p, ch, window(limit.Window))
 	return Eligibility{Reason: reason, Class: store.ClassFrequencyCapped}
+}
+
+// window writes d in days ("7d") when it is whole days.
+func window(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return d.String()
 }
