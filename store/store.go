@@ -317,7 +317,8 @@ type Store interface {
 	// limit: it reports whether the send may go. Reservations of the same
 	// key are serialized, so racing callers never take more than the
 	// limit; a reservation id that is there already reports true again
-	// without taking another send.
+	// without taking another send. Reservations that left the window may
+	// be forgotten.
 	ReserveSend(ctx context.Context, key CapKey, limit CapLimit, reservationID string, at time.Time) (bool, error)
 
 	// ClaimOutbox claims up to limit outbox events due at now, oldest

@@ -14,6 +14,8 @@ import (
 // statement writes key's row in frequency_keys: PostgreSQL then holds the
 // row's lock, SQLite the database's write lock, until the transaction
 // ends, so a racing reservation counts only after this one committed.
+// Reservations older than the window are deleted as it goes, so the
+// table holds about one window of sends.
 func (s *Store) ReserveSend(ctx context.Context, key store.CapKey, limit store.CapLimit, reservationID string, at time.Time) (bool, error) {
 	if limit.Sends < 0 || limit.Window <= 0 || reservationID == "" {
 		return false, fmt.Errorf("reserve a %s send on %s: want a limit of 0 or more sends, a positive window and a reservation id", key.Purpose, key.Channel)
@@ -48,10 +50,17 @@ func (s *Store) reserveSend(ctx context.Context, key store.CapKey, limit store.C
 	case !errors.Is(err, sql.ErrNoRows):
 		return false, err
 	}
+	// Reservations that left the window count no more: drop them.
+	since := ts(at.Add(-limit.Window))
+	if _, err := tx.ExecContext(ctx, s.rebind(
+		`DELETE FROM frequency_reservations WHERE contact_key = ? AND channel = ? AND purpose = ? AND at <= ?`),
+		append(k, since)...); err != nil {
+		return false, err
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, s.rebind(
 		`SELECT COUNT(*) FROM frequency_reservations WHERE contact_key = ? AND channel = ? AND purpose = ? AND at > ?`),
-		append(k, ts(at.Add(-limit.Window)))...).Scan(&n); err != nil {
+		append(k, since)...).Scan(&n); err != nil {
 		return false, err
 	}
 	if n >= limit.Sends {
