@@ -51,6 +51,8 @@ type Store interface {
 	LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (store.Consent, error)
 	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
 	Reachabilities(ctx context.Context, contactKey string) ([]store.Reachability, error)
+	// ReserveSend takes a send of a frequency cap.
+	ReserveSend(ctx context.Context, key store.CapKey, limit store.CapLimit, reservationID string, at time.Time) (bool, error)
 
 	// Sending and recording write the message index, the message event
 	// log and what an outcome says of the contact.
@@ -78,6 +80,9 @@ type Activities struct {
 	ContactKey []byte
 	// Now is the clock of eligibility and event times (default time.Now).
 	Now func() time.Time
+	// Caps are the frequency caps that eligibility applies; nil caps
+	// nothing.
+	Caps FrequencyCaps
 	// Metrics, if not nil, counts the journey's decisions as their events
 	// are added to the message event log (see NewMetrics).
 	Metrics *Metrics

@@ -53,6 +53,14 @@ type EligibilityRequest struct {
 	// HasTemplate says the attempt also names a template, which may go
 	// when the window is closed.
 	HasTemplate bool `json:"has_template,omitempty"`
+	// WorkflowID and Attempt name the journey's attempt: a frequency
+	// cap's reservation, which a retried check takes only once.
+	WorkflowID string `json:"workflow_id,omitempty"`
+	Attempt    int    `json:"attempt,omitempty"`
+	// MayDefer says the journey defers an attempt whose channel did not
+	// reach the contact last time (Eligibility.Unreachable): such an
+	// attempt takes no send of a frequency cap now.
+	MayDefer bool `json:"may_defer,omitempty"`
 }
 
 // Eligibility is the answer to an EligibilityRequest.
@@ -62,8 +70,8 @@ type Eligibility struct {
 	// Reason says why the attempt is skipped, or, when allowed, why it
 	// changed (ReasonWindowClosedTemplate).
 	Reason string `json:"reason,omitempty"`
-	// Class is Reason's class: store.ClassSuppressed, ClassNoConsent or
-	// ClassWindowClosed for a skip, ClassTemplateInstead when the template
+	// Class is Reason's class: store.ClassSuppressed, ClassNoConsent,
+	// ClassWindowClosed or ClassFrequencyCapped for a skip, ClassTemplateInstead when the template
 	// goes instead.
 	Class store.ReasonClass `json:"class,omitempty"`
 	// UseTemplate: send the attempt's template instead of its text.
@@ -80,8 +88,10 @@ type Eligibility struct {
 // needs the latest consent for marketing on the channel to be a grant;
 // free-form WhatsApp content needs the customer to have written within
 // ServiceWindow, else the attempt's template goes instead, or it is
-// skipped with ReasonWindowClosed. It reads the clock through
-// Activities.Now.
+// skipped with ReasonWindowClosed; last, a send that Activities.Caps
+// caps takes one of the cap's sends, or is skipped with class
+// store.ClassFrequencyCapped when none is left. It reads the clock
+// through Activities.Now.
 func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityRequest) (Eligibility, error) {
 	if a.Messages == nil {
 		return Eligibility{}, errors.New("check eligibility: the worker has no store")
@@ -135,6 +145,16 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		if r.Channel == req.Channel && !r.Reachable {
 			el.Unreachable = strings.TrimPrefix(r.Code+": "+r.Reason, ": ")
 		}
+	}
+	if el.Unreachable != "" && req.MayDefer {
+		return el, nil
+	}
+	capped, ok, err := a.reserveSend(ctx, key, req)
+	switch {
+	case err != nil:
+		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
+	case !ok:
+		return capped, nil
 	}
 	return el, nil
 }

@@ -24,6 +24,9 @@ const (
 	// ClassEligibilityUnknown: the eligibility check could not be made;
 	// nothing is sent that the rules might forbid.
 	ClassEligibilityUnknown ReasonClass = "eligibility_unknown"
+	// ClassFrequencyCapped: the contact had as many sends of the purpose
+	// on the channel as its frequency cap allows within the cap's window.
+	ClassFrequencyCapped ReasonClass = "frequency_capped"
 )
 
 // Why an attempt was deferred (a timeline's deferred event).

@@ -312,6 +312,15 @@ type Store interface {
 	// Events returns the events f selects, oldest first.
 	Events(ctx context.Context, f EventFilter) ([]MessageEvent, error)
 
+	// ReserveSend takes one of the sends that limit allows key in the
+	// window ending at at, unless the window's sends already reach the
+	// limit: it reports whether the send may go. Reservations of the same
+	// key are serialized, so racing callers never take more than the
+	// limit; a reservation id that is there already reports true again
+	// without taking another send. Reservations that left the window may
+	// be forgotten.
+	ReserveSend(ctx context.Context, key CapKey, limit CapLimit, reservationID string, at time.Time) (bool, error)
+
 	// ClaimOutbox claims up to limit outbox events due at now, oldest
 	// first, leasing them until now+lease: no other claim returns them
 	// before then.

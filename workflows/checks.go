@@ -33,9 +33,10 @@ func localOptions(ctx workflow.Context) workflow.Context {
 }
 
 // eligible asks the store whether the attempt may be sent (suppression,
-// consent, the 24-hour window). An eligibility that cannot be learnt skips
+// consent, the 24-hour window, frequency caps); canDefer says an attempt
+// unreachable last time would be deferred. An eligibility that cannot be learnt skips
 // the attempt: nothing is sent that the rules might forbid.
-func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Eligibility {
+func (r *run) eligible(ctx workflow.Context, a journeys.Attempt, canDefer bool) activities.Eligibility {
 	if !r.exec.checks {
 		return activities.Eligibility{Allowed: true}
 	}
@@ -47,6 +48,9 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt) activities.Elig
 		Email:       r.in.Email,
 		Session:     a.Session != "",
 		HasTemplate: a.Template != nil,
+		WorkflowID:  r.exec.workflowID,
+		Attempt:     r.sends.attempt,
+		MayDefer:    canDefer,
 	}
 	var el activities.Eligibility
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), activities.CheckEligibilityName, req).Get(ctx, &el); err != nil {

@@ -26,12 +26,14 @@ type fakeChecks struct {
 	// unreachable: channel → what the last outcome there said.
 	unreachable map[channels.Channel]string
 	events      []store.MessageEvent
+	reqs        []activities.EligibilityRequest // the checks asked, in order
 }
 
 func (f *fakeChecks) register(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivityWithOptions(func(_ context.Context, req activities.EligibilityRequest) (activities.Eligibility, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.reqs = append(f.reqs, req)
 		if el, ok := f.deny[req.Channel]; ok {
 			return el, nil
 		}
@@ -118,6 +120,8 @@ steps:
 			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "suppressed: opt-out keyword", "skipped:suppressed attempt:"},
 		{"every attempt skipped: blocked", &fakeChecks{deny: map[channels.Channel]activities.Eligibility{channels.WhatsApp: noConsent, channels.SMS: suppressed("invalid number")}},
 			OutcomeBlocked, "", "1:whatsapp:skipped 2:sms:skipped", "no_marketing_consent", "skipped:no_consent skipped:suppressed"},
+		{"frequency capped on whatsapp: sms", &fakeChecks{deny: map[channels.Channel]activities.Eligibility{channels.WhatsApp: activities.Capped(journeys.Utility, channels.WhatsApp, store.CapLimit{Sends: 2, Window: 7 * 24 * time.Hour})}},
+			OutcomeDelivered, "", "1:whatsapp:skipped 2:sms:delivered", "frequency capped: 2 utility sends on whatsapp within 7d", "skipped:frequency_capped attempt:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +158,28 @@ steps:
 				t.Errorf("reason classes = %q, want %q", got, tt.classes)
 			}
 		})
+	}
+}
+
+// Each eligibility check names its attempt (the reservation of a
+// frequency cap) and says whether an unreachable channel would be
+// deferred: only when another attempt is left to go first.
+func TestEligibilityRequestNamesAttempt(t *testing.T) {
+	in := journeys.Input{Journey: builtin(t, "otp"), To: "+15551234567", Email: "ana@example.com", Vars: map[string]string{"code": "493817"}}
+	in.Journey.Verify = nil
+	s := newSim(t, morning)
+	s.fail[channels.WhatsApp], s.fail[channels.SMS] = true, true
+	s.checks = &fakeChecks{window: true}
+	s.run(in)
+	var got []string
+	for _, r := range s.checks.reqs {
+		if r.WorkflowID == "" {
+			t.Errorf("attempt %d: no workflow id", r.Attempt)
+		}
+		got = append(got, fmt.Sprintf("%d:%s:%v", r.Attempt, r.Channel, r.MayDefer))
+	}
+	if want := "[1:whatsapp:true 2:sms:true 3:email:false]"; fmt.Sprint(got) != want {
+		t.Errorf("eligibility requests = %v, want %s", got, want)
 	}
 }
 

@@ -153,7 +153,7 @@ func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, can
 	if t.to == "" {
 		t.el.Reason, t.el.Class = fmt.Sprintf("no %s address for this contact", a.Channel), store.ClassNoAddress
 	} else {
-		t.el = r.eligible(ctx, a)
+		t.el = r.eligible(ctx, a, canDefer)
 	}
 	switch {
 	case !t.el.Allowed:

@@ -196,6 +196,22 @@ func TestSimulate(t *testing.T) {
 	}
 }
 
+// simulate --sent-recently: the contact's recent messages fill the cap,
+// and each WhatsApp reminder is skipped as frequency_capped.
+func TestSimulateFrequencyCaps(t *testing.T) {
+	code, out, errOut := cli(t, nil, "simulate", "abandoned_cart", "--var", "cart_url=https://shop.example/c/1", "--email", "ana@example.com",
+		"--start", "2026-11-25T09:00:00Z", "--caps", "marketing:whatsapp=2/7d", "--sent-recently", "whatsapp=2")
+	if code != 0 {
+		t.Fatalf("simulate = %d %q", code, errOut)
+	}
+	if n := strings.Count(out, "frequency capped: 2 marketing sends on whatsapp within 7d"); n != 2 {
+		t.Errorf("simulate output has %d capped attempts, want 2:\n%s", n, out)
+	}
+	if code, _, errOut = cli(t, nil, "simulate", "otp", "--sent-recently", "fax=1"); code != 2 || !strings.Contains(errOut, "--sent-recently") {
+		t.Errorf("bad --sent-recently = %d %q", code, errOut)
+	}
+}
+
 // With a synced template registry, validate checks each WhatsApp template
 // a journey sends: it exists, is approved, and gets its parameters.
 func TestValidateAgainstTemplateRegistry(t *testing.T) {

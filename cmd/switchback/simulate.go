@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/simulate"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
 func runSimulate(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "simulate", "simulate JOURNEY|--file F [--var k=v ...] [--scenario whatsapp=failed,sms=delivered] [--event NAME@30m[,k=v]] [--verify CODE@1m]")
+	fs := newFlagSet(e, "simulate", "simulate JOURNEY|--file F [--var k=v ...] [--scenario whatsapp=failed,sms=delivered] [--event NAME@30m[,k=v]] [--verify CODE@1m] [--caps marketing:whatsapp=2/7d] [--sent-recently whatsapp=2]")
 	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY)")
 	to := fs.String("to", "+15551234567", "recipient phone number")
 	email := fs.String("email", "", "recipient email address")
@@ -21,6 +22,8 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	scenario := fs.String("scenario", "", "what each provider does: channel=delivered|read|sent|failed|silent|refused, comma-separated")
 	start := fs.String("start", "", "journey start time, RFC 3339 (default now), for quiet hours")
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
+	caps := fs.String("caps", e.getenv("SWITCHBACK_FREQUENCY_CAPS"), "frequency caps, as SWITCHBACK_FREQUENCY_CAPS (default: its value)")
+	recent := fs.String("sent-recently", "", "messages of the journey's purpose the contact got within the caps' windows: channel=count, comma-separated")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "journey variable name=value (repeatable)")
 	var events []simulate.Event
@@ -62,6 +65,12 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	}
 	opts := simulate.Options{Channels: app.Channels(), Scenario: sc, Events: events, Checks: checks,
 		Input: journeys.Input{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}}
+	if opts.Caps, err = config.ParseFrequencyCaps(*caps); err != nil {
+		return &usageError{"--caps: " + err.Error()}
+	}
+	if opts.SentRecently, err = simulate.ParseSentRecently(*recent); err != nil {
+		return &usageError{"--sent-recently: " + err.Error()}
+	}
 	if err := (journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}).Check(); err != nil {
 		return err
 	}

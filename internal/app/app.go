@@ -171,7 +171,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
+	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault(), Caps: cfg.FrequencyCaps}
 	if opts.Telemetry != nil {
 		if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
 			return nil, fmt.Errorf("journey counters: %w", err)

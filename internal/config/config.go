@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/codec"
 )
 
@@ -55,6 +56,10 @@ type Config struct {
 	SendGrid *SendGrid
 	// RateLimits caps each channel's sends per second.
 	RateLimits RateLimits
+	// FrequencyCaps cap each contact's sends of a purpose on a channel
+	// across journeys (SWITCHBACK_FREQUENCY_CAPS, see ParseFrequencyCaps).
+	// Nil: no caps.
+	FrequencyCaps activities.FrequencyCaps
 	// EncryptionKeys encrypt the payloads of Temporal histories
 	// (SWITCHBACK_ENCRYPTION_KEY: id:base64key, comma-separated, the first
 	// current). Nil: payloads are not encrypted.
@@ -277,6 +282,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WhatsAppBusinessNumber, more = readBusinessNumber(getenv)
 	errs = append(errs, more...)
 	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
+	errs = append(errs, more...)
+	c.FrequencyCaps, more = readCaps(getenv)
 	errs = append(errs, more...)
 	c.Console, more = readConsole(get)
 	errs = append(errs, more...)

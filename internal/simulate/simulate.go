@@ -83,6 +83,11 @@ type Options struct {
 	StatusDelay time.Duration
 	// Channels are the channels the journey may send on (app.Channels).
 	Channels *channels.Registry
+	// Caps are the frequency caps in force; SentRecently counts the
+	// messages of the journey's purpose the contact got on each channel
+	// within the caps' windows before the start.
+	Caps         activities.FrequencyCaps
+	SentRecently map[channels.Channel]int
 }
 
 // Run runs the journey until it ends, or until a week of journey time has
@@ -103,11 +108,11 @@ func Run(opts Options) (journeys.Timeline, error) {
 	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text()), Channels: opts.Channels, BusinessNumber: "+15550009999"})
 	p := &providers{scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
-	// A simulation has no store: every attempt is eligible, the 24-hour
-	// window is open, and the event log goes nowhere.
-	env.RegisterActivityWithOptions(func(context.Context, activities.EligibilityRequest) (activities.Eligibility, error) {
-		return activities.Eligibility{Allowed: true}, nil
-	}, activity.RegisterOptions{Name: activities.CheckEligibilityName})
+	// A simulation has no store: every attempt is eligible but for its
+	// frequency cap, the 24-hour window is open, and the event log goes
+	// nowhere.
+	caps := newCapCounter(opts.Caps, opts.SentRecently)
+	env.RegisterActivityWithOptions(caps.check, activity.RegisterOptions{Name: activities.CheckEligibilityName})
 	env.RegisterActivityWithOptions(func(context.Context, []activities.EventRequest) error { return nil },
 		activity.RegisterOptions{Name: activities.RecordEventsName})
 	env.SetOnActivityCompletedListener(func(_ *activity.Info, result converter.EncodedValue, err error) {

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Templates", testTemplates},
 		{"OutboxOff", testOutboxOff},
 	})
+	runEach(t, open, store.Options{}, capTests)
 	runEach(t, open, store.Options{EventOutbox: true}, outboxTests)
 }
 

@@ -1,0 +1,61 @@
+package simulate
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
+)
+
+// TestRunFrequencyCap: with one marketing WhatsApp message sent recently
+// and a cap of two, abandoned_cart's first reminder goes on WhatsApp, its
+// second is capped there and goes by email.
+func TestRunFrequencyCap(t *testing.T) {
+	j, err := journeys.Builtin("abandoned_cart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, err := ParseSentRecently("whatsapp=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := Run(Options{
+		Input:        journeys.Input{Journey: j, To: "+15551234567", Email: "ana@example.com", Vars: map[string]string{"cart_url": "https://shop.example/c/1"}},
+		Start:        time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+		Channels:     testChannels,
+		Caps:         activities.FrequencyCaps{{Purpose: journeys.Marketing, Channel: channels.WhatsApp, Limit: store.CapLimit{Sends: 2, Window: 7 * 24 * time.Hour}}},
+		SentRecently: recent,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range tl.Events {
+		switch ev.Kind {
+		case journeys.EventSent:
+			got = append(got, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
+		case journeys.EventSkipped:
+			got = append(got, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
+		}
+	}
+	want := []string{"first_reminder sent whatsapp", "second_reminder skipped whatsapp (frequency_capped)", "second_reminder sent email"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("timeline:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestParseSentRecently(t *testing.T) {
+	got, err := ParseSentRecently("whatsapp=2, email=0")
+	if err != nil || got[channels.WhatsApp] != 2 || got[channels.Email] != 0 || len(got) != 2 {
+		t.Errorf("ParseSentRecently = %v, %v", got, err)
+	}
+	for _, bad := range []string{"whatsapp", "fax=1", "sms=-1", "sms=two"} {
+		if _, err := ParseSentRecently(bad); err == nil {
+			t.Errorf("ParseSentRecently(%q): want an error", bad)
+		}
+	}
+}
