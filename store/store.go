@@ -333,6 +333,23 @@ type Store interface {
 	// OutboxEvent.Claims) or removed; it reports whether it changed it.
 	RetryOutbox(ctx context.Context, seq int64, claims int, at time.Time, lastErr string) (bool, error)
 
+	// SaveSegment creates the segment, or replaces the one of the same
+	// name, with its members (the contact keys of a SegmentList; none for
+	// a SegmentFilter), in one transaction.
+	SaveSegment(ctx context.Context, seg Segment, members []string) error
+	// Segment returns the segment of the name.
+	Segment(ctx context.Context, name string) (Segment, error)
+	// Segments returns every segment, by name.
+	Segments(ctx context.Context) ([]Segment, error)
+	// SegmentSize counts the segment's contacts, evaluated at time at
+	// (the end of an InboundFilter's window).
+	SegmentSize(ctx context.Context, name string, at time.Time) (int, error)
+	// SegmentMembers returns up to limit of the segment's contacts,
+	// evaluated at time at, whose keys follow after ("" for the first
+	// page), by contact key: paging with the last key returned visits
+	// every contact once.
+	SegmentMembers(ctx context.Context, name string, at time.Time, after string, limit int) ([]Contact, error)
+
 	// ReplaceTemplates makes ts, synced from the WhatsApp Business
 	// Account wabaID at time at, the whole template registry.
 	ReplaceTemplates(ctx context.Context, wabaID string, ts []Template, at time.Time) error
