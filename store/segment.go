@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -102,4 +103,31 @@ func (f ContactFilter) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// String describes the filter for people, e.g. "consent whatsapp
+// marketing, locale de_DE, inbound whatsapp within 7d"; "every contact"
+// for the zero filter.
+func (f ContactFilter) String() string {
+	var parts []string
+	if c := f.Consent; c != nil {
+		parts = append(parts, fmt.Sprintf("consent %s %s", c.Channel, c.Purpose))
+	}
+	if f.Locale != "" {
+		parts = append(parts, "locale "+f.Locale)
+	}
+	if f.TimeZone != "" {
+		parts = append(parts, "timezone "+f.TimeZone)
+	}
+	if in := f.Inbound; in != nil {
+		within := in.Within.String()
+		if day := 24 * time.Hour; in.Within%day == 0 {
+			within = fmt.Sprintf("%dd", in.Within/day)
+		}
+		parts = append(parts, fmt.Sprintf("inbound %s within %s", in.Channel, within))
+	}
+	if len(parts) == 0 {
+		return "every contact"
+	}
+	return strings.Join(parts, ", ")
 }

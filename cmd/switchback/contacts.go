@@ -72,37 +72,56 @@ func runContactsImport(ctx context.Context, e *env, args []string) error {
 	if *source == "" {
 		*source = "import " + filepath.Base(pos[0])
 	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	st, key, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rows, err := readContacts(f, key, *source, time.Now().UTC())
+	rows, err := readContactsFile(pos[0], key, *source)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return err
 	}
+	changed, err := saveContacts(ctx, st, rows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "imported %d contacts, %d consent changes\n", len(rows), changed)
+	return nil
+}
+
+// saveContacts upserts the contacts of rows and records their consent
+// changes, and returns how many consents changed.
+func saveContacts(ctx context.Context, st store.Store, rows []importRow) (int, error) {
 	changed := 0
 	for _, r := range rows {
 		if err := st.UpsertContact(ctx, r.contact); err != nil {
-			return err
+			return changed, err
 		}
 		for _, c := range r.consents {
 			ok, err := store.ChangeConsent(ctx, st, c)
 			if err != nil {
-				return err
+				return changed, err
 			}
 			if ok {
 				changed++
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "imported %d contacts, %d consent changes\n", len(rows), changed)
-	return nil
+	return changed, nil
+}
+
+// readContactsFile reads the contacts CSV at path (see readContacts).
+func readContactsFile(path string, secret []byte, source string) ([]importRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := readContacts(f, secret, source, time.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
 }
 
 // readContacts reads a contacts CSV: a header naming number (required),
