@@ -69,9 +69,6 @@ func runContactsImport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return &usageError{"give one CSV file"}
 	}
-	if *source == "" {
-		*source = "import " + filepath.Base(pos[0])
-	}
 	st, key, err := openStore(ctx, e)
 	if err != nil {
 		return err
@@ -110,8 +107,12 @@ func saveContacts(ctx context.Context, st store.Store, rows []importRow) (int, e
 	return changed, nil
 }
 
-// readContactsFile reads the contacts CSV at path (see readContacts).
+// readContactsFile reads the contacts CSV at path (see readContacts); an
+// empty source stands for "import FILE".
 func readContactsFile(path string, secret []byte, source string) ([]importRow, error) {
+	if source == "" {
+		source = "import " + filepath.Base(path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -125,9 +124,6 @@ func runSegmentImport(ctx context.Context, e *env, args []string) error {
 	f, err := ff.filter()
 	if err != nil {
 		return err
-	}
-	if *source == "" {
-		*source = "import " + filepath.Base(pos[1])
 	}
 	st, key, err := openStore(ctx, e)
 	if err != nil {
