@@ -41,6 +41,8 @@ type ContactFilter struct {
 	Locale string `json:"locale,omitempty"`
 	// TimeZone keeps contacts with exactly this IANA time zone.
 	TimeZone string `json:"timezone,omitempty"`
+	// Tags keeps contacts that have every one of the tags.
+	Tags []string `json:"tags,omitempty"`
 	// Inbound keeps contacts who wrote on a channel recently.
 	Inbound *InboundFilter `json:"inbound,omitempty"`
 }
@@ -61,6 +63,31 @@ type InboundFilter struct {
 // segmentName is what a segment name may be: it appears in commands,
 // URLs and workflow ids.
 var segmentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// tagForm is what a contact tag may be.
+var tagForm = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,39}$`)
+
+// ValidTag reports whether tag is a valid contact tag: 1 to 40 lower-case
+// letters, digits, '.', '_' or '-', starting with a letter or digit.
+func ValidTag(tag string) bool { return tagForm.MatchString(tag) }
+
+// checkTags reports the first invalid tag, naming the field.
+func checkTags(field string, tags []string) error {
+	for _, t := range tags {
+		if !ValidTag(t) {
+			return fmt.Errorf("%s %q: want 1 to 40 lower-case letters, digits, '.', '_' or '-'", field, t)
+		}
+	}
+	return nil
+}
+
+// CheckContact reports what is wrong with a contact to upsert.
+func CheckContact(c Contact) error {
+	if c.Key == "" {
+		return errors.New("empty contact key")
+	}
+	return checkTags("tag", c.Tags)
+}
 
 // Validate reports what is wrong with a segment, naming the field.
 func (s Segment) Validate() error {
@@ -88,6 +115,9 @@ func (f ContactFilter) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("consent purpose %q: want marketing, utility or authentication", c.Purpose))
 		}
+	}
+	if err := checkTags("tag", f.Tags); err != nil {
+		errs = append(errs, err)
 	}
 	if f.TimeZone != "" {
 		if _, err := time.LoadLocation(f.TimeZone); err != nil {
@@ -118,6 +148,9 @@ func (f ContactFilter) String() string {
 	}
 	if f.TimeZone != "" {
 		parts = append(parts, "timezone "+f.TimeZone)
+	}
+	if len(f.Tags) > 0 {
+		parts = append(parts, "tags "+strings.Join(f.Tags, " "))
 	}
 	if in := f.Inbound; in != nil {
 		within := in.Within.String()

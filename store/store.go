@@ -51,6 +51,9 @@ type Contact struct {
 	Locale string `json:"locale,omitempty"`
 	// TimeZone is an IANA time zone such as Europe/Berlin.
 	TimeZone string `json:"timezone,omitempty"`
+	// Tags label the contact for segments, e.g. vip (see ValidTag);
+	// UpsertContact adds them to the stored ones. Reads return them sorted.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Consent is one entry of a contact's consent history for one channel and
@@ -254,7 +257,8 @@ type Store interface {
 	LookupMessage(ctx context.Context, provider, messageID string) (MessageRef, error)
 
 	// UpsertContact creates c or updates its record; empty fields of c
-	// leave the stored ones as they are.
+	// leave the stored ones as they are, and its tags are added to the
+	// stored ones.
 	UpsertContact(ctx context.Context, c Contact) error
 	// Contact returns the contact with the key.
 	Contact(ctx context.Context, key string) (Contact, error)

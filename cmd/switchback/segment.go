@@ -34,11 +34,12 @@ func runSegment(ctx context.Context, e *env, args []string) error {
 
 // filterFlags are the command-line flags of a contact filter.
 type filterFlags struct {
-	consent, locale, timezone, inboundWithin, inboundChannel *string
+	tags, consent, locale, timezone, inboundWithin, inboundChannel *string
 }
 
 func addFilterFlags(fs *flag.FlagSet) filterFlags {
 	return filterFlags{
+		tags:           fs.String("tags", "", "keep contacts with every one of these tags, e.g. vip,beta"),
 		consent:        fs.String("consent", "", "keep contacts whose consent in force is granted: CHANNEL:PURPOSE, e.g. whatsapp:marketing"),
 		locale:         fs.String("locale", "", "keep contacts with this locale, e.g. de_DE"),
 		timezone:       fs.String("timezone", "", "keep contacts in this IANA time zone, e.g. Europe/Berlin"),
@@ -50,7 +51,11 @@ func addFilterFlags(fs *flag.FlagSet) filterFlags {
 // filter returns the contact filter of the flags, or a usage error naming
 // the flag that is wrong.
 func (ff filterFlags) filter() (store.ContactFilter, error) {
-	f := store.ContactFilter{Locale: *ff.locale, TimeZone: *ff.timezone}
+	tags, err := parseTags(*ff.tags)
+	if err != nil {
+		return store.ContactFilter{}, &usageError{"--" + err.Error()}
+	}
+	f := store.ContactFilter{Tags: tags, Locale: *ff.locale, TimeZone: *ff.timezone}
 	if *ff.consent != "" {
 		ch, purpose, ok := strings.Cut(*ff.consent, ":")
 		if !ok {
@@ -88,7 +93,7 @@ func saveSegment(ctx context.Context, e *env, st store.Store, seg store.Segment,
 }
 
 func runSegmentSave(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "segment save", "segment save NAME [--consent CHANNEL:PURPOSE] [--locale L] [--timezone TZ] [--inbound-within 30d [--inbound-channel C]]")
+	fs := newFlagSet(e, "segment save", "segment save NAME [--tags T,U] [--consent CHANNEL:PURPOSE] [--locale L] [--timezone TZ] [--inbound-within 30d [--inbound-channel C]]")
 	ff := addFilterFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {

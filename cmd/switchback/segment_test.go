@@ -14,10 +14,10 @@ import (
 // shown with their sizes, and show masks numbers and addresses.
 func TestSegmentCommands(t *testing.T) {
 	dir := t.TempDir()
-	csvFile := writeFile(t, dir, "vip.csv", `number,email,locale,timezone,consent_whatsapp_marketing
-+15551234567,ana@example.com,de_DE,Europe/Berlin,yes
-+15557654321,,de_DE,Europe/Berlin,no
-+15550001111,,en_US,America/New_York,yes
+	csvFile := writeFile(t, dir, "vip.csv", `number,email,locale,timezone,tags,consent_whatsapp_marketing
++15551234567,ana@example.com,de_DE,Europe/Berlin,VIP;beta,yes
++15557654321,,de_DE,Europe/Berlin,vip,no
++15550001111,,en_US,America/New_York,,yes
 `)
 	code, out, errOut := storeCLI(t, dir, "segment", "import", "vip", csvFile)
 	if code != 0 {
@@ -33,6 +33,12 @@ func TestSegmentCommands(t *testing.T) {
 		t.Fatalf("segment save = %d %q %q", code, out, errOut)
 	}
 	wantOutput(t, "segment save", out, "saved segment berlin-optin", "1 contacts now")
+	if code, out, errOut = storeCLI(t, dir, "segment", "save", "vips", "--tags", "vip"); code != 0 {
+		t.Fatalf("segment save --tags = %d %q", code, errOut)
+	}
+	wantOutput(t, "segment save --tags", out, "saved segment vips (tags vip): 2 contacts now")
+	_, out, _ = storeCLI(t, dir, "contacts", "show", "+15551234567")
+	wantLine(t, "contacts show", out, "tags", "beta vip")
 
 	code, out, errOut = storeCLI(t, dir, "segment", "show", "vip", "--first", "2")
 	if code != 0 {
@@ -74,6 +80,7 @@ func TestSegmentRejects(t *testing.T) {
 		{[]string{"segment", "save", "x", "--consent", "fax:marketing"}, "consent channel"},
 		{[]string{"segment", "save", "x", "--inbound-within", "soon"}, "--inbound-within"},
 		{[]string{"segment", "save", "x", "--timezone", "Mars/Base"}, "timezone"},
+		{[]string{"segment", "save", "x", "--tags", "vip,big$"}, "--tags"},
 		{[]string{"segment", "save", "bad name"}, "segment name"},
 		{[]string{"segment", "show"}, "one segment name"},
 		{[]string{"segment", "import", "x"}, "CSV file"},

@@ -22,7 +22,7 @@ var segmentTests = []suiteTest{
 }
 
 // seedSegmentContacts stores contacts whose names say what they match:
-// only "match" contacts pass segmentFilter at t0.
+// only "match" contacts and "regranted" pass segmentFilter at t0.
 func seedSegmentContacts(t *testing.T, ctx context.Context, s store.Store) {
 	t.Helper()
 	at := t0()
@@ -40,8 +40,12 @@ func seedSegmentContacts(t *testing.T, ctx context.Context, s store.Store) {
 		{Key: "other-locale", Locale: "en_US", TimeZone: "Europe/Berlin"},
 		{Key: "other-tz", Locale: "de_DE", TimeZone: "Europe/Vienna"},
 		{Key: "old-inbound", Locale: "de_DE", TimeZone: "Europe/Berlin"},
+		{Key: "untagged", Locale: "de_DE", TimeZone: "Europe/Berlin"},
 		{Key: "sms-inbound", Locale: "de_DE", TimeZone: "Europe/Berlin"},
 	} {
+		if c.Key != "untagged" {
+			c.Tags = []string{"vip", "beta"}
+		}
 		must(t, s.UpsertContact(ctx, c))
 		switch c.Key {
 		case "no-consent":
@@ -68,6 +72,7 @@ func seedSegmentContacts(t *testing.T, ctx context.Context, s store.Store) {
 }
 
 var segmentFilter = store.ContactFilter{
+	Tags:     []string{"vip", "beta"},
 	Consent:  &store.ConsentFilter{Channel: channels.WhatsApp, Purpose: "marketing"},
 	Locale:   "de_DE",
 	TimeZone: "Europe/Berlin",
@@ -111,16 +116,21 @@ func testSegmentFilter(t *testing.T, ctx context.Context, s store.Store) {
 	got, err := s.Segment(ctx, "berlin")
 	must(t, err)
 	if got.Kind != seg.Kind || !got.CreatedAt.Equal(seg.CreatedAt) || *got.Filter.Consent != *seg.Filter.Consent ||
-		*got.Filter.Inbound != *seg.Filter.Inbound || got.Filter.Locale != "de_DE" || got.Filter.TimeZone != "Europe/Berlin" {
+		*got.Filter.Inbound != *seg.Filter.Inbound || got.Filter.Locale != "de_DE" || !slices.Equal(got.Filter.Tags, seg.Filter.Tags) || got.Filter.TimeZone != "Europe/Berlin" {
 		t.Errorf("Segment = %+v, want %+v", got, seg)
 	}
 	wantSegment(t, ctx, s, "berlin", t0(), "match-1", "match-2", "regranted")
+	page, err := s.SegmentMembers(ctx, "berlin", t0(), "match-1", 1)
+	must(t, err)
+	if len(page) != 1 || page[0].Key != "match-2" || !slices.Equal(page[0].Tags, []string{"beta", "vip"}) {
+		t.Errorf("SegmentMembers after match-1 = %+v, want match-2 with tags beta and vip", page)
+	}
 	// A day later the inbound messages of six days ago left the window.
 	wantSegment(t, ctx, s, "berlin", t0().Add(24*time.Hour+time.Second))
 
 	must(t, s.SaveSegment(ctx, store.Segment{Name: "all", Kind: store.SegmentFilter, CreatedAt: t0()}, nil))
-	if n, err := s.SegmentSize(ctx, "all", t0()); err != nil || n != 10 {
-		t.Errorf("SegmentSize(all) = %d, %v; want 10", n, err)
+	if n, err := s.SegmentSize(ctx, "all", t0()); err != nil || n != 11 {
+		t.Errorf("SegmentSize(all) = %d, %v; want 11", n, err)
 	}
 	segs, err := s.Segments(ctx)
 	must(t, err)
@@ -196,6 +206,7 @@ func testSegmentSaveInvalid(t *testing.T, ctx context.Context, s store.Store) {
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Consent: &store.ConsentFilter{Channel: "fax", Purpose: "marketing"}}}, "consent channel"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Consent: &store.ConsentFilter{Channel: "sms", Purpose: "promo"}}}, "consent purpose"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{TimeZone: "Mars/Base"}}, "timezone"},
+		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Tags: []string{"VIP"}}}, "tag"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Inbound: &store.InboundFilter{Channel: "sms"}}}, "inbound within"},
 	} {
 		err := s.SaveSegment(ctx, c.seg, nil)

@@ -117,7 +117,11 @@ func (s *Store) SegmentMembers(ctx context.Context, name string, at time.Time, a
 		`SELECT c.contact_key, c.number, c.email, c.locale, c.time_zone FROM `+from+
 			` WHERE `+where+` AND c.contact_key > ? ORDER BY c.contact_key LIMIT ?`,
 		append(args, after, limit)...)
-	return collect(rows, err, scanContact, "segment "+name+" members")
+	cs, err := collect(rows, err, scanContact, "segment "+name+" members")
+	if err != nil {
+		return nil, err
+	}
+	return s.withTags(ctx, cs)
 }
 
 // segmentQuery returns the FROM and WHERE clauses, and their arguments,
@@ -140,6 +144,10 @@ func segmentQuery(seg store.Segment, at time.Time) (from, where string, args []a
 	if f.TimeZone != "" {
 		conds = append(conds, `c.time_zone = ?`)
 		args = append(args, f.TimeZone)
+	}
+	for _, tag := range f.Tags {
+		conds = append(conds, `EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_key = c.contact_key AND t.tag = ?)`)
+		args = append(args, tag)
 	}
 	if c := f.Consent; c != nil {
 		conds = append(conds, `(SELECT k.granted FROM consents k
