@@ -76,6 +76,22 @@ func (ff filterFlags) filter() (store.ContactFilter, error) {
 	return f, nil
 }
 
+// parseSegmentArgs adds the filter flags to fs, parses args, which must
+// hold n arguments (else a usage error saying want), and returns them and
+// the filter.
+func parseSegmentArgs(fs *flag.FlagSet, args []string, n int, want string) ([]string, store.ContactFilter, error) {
+	ff := addFilterFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, store.ContactFilter{}, err
+	}
+	if len(pos) != n {
+		return nil, store.ContactFilter{}, &usageError{want}
+	}
+	f, err := ff.filter()
+	return pos, f, err
+}
+
 // saveSegment checks seg, saves it with its members and prints its size.
 func saveSegment(ctx context.Context, e *env, st store.Store, seg store.Segment, members []string) error {
 	if err := seg.Validate(); err != nil {
@@ -94,15 +110,7 @@ func saveSegment(ctx context.Context, e *env, st store.Store, seg store.Segment,
 
 func runSegmentSave(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "segment save", "segment save NAME [--tags T,U] [--consent CHANNEL:PURPOSE] [--locale L] [--timezone TZ] [--inbound-within 30d [--inbound-channel C]]")
-	ff := addFilterFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return &usageError{"give one segment name"}
-	}
-	f, err := ff.filter()
+	pos, f, err := parseSegmentArgs(fs, args, 1, "give one segment name")
 	if err != nil {
 		return err
 	}
@@ -118,15 +126,7 @@ func runSegmentSave(ctx context.Context, e *env, args []string) error {
 func runSegmentImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "segment import", "segment import NAME FILE.csv [--source SOURCE] [filters as for segment save]")
 	source := fs.String("source", "", `consent source of rows without a source column (default "import FILE")`)
-	ff := addFilterFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return &usageError{"give a segment name and a CSV file"}
-	}
-	f, err := ff.filter()
+	pos, f, err := parseSegmentArgs(fs, args, 2, "give a segment name and a CSV file")
 	if err != nil {
 		return err
 	}
@@ -190,9 +190,9 @@ func runSegmentShow(ctx context.Context, e *env, args []string) error {
 		seg.Name, seg.Kind, seg.Filter, stamp(seg.CreatedAt), n)
 	var rows [][]string
 	for _, c := range cs {
-		rows = append(rows, []string{c.Key, logging.Mask(c.Number), logging.Mask(c.Email), c.Locale, c.TimeZone})
+		rows = append(rows, []string{c.Key, logging.Mask(c.Number), logging.Mask(c.Email), c.Locale, c.TimeZone, strings.Join(c.Tags, " ")})
 	}
-	section(e.stdout, fmt.Sprintf("first %d contacts (masked)", len(cs)), []string{"KEY", "NUMBER", "EMAIL", "LOCALE", "TIME ZONE"}, rows)
+	section(e.stdout, fmt.Sprintf("first %d contacts (masked)", len(cs)), []string{"KEY", "NUMBER", "EMAIL", "LOCALE", "TIME ZONE", "TAGS"}, rows)
 	return nil
 }
 
