@@ -51,6 +51,9 @@ type Contact struct {
 	Locale string `json:"locale,omitempty"`
 	// TimeZone is an IANA time zone such as Europe/Berlin.
 	TimeZone string `json:"timezone,omitempty"`
+	// Tags label the contact for segments, e.g. vip (see ValidTag);
+	// UpsertContact adds them to the stored ones. Reads return them sorted.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Consent is one entry of a contact's consent history for one channel and
@@ -254,7 +257,8 @@ type Store interface {
 	LookupMessage(ctx context.Context, provider, messageID string) (MessageRef, error)
 
 	// UpsertContact creates c or updates its record; empty fields of c
-	// leave the stored ones as they are.
+	// leave the stored ones as they are, and its tags are added to the
+	// stored ones.
 	UpsertContact(ctx context.Context, c Contact) error
 	// Contact returns the contact with the key.
 	Contact(ctx context.Context, key string) (Contact, error)
@@ -332,6 +336,23 @@ type Store interface {
 	// lastErr, unless it was claimed again since (claims is the claim's
 	// OutboxEvent.Claims) or removed; it reports whether it changed it.
 	RetryOutbox(ctx context.Context, seq int64, claims int, at time.Time, lastErr string) (bool, error)
+
+	// SaveSegment creates the segment, or replaces the one of the same
+	// name, with its members (the contact keys of a SegmentList; none for
+	// a SegmentFilter), in one transaction.
+	SaveSegment(ctx context.Context, seg Segment, members []string) error
+	// Segment returns the segment of the name.
+	Segment(ctx context.Context, name string) (Segment, error)
+	// Segments returns every segment, by name.
+	Segments(ctx context.Context) ([]Segment, error)
+	// SegmentSize counts the segment's contacts, evaluated at time at
+	// (the end of an InboundFilter's window).
+	SegmentSize(ctx context.Context, name string, at time.Time) (int, error)
+	// SegmentMembers returns up to limit of the segment's contacts,
+	// evaluated at time at, whose keys follow after ("" for the first
+	// page), by contact key: paging with the last key returned visits
+	// every contact once.
+	SegmentMembers(ctx context.Context, name string, at time.Time, after string, limit int) ([]Contact, error)
 
 	// ReplaceTemplates makes ts, synced from the WhatsApp Business
 	// Account wabaID at time at, the whole template registry.

@@ -69,44 +69,64 @@ func runContactsImport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return &usageError{"give one CSV file"}
 	}
-	if *source == "" {
-		*source = "import " + filepath.Base(pos[0])
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	st, key, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rows, err := readContacts(f, key, *source, time.Now().UTC())
+	rows, err := readContactsFile(pos[0], key, *source)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return err
 	}
+	changed, err := saveContacts(ctx, st, rows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "imported %d contacts, %d consent changes\n", len(rows), changed)
+	return nil
+}
+
+// saveContacts upserts the contacts of rows and records their consent
+// changes, and returns how many consents changed.
+func saveContacts(ctx context.Context, st store.Store, rows []importRow) (int, error) {
 	changed := 0
 	for _, r := range rows {
 		if err := st.UpsertContact(ctx, r.contact); err != nil {
-			return err
+			return changed, err
 		}
 		for _, c := range r.consents {
 			ok, err := store.ChangeConsent(ctx, st, c)
 			if err != nil {
-				return err
+				return changed, err
 			}
 			if ok {
 				changed++
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "imported %d contacts, %d consent changes\n", len(rows), changed)
-	return nil
+	return changed, nil
+}
+
+// readContactsFile reads the contacts CSV at path (see readContacts); an
+// empty source stands for "import FILE".
+func readContactsFile(path string, secret []byte, source string) ([]importRow, error) {
+	if source == "" {
+		source = "import " + filepath.Base(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := readContacts(f, secret, source, time.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
 }
 
 // readContacts reads a contacts CSV: a header naming number (required),
-// email, locale, timezone, source, consent_at (RFC 3339) and any
+// email, locale, timezone, tags (see parseTags), source, consent_at (RFC 3339) and any
 // consent_CHANNEL_PURPOSE columns (yes/no, granted/withdrawn, true/false,
 // 1/0; empty: nothing recorded). Every invalid line is reported, and then
 // nothing is imported.
@@ -177,6 +197,11 @@ func contactRow(rec []string, field func([]string, string) string, consentCols [
 		Key: key, Number: number, Email: field(rec, "email"), Locale: field(rec, "locale"),
 		TimeZone: field(rec, "timezone") + field(rec, "time_zone"),
 	}}
+	tags, err := parseTags(field(rec, "tags"))
+	if err != nil {
+		return importRow{}, err
+	}
+	row.contact.Tags = tags
 	if tz := row.contact.TimeZone; tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil {
 			return importRow{}, fmt.Errorf("timezone %q: %w", tz, err)
@@ -211,6 +236,20 @@ func contactRow(rec []string, field func([]string, string) string, consentCols [
 		row.consents = append(row.consents, store.Consent{ContactKey: key, Channel: cc.channel, Purpose: string(cc.purpose), Granted: granted, Source: source, At: at})
 	}
 	return row, nil
+}
+
+// parseTags parses a tags field: tags separated by spaces, commas,
+// semicolons or bars, in any case.
+func parseTags(s string) ([]string, error) {
+	tags := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return r == ' ' || r == ',' || r == ';' || r == '|'
+	})
+	for _, t := range tags {
+		if !store.ValidTag(t) {
+			return nil, fmt.Errorf("tags: %q: want 1 to 40 letters, digits, '.', '_' or '-'", t)
+		}
+	}
+	return tags, nil
 }
 
 // parseNumber parses a command line that names one E.164 phone number.
@@ -258,7 +297,7 @@ func runContactsShow(ctx context.Context, e *env, args []string) error {
 // showContact prints everything the store knows of a contact.
 func showContact(ctx context.Context, w io.Writer, st store.Store, c store.Contact, events int, now time.Time) error {
 	fmt.Fprintf(w, "contact   %s\nkey       %s\n", c.Number, c.Key)
-	for _, f := range [][2]string{{"email", c.Email}, {"locale", c.Locale}, {"time zone", c.TimeZone}} {
+	for _, f := range [][2]string{{"email", c.Email}, {"locale", c.Locale}, {"time zone", c.TimeZone}, {"tags", strings.Join(c.Tags, " ")}} {
 		if f[1] != "" {
 			fmt.Fprintf(w, "%-9s %s\n", f[0], f[1])
 		}

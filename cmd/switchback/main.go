@@ -41,6 +41,7 @@ func commands() []command {
 		{"status", "show a journey's timeline: status ID [--json]", runStatus},
 		{"cancel", "cancel a running journey: cancel ID", runCancel},
 		{"contacts", "import contacts or show one: contacts import FILE.csv | contacts show NUMBER", runContacts},
+		{"segment", "audiences: segment save NAME [filters] | import NAME FILE.csv | show NAME | list", runSegment},
 		{"consent", "record consent: consent grant|withdraw NUMBER --channel C --purpose P [--source S]", runConsent},
 		{"report", "message counts per journey, step, channel, template: report [--journey J] [--since 7d] [--csv]", runReport},
 		{"verify", "check the code a customer typed: verify ID CODE", runVerify},

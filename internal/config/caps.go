@@ -77,7 +77,7 @@ func parseCap(item string) (activities.FrequencyCap, error) {
 	if err != nil || n < 0 {
 		return c, fmt.Errorf("sends %q: want a whole number, 0 or more", sends)
 	}
-	w, err := parseWindow(strings.TrimSpace(window))
+	w, err := ParseWindow(strings.TrimSpace(window))
 	if err != nil {
 		return c, err
 	}
@@ -85,8 +85,8 @@ func parseCap(item string) (activities.FrequencyCap, error) {
 	return c, nil
 }
 
-// parseWindow parses a number of days ("7d") or a Go duration ("12h").
-func parseWindow(s string) (time.Duration, error) {
+// ParseWindow parses a number of days ("7d") or a Go duration ("12h").
+func ParseWindow(s string) (time.Duration, error) {
 	var w time.Duration
 	var err error
 	if days, ok := strings.CutSuffix(s, "d"); ok {

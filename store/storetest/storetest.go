@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxOff", testOutboxOff},
 	})
 	runEach(t, open, store.Options{}, capTests)
+	runEach(t, open, store.Options{}, segmentTests)
 	runEach(t, open, store.Options{EventOutbox: true}, outboxTests)
 }
 
@@ -108,18 +111,19 @@ func testMessages(t *testing.T, ctx context.Context, s store.Store) {
 func testContacts(t *testing.T, ctx context.Context, s store.Store) {
 	_, err := s.Contact(ctx, "k1")
 	wantNotFound(t, "Contact before upsert", err)
-	must(t, s.UpsertContact(ctx, store.Contact{Key: "k1", Number: "+15551234567", Email: " Ana@Example.COM "}))
-	// Empty fields keep what is stored; set ones replace it.
-	must(t, s.UpsertContact(ctx, store.Contact{Key: "k1", Locale: "pt_BR", TimeZone: "America/Sao_Paulo"}))
-	want := store.Contact{Key: "k1", Number: "+15551234567", Email: "ana@example.com", Locale: "pt_BR", TimeZone: "America/Sao_Paulo"}
+	must(t, s.UpsertContact(ctx, store.Contact{Key: "k1", Number: "+15551234567", Email: " Ana@Example.COM ", Tags: []string{"vip"}}))
+	// Empty fields keep what is stored; set ones replace it; tags add up.
+	must(t, s.UpsertContact(ctx, store.Contact{Key: "k1", Locale: "pt_BR", TimeZone: "America/Sao_Paulo", Tags: []string{"vip", "beta"}}))
+	want := store.Contact{Key: "k1", Number: "+15551234567", Email: "ana@example.com", Locale: "pt_BR", TimeZone: "America/Sao_Paulo",
+		Tags: []string{"beta", "vip"}}
 	got, err := s.Contact(ctx, "k1")
 	must(t, err)
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Contact = %+v, want %+v", got, want)
 	}
 	got, err = s.ContactByEmail(ctx, "ANA@example.com")
 	must(t, err)
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ContactByEmail = %+v, want %+v", got, want)
 	}
 	_, err = s.ContactByEmail(ctx, "bo@example.com")
@@ -127,6 +131,11 @@ func testContacts(t *testing.T, ctx context.Context, s store.Store) {
 	if err := s.UpsertContact(ctx, store.Contact{Number: "+1555"}); err == nil {
 		t.Error("UpsertContact without a key: no error")
 	}
+	if err := s.UpsertContact(ctx, store.Contact{Key: "k2", Tags: []string{"Big Spender"}}); err == nil || !strings.Contains(err.Error(), "tag") {
+		t.Errorf("UpsertContact with an invalid tag = %v, want an error naming the tag", err)
+	}
+	_, err = s.Contact(ctx, "k2")
+	wantNotFound(t, "Contact after an invalid upsert", err)
 }
 
 func testConsent(t *testing.T, ctx context.Context, s store.Store) {

@@ -176,23 +176,41 @@ func (s *Store) LookupMessage(ctx context.Context, provider, messageID string) (
 	return ref, nil
 }
 
-// UpsertContact creates or updates a contact; empty fields keep what is stored.
+// UpsertContact creates or updates a contact and adds its tags, in one
+// transaction; empty fields keep what is stored.
 func (s *Store) UpsertContact(ctx context.Context, c store.Contact) error {
-	if c.Key == "" {
-		return errors.New("upsert contact: empty contact key")
+	if err := store.CheckContact(c); err != nil {
+		return fmt.Errorf("upsert contact: %w", err)
 	}
-	_, err := s.exec(ctx,
+	if err := s.upsertContact(ctx, c); err != nil {
+		return fmt.Errorf("upsert contact %s: %w", c.Key, err)
+	}
+	return nil
+}
+
+func (s *Store) upsertContact(ctx context.Context, c store.Contact) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if _, err := tx.ExecContext(ctx, s.rebind(
 		`INSERT INTO contacts (contact_key, number, email, locale, time_zone) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (contact_key) DO UPDATE SET
 		   number    = COALESCE(NULLIF(excluded.number, ''), contacts.number),
 		   email     = COALESCE(NULLIF(excluded.email, ''), contacts.email),
 		   locale    = COALESCE(NULLIF(excluded.locale, ''), contacts.locale),
-		   time_zone = COALESCE(NULLIF(excluded.time_zone, ''), contacts.time_zone)`,
-		c.Key, c.Number, store.NormalEmail(c.Email), c.Locale, c.TimeZone)
-	if err != nil {
-		return fmt.Errorf("upsert contact %s: %w", c.Key, err)
+		   time_zone = COALESCE(NULLIF(excluded.time_zone, ''), contacts.time_zone)`),
+		c.Key, c.Number, store.NormalEmail(c.Email), c.Locale, c.TimeZone); err != nil {
+		return err
 	}
-	return nil
+	for _, tag := range c.Tags {
+		if _, err := tx.ExecContext(ctx, s.rebind(
+			`INSERT INTO contact_tags (contact_key, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`), c.Key, tag); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 const contactColumns = `contact_key, number, email, locale, time_zone`
@@ -203,23 +221,55 @@ func scanContact(row interface{ Scan(...any) error }) (store.Contact, error) {
 	return c, err
 }
 
+// withTags fills in the tags of the contacts cs, with one query.
+func (s *Store) withTags(ctx context.Context, cs []store.Contact) ([]store.Contact, error) {
+	if len(cs) == 0 {
+		return cs, nil
+	}
+	at := make(map[string]int, len(cs))
+	args := make([]any, len(cs))
+	for i, c := range cs {
+		at[c.Key] = i
+		args[i] = c.Key
+	}
+	rows, err := s.query(ctx, `SELECT contact_key, tag FROM contact_tags WHERE contact_key IN (?`+
+		strings.Repeat(", ?", len(cs)-1)+`) ORDER BY contact_key, tag`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read contact tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, tag string
+		if err := rows.Scan(&key, &tag); err != nil {
+			return nil, fmt.Errorf("read contact tags: %w", err)
+		}
+		cs[at[key]].Tags = append(cs[at[key]].Tags, tag)
+	}
+	return cs, rows.Err()
+}
+
+// oneContact reads the contact a query selects, with its tags.
+func (s *Store) oneContact(ctx context.Context, what, q string, args ...any) (store.Contact, error) {
+	c, err := scanContact(s.queryRow(ctx, q, args...))
+	if err != nil {
+		return store.Contact{}, notFound(err, what)
+	}
+	cs, err := s.withTags(ctx, []store.Contact{c})
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return cs[0], nil
+}
+
 // Contact returns the contact with the key.
 func (s *Store) Contact(ctx context.Context, key string) (store.Contact, error) {
-	c, err := scanContact(s.queryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE contact_key = ?`, key))
-	if err != nil {
-		return store.Contact{}, notFound(err, "contact "+key)
-	}
-	return c, nil
+	return s.oneContact(ctx, "contact "+key, `SELECT `+contactColumns+` FROM contacts WHERE contact_key = ?`, key)
 }
 
 // ContactByEmail returns the first contact with the email address.
 func (s *Store) ContactByEmail(ctx context.Context, email string) (store.Contact, error) {
-	c, err := scanContact(s.queryRow(ctx,
-		`SELECT `+contactColumns+` FROM contacts WHERE email = ? ORDER BY contact_key LIMIT 1`, store.NormalEmail(email)))
-	if err != nil {
-		return store.Contact{}, notFound(err, "contact with email")
-	}
-	return c, nil
+	return s.oneContact(ctx, "contact with email",
+		`SELECT `+contactColumns+` FROM contacts WHERE email = ? ORDER BY contact_key LIMIT 1`, store.NormalEmail(email))
 }
 
 // RecordConsent appends c to the consent history.
