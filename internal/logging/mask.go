@@ -552,7 +552,12 @@ func international(digits []byte, s string, i int) (end int, _ []byte, ok bool) 
 			break
 		}
 		if len(digits)+n > 15 {
-			return 0, nil, false
+			if group == 0 {
+				return 0, nil, false
+			}
+			// The number ended before this group: more digits than
+			// E.164 allows are the next number's, or data.
+			break
 		}
 		digits = append(digits, s[ds:ds+n]...)
 		end = k
