@@ -360,6 +360,13 @@ func topLevelDomain(tld string) bool {
 	return true
 }
 
+// wordRuneBefore reports whether the rune that ends at s[i] is a letter,
+// digit or mark: digits right after it are part of a word.
+func wordRuneBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return isWordRune(r)
+}
+
 // isWordRune reports whether r is a letter, digit or mark.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
@@ -433,7 +440,7 @@ func matchPhone(buf []byte, s string, i int) (prefix string, digits []byte, end 
 			return s[i : i+3], digits, end, true
 		}
 		return "", nil, i + 3, false
-	case i > 0 && isAlnum(s[i-1]):
+	case i > 0 && isAlnum(s[i-1]), i > 0 && s[i-1] >= utf8.RuneSelf && wordRuneBefore(s, i):
 		return "", nil, i + 1, false
 	case c == '+':
 		if end, digits, ok = international(buf, s, i); ok {
@@ -447,6 +454,9 @@ func matchPhone(buf []byte, s string, i int) (prefix string, digits []byte, end 
 		return "", nil, i + 1, false
 	case !isDigit(c):
 		return "", nil, i + 1, false
+	case isUUID(s[i:min(len(s), i+36)]):
+		// A UUID's groups are no number, whatever they start with.
+		return "", nil, i + 36, false
 	}
 	if c == '0' && i+2 < len(s) && s[i+1] == '0' && s[i+2] != '0' {
 		// "00", the international call prefix, in place of "+".
@@ -491,7 +501,23 @@ func bareNumber(s string, start, end int) bool {
 	case n == 8:
 		return !isUUID(s[start:min(len(s), start+36)])
 	case n == 12:
-		return !isUUID(s[max(0, end-36):end])
+		return !uuidTail(s, start)
+	}
+	return true
+}
+
+// uuidTail reports whether the digits at s[start] are a UUID's last group:
+// they follow "-hhhh-", its fourth group. Only that group is looked at: it
+// is too short to be masked, while the groups before may be a masked
+// number's digits.
+func uuidTail(s string, start int) bool {
+	if start < 6 || s[start-6] != '-' || s[start-1] != '-' {
+		return false
+	}
+	for _, c := range []byte(s[start-5 : start-1]) {
+		if !isHex(c) {
+			return false
+		}
 	}
 	return true
 }
@@ -543,6 +569,14 @@ func international(digits []byte, s string, i int) (end int, _ []byte, ok bool) 
 			k++
 		}
 		n := k - ds
+		if group > 0 && !paren && strings.HasPrefix(s[k:], hidden) {
+			// A masked number: it stood apart because joining it made
+			// too many digits, so it ends or spoils this one as it did.
+			if s[j-1] != ' ' {
+				return 0, nil, false
+			}
+			break
+		}
 		if paren {
 			if n == 0 || k >= len(s) || s[k] != ')' {
 				break
@@ -552,11 +586,12 @@ func international(digits []byte, s string, i int) (end int, _ []byte, ok bool) 
 			break
 		}
 		if len(digits)+n > 15 {
-			if group == 0 {
+			if group == 0 || s[j-1] != ' ' {
+				// A dashed run longer than E.164 is an id, not a number.
 				return 0, nil, false
 			}
-			// The number ended before this group: more digits than
-			// E.164 allows are the next number's, or data.
+			// After a space, the number ended before this group: more
+			// digits than E.164 allows are the next number's, or data.
 			break
 		}
 		digits = append(digits, s[ds:ds+n]...)

@@ -26,6 +26,12 @@ func TestMask(t *testing.T) {
 		// A group that would pass 15 digits starts the next number: each
 		// is masked, so masking again changes nothing (found by FuzzMask).
 		{"group past fifteen digits", "0010000000000000 35551234", "001000••••••••00 3•••••34"},
+		{"uuid starting with 00", "00100000-0000-0000-0000-000000000000", "00100000-0000-0000-0000-000000000000"},
+		{"number joined to a uuid's tail", "19012345678-1234-4abc-8def-123456789012", "1901•••••78-1234-4abc-8def-123456789012"},
+		{"dashed run past fifteen digits", "001-0000-0000-0000-000000000000", "001-0000-0000-0000-000000000000"},
+		{"spaced then dashed past fifteen", "001 0000 0000-0000000", "001 0000 0000-•••••00"},
+		{"uuid-like tail after a number", "001-0000-0000-A000-000000000000", "0010•••••00-A000-000000000000"},
+		{"digits glued to a non-ascii letter", "A@Ą.ۤ0000000", "A@Ą.ۤ0000000"},
 		{"bare in text", "inbound from 15551234567: STOP", "inbound from 1555•••••67: STOP"},
 		{"bare national", "call 07700900123 or 4412345", "call 0770•••••23 or •••••45"},
 		{"bare in url", "POST /v23.0/messages?to=15551234567&x=1", "POST /v23.0/messages?to=1555•••••67&x=1"},
