@@ -159,7 +159,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"/login", c.login)
 	m.HandleFunc("POST "+Prefix+"/logout", c.authed(c.logout))
 	m.HandleFunc("GET "+Prefix+"/{$}", c.authed(c.home))
-	m.HandleFunc("GET "+Prefix+"/customers", c.authed(c.findCustomerGet))
+	m.HandleFunc("GET "+Prefix+"/customers", c.authed(c.home)) // the search form: a number never travels in a URL
 	m.HandleFunc("POST "+Prefix+"/customers", c.authed(c.findCustomer))
 	m.HandleFunc("GET "+Prefix+"/customers/{key}", c.authed(c.customer))
 	m.HandleFunc("POST "+Prefix+"/customers/{key}/reveal", c.authed(c.reveal))

@@ -25,22 +25,7 @@ const JourneysPerPage = 20
 // to the customer's page. The form is a POST, so that the number never
 // appears in a URL, a browser's history or an access log.
 func (c *Console) findCustomer(w http.ResponseWriter, r *http.Request, who caller) {
-	c.lookup(w, r, who, r.PostFormValue("q"))
-}
-
-// findCustomerGet serves /console/customers?q=…, for links from other
-// tools; without q, the search form.
-func (c *Console) findCustomerGet(w http.ResponseWriter, r *http.Request, who caller) {
-	q := r.URL.Query().Get("q")
-	if q == "" {
-		c.home(w, r, who)
-		return
-	}
-	c.lookup(w, r, who, q)
-}
-
-func (c *Console) lookup(w http.ResponseWriter, r *http.Request, who caller, q string) {
-	key, err := c.contactKey(r.Context(), q)
+	key, err := c.contactKey(r.Context(), r.PostFormValue("q"))
 	if err != nil {
 		p := c.page(who, "Find a customer", nil)
 		p.Error = err.Error()
