@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/logging"
 	"github.com/switchbackhq/switchback/internal/phone"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -83,18 +84,12 @@ type customerData struct {
 	ListError string
 }
 
-// Masked returns the contact's number with all but its country prefix
-// and last two digits hidden.
-func (d customerData) Masked() string { return maskNumber(d.Contact.Number) }
+// Masked returns the contact's number masked as every log line masks it
+// (+1555•••••67).
+func (d customerData) Masked() string { return logging.Mask(d.Contact.Number) }
 
 // MaskedEmail returns the contact's email with its local part hidden.
-func (d customerData) MaskedEmail() string {
-	local, domain, ok := strings.Cut(d.Contact.Email, "@")
-	if !ok || local == "" {
-		return ""
-	}
-	return local[:1] + "•••@" + domain
-}
+func (d customerData) MaskedEmail() string { return logging.Mask(d.Contact.Email) }
 
 // channelRow is one channel of a contact.
 type channelRow struct {
@@ -110,13 +105,6 @@ type journeyRow struct {
 	// Contact is the contact key (empty if it has not that form).
 	Contact      string
 	Start, Close time.Time
-}
-
-func maskNumber(n string) string {
-	if len(n) < 6 {
-		return strings.Repeat("•", len(n))
-	}
-	return n[:2] + strings.Repeat("•", len(n)-4) + n[len(n)-2:]
 }
 
 // customer shows a contact.

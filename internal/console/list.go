@@ -142,10 +142,11 @@ func (f journeyFilter) query() string {
 	return strings.Join(terms, " AND ")
 }
 
+// queryEscaper escapes a visibility query's string literal.
+var queryEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // quote returns s as a visibility query's string literal.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
+func quote(s string) string { return "'" + queryEscaper.Replace(s) + "'" }
 
 // params returns the filter as the form's query parameters.
 func (f journeyFilter) params() url.Values {

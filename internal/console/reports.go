@@ -113,13 +113,14 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, who caller) {
 		c.render(w, http.StatusInternalServerError, "reports", p)
 		return
 	}
-	rows := report.Rows(events, f.Report)
+	events = f.Report.Within(events)
+	rows := report.Rows(events, report.Filter{Journey: f.Report.Journey})
 	d.CSVURL = Prefix + "/reports.csv"
 	if q := f.params(); q != "" {
 		d.CSVURL += "?" + q
 	}
 	d.Rows, d.Fallbacks = reportRows(rows)
-	kept := keptEvents(f.Report.Within(events), f.Journey)
+	kept := keptEvents(events, f.Journey)
 	d.Latencies, d.Failures = report.Latencies(kept), report.Failures(kept)
 	d.Templates, d.TemplatesOff = c.reportTemplates(r)
 	c.render(w, http.StatusOK, "reports", p)

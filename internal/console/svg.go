@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/diagram"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -141,7 +142,7 @@ func markOf(tl journeys.Timeline, ev journeys.Event, start time.Time) mark {
 		m.Class = "ok"
 	}
 	why := strings.TrimSpace(strings.TrimSpace(ev.Code+" ") + " " + ev.Reason)
-	m.Reason = shorten(why, picReasonN)
+	m.Reason = diagram.Shorten(why, picReasonN)
 	m.ReasonClass = string(ev.ReasonClass)
 	title := []string{m.Label, m.Time}
 	if why != "" {
@@ -172,13 +173,4 @@ func outcomeClass(o journeys.Outcome) string {
 		return "info"
 	}
 	return "bad"
-}
-
-// shorten cuts s to n runes, marking the cut with an ellipsis.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

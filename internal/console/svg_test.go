@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/diagram"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -63,8 +64,8 @@ func TestDrawTimelineLanesAndFallback(t *testing.T) {
 
 func TestShorten(t *testing.T) {
 	for in, want := range map[string]string{"short": "short", "exactly ten": "exactly t…", "ünïcödé ünïcödé": "ünïcödé ü…"} {
-		if got := shorten(in, 10); got != want {
-			t.Errorf("shorten(%q) = %q, want %q", in, got, want)
+		if got := diagram.Shorten(in, 10); got != want {
+			t.Errorf("diagram.Shorten(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func (d *drawer) step(s journeys.Step, x int) int {
 	o.open("g", "class", "step "+kind, "data-step", s.ID(), "data-kind", kind)
 	o.empty("rect", "x", x, "y", d.y, "width", labelW, "height", h, "rx", 4, "fill", labelFill, "stroke", line)
 	o.elem("text", kind, "x", x+10, "y", d.y+17, "fill", muted, "font-size", 11, "class", "kind")
-	o.elem("text", shorten(s.ID(), (labelW-20)/charW), "x", x+10, "y", d.y+34, "font-weight", "bold", "fill", ink, "class", "id")
+	o.elem("text", Shorten(s.ID(), (labelW-20)/charW), "x", x+10, "y", d.y+34, "font-weight", "bold", "fill", ink, "class", "id")
 	cx := x + contentDX
 	switch {
 	case s.Send != nil:
@@ -133,7 +133,7 @@ func (d *drawer) attempt(a journeys.Attempt, n, x int) {
 	o.empty("rect", "x", x, "y", d.y, "width", 6, "height", attemptH, "fill", colour)
 	o.elem("text", lines[0], "x", x+14, "y", d.y+19, "font-weight", "bold", "fill", colour, "class", "channel")
 	for i, l := range lines[1:] {
-		o.elem("text", shorten(l, (attemptW-22)/6), "x", x+14, "y", d.y+37+i*lineH, "fill", ink)
+		o.elem("text", Shorten(l, (attemptW-22)/6), "x", x+14, "y", d.y+37+i*lineH, "fill", ink)
 	}
 	o.close("g")
 }
@@ -243,8 +243,8 @@ func FormatDuration(t time.Duration) string {
 	return s
 }
 
-// shorten cuts s to n runes, marking the cut with an ellipsis.
-func shorten(s string, n int) string {
+// Shorten cuts s to n runes, marking the cut with an ellipsis.
+func Shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
