@@ -29,6 +29,7 @@ package channels
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -206,6 +207,12 @@ type Message struct {
 	// ReplyTo is the provider message ID a WhatsApp session message
 	// replies to (shown quoted), or "".
 	ReplyTo string `json:"reply_to,omitempty"`
+	// Devices are the device tokens of a channel whose address is
+	// AddressDevice (To is then empty).
+	Devices []string `json:"devices,omitempty"`
+	// Payload is the content of a channel other than WhatsApp, SMS and
+	// email, in the form its driver renders and its sender reads.
+	Payload json.RawMessage `json:"payload,omitempty"`
 	// Journey and Step name what sent the message, for provider-side
 	// reporting (e.g. SendGrid categories).
 	Journey     string      `json:"journey,omitempty"`
