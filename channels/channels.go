@@ -47,13 +47,20 @@ const (
 	Email    Channel = "email"
 )
 
-// Valid reports whether c is a channel Switchback knows.
+// Valid reports whether c is a well-formed channel name: a lower-case
+// letter, then lower-case letters, digits and _. It names a task queue, a
+// metric label value and a store column value. Whether a process knows
+// the channel is its Registry's to say.
 func (c Channel) Valid() bool {
-	switch c {
-	case WhatsApp, SMS, Email:
-		return true
+	if c == "" || c[0] < 'a' || c[0] > 'z' {
+		return false
 	}
-	return false
+	for _, r := range c {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Correlation travels with a send to the provider and back in its status

@@ -54,10 +54,10 @@ type Renderer interface {
 // only inside the 24-hour customer-service window, and perhaps a template
 // to send instead when the window is closed.
 type Windowed interface {
-	// Session reports whether the content has a session part.
-	Session() bool
-	// Template reports whether the content has a template.
-	Template() bool
+	// HasSession reports whether the content has a session part.
+	HasSession() bool
+	// HasTemplate reports whether the content has a template.
+	HasTemplate() bool
 }
 
 // FieldError is one problem of an attempt's fields.
@@ -66,6 +66,8 @@ type FieldError struct {
 	// "" for the attempt as a whole.
 	Field string
 	Msg   string
+	// Unknown marks a field the channel's attempts do not have.
+	Unknown bool
 }
 
 func (e FieldError) Error() string {
@@ -143,7 +145,7 @@ func unknownFields(t reflect.Type, v any, path string, errs *FieldErrors) {
 		for _, k := range slices.Sorted(maps.Keys(v)) {
 			ft, ok := known[k]
 			if !ok {
-				errs.Add(path+"."+k, "is not a field here")
+				*errs = append(*errs, FieldError{Field: path + "." + k, Msg: "is not a field of this channel's attempts", Unknown: true})
 				continue
 			}
 			unknownFields(ft, v[k], path+"."+k, errs)
@@ -172,6 +174,9 @@ func kindOf(k reflect.Kind) string {
 	}
 	return "a number"
 }
+
+// AllowsAwait reports whether an attempt on d may await status s.
+func AllowsAwait(d Driver, s Status) bool { return slices.Contains(d.Awaits(), s) }
 
 // ReceiptAwaits returns the statuses an attempt may await on a channel
 // whose provider reports sent, delivered and read.

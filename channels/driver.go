@@ -80,6 +80,20 @@ type Sandboxed interface {
 	Sandbox() http.Handler
 }
 
+// Simulation is how a channel's provider answers, for `simulate`: its
+// name, the status it gives a send it accepts, and its error codes for a
+// send it refuses and for a message that fails after it was accepted.
+type Simulation struct {
+	Provider        string
+	Answer          Status
+	Refused, Failed string
+}
+
+// Simulated is a driver that describes its provider for `simulate`.
+type Simulated interface {
+	Simulation() Simulation
+}
+
 // Registry is the set of channels a process knows, in the order they were
 // registered. Build it once (NewRegistry) and pass it to what needs it;
 // it is safe for concurrent use, since nothing changes it.
@@ -121,8 +135,11 @@ func MustRegistry(drivers ...Driver) *Registry {
 	return r
 }
 
-// Lookup returns the driver of channel ch.
+// Lookup returns the driver of channel ch. A nil registry has none.
 func (r *Registry) Lookup(ch Channel) (Driver, bool) {
+	if r == nil {
+		return nil, false
+	}
 	d, ok := r.byName[ch]
 	return d, ok
 }
@@ -133,6 +150,9 @@ func (r *Registry) Drivers() []Driver { return append([]Driver(nil), r.drivers..
 // Channels returns the names of the channels whose address is of kind k,
 // in registration order; every channel when k is "".
 func (r *Registry) Channels(k AddressKind) []Channel {
+	if r == nil {
+		return nil
+	}
 	var out []Channel
 	for _, d := range r.drivers {
 		if k == "" || d.Address() == k {
@@ -140,6 +160,16 @@ func (r *Registry) Channels(k AddressKind) []Channel {
 		}
 	}
 	return out
+}
+
+// Simulation returns how ch's provider answers, as its driver describes
+// it (Simulated), or a generic one named after the channel.
+func (r *Registry) Simulation(ch Channel) Simulation {
+	d, _ := r.Lookup(ch)
+	if s, ok := d.(Simulated); ok {
+		return s.Simulation()
+	}
+	return Simulation{Provider: string(ch), Answer: StatusAccepted, Refused: "refused", Failed: "failed"}
 }
 
 // Unreachable reports whether code, an error of channel ch's provider,

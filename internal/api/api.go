@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/journeys"
 )
@@ -73,6 +74,9 @@ type Options struct {
 	// error wrapping ErrUnknownJourney. Nil: the built-in journeys, as the
 	// CLI's start finds them.
 	Journeys func(name string) (journeys.Journey, error)
+	// Channels are the channels journeys are checked against (the
+	// worker's: app.Channels). Nil: journeys are taken as they are found.
+	Channels *channels.Registry
 	// Logger receives server-side failures (5xx). Nil: discarded.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a request body. Zero: DefaultMaxBodyBytes.
@@ -120,7 +124,7 @@ func New(opts Options) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.opts.Journeys == nil {
-		s.opts.Journeys = builtin
+		s.opts.Journeys = func(name string) (journeys.Journey, error) { return builtin(name, s.opts.Channels) }
 	}
 	if s.opts.MaxBodyBytes <= 0 {
 		s.opts.MaxBodyBytes = DefaultMaxBodyBytes

@@ -21,6 +21,6 @@ func APIHandler(c client.Client, cfg config.Config, logger *slog.Logger, exempt 
 	}
 	return api.New(api.Options{
 		Client: c, DataConverter: dc, Token: cfg.APIToken, Exempt: exempt,
-		ContactKey: cfg.ContactKeyOrDefault(), Logger: logger,
+		ContactKey: cfg.ContactKeyOrDefault(), Logger: logger, Channels: Channels(),
 	}), nil
 }
