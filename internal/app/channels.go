@@ -4,6 +4,7 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/webhook"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
 
@@ -15,5 +16,6 @@ func Channels() *channels.Registry {
 		whatsapp.Driver{},
 		sms.Driver{},
 		email.Driver{},
+		webhook.Driver{},
 	)
 }
