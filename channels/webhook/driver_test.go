@@ -147,3 +147,27 @@ func (r textRenderer) Text(_, text string) string {
 }
 
 func (r textRenderer) HTML(field, text string) string { return r.Text(field, text) }
+
+func TestTextsAndDescribe(t *testing.T) {
+	content, err := webhook.Driver{}.Parse(specs()[0].Fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tx := range content.Texts() {
+		got = append(got, tx.Field+"="+tx.Text)
+	}
+	want := []string{
+		".body.customer={{.customer}}",
+		".body.detail.journey=otp",
+		".body.detail.tags[0]={{.customer}}-tag",
+		".body.event=otp_undeliverable",
+		".headers.X-Tenant={{.tenant}}",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Texts:\n %v\nwant\n %v", got, want)
+	}
+	if d := content.Describe(); d != "webhook POST to support.example.com" {
+		t.Errorf("Describe = %q: want the host only", d)
+	}
+}
