@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/channeltest"
@@ -169,5 +172,55 @@ func TestTextsAndDescribe(t *testing.T) {
 	}
 	if d := content.Describe(); d != "webhook POST to support.example.com" {
 		t.Errorf("Describe = %q: want the host only", d)
+	}
+}
+
+// TestExampleJourney parses the webhook attempts of the example journey
+// that hands an undeliverable code to support, and checks they never
+// send the code.
+func TestExampleJourney(t *testing.T) {
+	b, err := os.ReadFile("../../docs/examples/otp_support.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Steps []struct {
+			Send *struct {
+				Attempts []map[string]any `yaml:"attempts"`
+			} `yaml:"send"`
+		} `yaml:"steps"`
+	}
+	if err := yaml.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, s := range j.Steps {
+		if s.Send == nil {
+			continue
+		}
+		for _, a := range s.Send.Attempts {
+			if a["channel"] != string(webhook.Channel) {
+				continue
+			}
+			n++
+			f := channels.Fields{}
+			for k, v := range a {
+				if k != "channel" && k != "await" && k != "within" {
+					f[k] = v
+				}
+			}
+			content, err := webhook.Driver{}.Parse(f)
+			if err != nil {
+				t.Fatalf("webhook attempt: %v", err)
+			}
+			for _, tx := range content.Texts() {
+				if strings.Contains(tx.Text, ".code") {
+					t.Errorf("%s sends the code: %q", tx.Field, tx.Text)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the example has no webhook attempt")
 	}
 }
