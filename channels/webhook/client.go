@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -96,7 +97,7 @@ func (c *Client) Send(ctx context.Context, msg channels.Message) (channels.SendR
 	}
 	target := p.URL
 	if c.sandbox != "" {
-		target = c.sandbox + u.EscapedPath()
+		target = c.sandbox + "/" + strings.TrimPrefix(u.EscapedPath(), "/")
 	}
 	id := MessageID(msg.Correlation)
 	if err := c.post(ctx, target, u.Host, id, p); err != nil {

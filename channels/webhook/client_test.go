@@ -232,8 +232,10 @@ func TestSandboxReceivesWhatDevSends(t *testing.T) {
 	if _, err := s.Send(context.Background(), message(t, "https://support.example.com/hooks/status/500", 1)); sendError(t, err).Code != "http_500" {
 		t.Errorf("magic path through the sandbox: %v, want http_500", err)
 	}
-	if _, err := s.Send(context.Background(), message(t, "https://support.example.com/hooks", 2)); err != nil {
-		t.Fatal(err)
+	for n, url := range []string{"https://support.example.com/hooks", "https://support.example.com"} {
+		if _, err := s.Send(context.Background(), message(t, url, n+2)); err != nil {
+			t.Fatalf("%s through the sandbox: %v", url, err)
+		}
 	}
 	resp, err := http.Get(srv.URL + "/sandbox/webhook/")
 	if err != nil {

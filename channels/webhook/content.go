@@ -39,8 +39,9 @@ type spec struct {
 	// Body is a JSON object whose string values, at any depth, are
 	// text/templates over the journey's variables.
 	Body json.RawMessage `json:"body"`
-	// Headers map extra header names to text/templates.
-	Headers map[string]string `json:"headers"`
+	// Headers map extra header names to text/templates; any, so that a
+	// value of another type is named by its header.
+	Headers map[string]any `json:"headers"`
 }
 
 // refusedHeaders are those an attempt may not set: the signature's, the
@@ -85,6 +86,7 @@ func (Driver) Parse(f channels.Fields) (channels.Content, error) {
 	seen := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
 		canon := http.CanonicalHeaderKey(name)
+		value, isString := s.Headers[name].(string)
 		switch {
 		case !token.MatchString(name):
 			errs.Add(".headers."+name, "is not a header name")
@@ -92,9 +94,11 @@ func (Driver) Parse(f channels.Fields) (channels.Content, error) {
 			errs.Add(".headers."+name, "is set by Switchback or by HTTP itself: leave it out")
 		case seen[canon] != "":
 			errs.Add(".headers."+name, "repeats header %s", seen[canon])
+		case !isString:
+			errs.Add(".headers."+name, "want a string (quote it)")
 		default:
 			seen[canon] = name
-			c.headers[name] = s.Headers[name]
+			c.headers[name] = value
 		}
 	}
 	if err := errs.Err(); err != nil {

@@ -81,6 +81,8 @@ func specs() []channeltest.Spec {
 		{Name: "no body", Fields: channels.Fields{"url": "https://support.example.com/"}, ParseErr: ".body"},
 		{Name: "signature header", Fields: with("headers", map[string]any{"Webhook-Signature": "v1,x"}), ParseErr: ".headers.Webhook-Signature"},
 		{Name: "hop-by-hop header", Fields: with("headers", map[string]any{"Connection": "close"}), ParseErr: ".headers.Connection"},
+		{Name: "header value not a string", Fields: with("headers", map[string]any{"X-Tenant": 3}), ParseErr: ".headers.X-Tenant"},
+		{Name: "header twice", Fields: with("headers", map[string]any{"X-Tenant": "a", "x-tenant": "b"}), ParseErr: ".headers.x-tenant"},
 		{Name: "bad header name", Fields: with("headers", map[string]any{"X Tenant": "a"}), ParseErr: ".headers.X Tenant"},
 		{
 			Name:      "rendered body too large",
