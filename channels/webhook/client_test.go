@@ -38,6 +38,18 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(rec.code)
 }
 
+// newReceiver serves a Receiver of secret until the test ends.
+func newReceiver(t *testing.T, secret string) (*webhook.Receiver, *httptest.Server) {
+	t.Helper()
+	rc, err := webhook.NewReceiver(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	return rc, srv
+}
+
 func newClient(t *testing.T, secret string) *webhook.Client {
 	t.Helper()
 	c, err := webhook.NewClient(webhook.Options{Secret: secret, Timeout: 300 * time.Millisecond})
@@ -124,12 +136,7 @@ func TestAnswers(t *testing.T) {
 		{http.StatusInternalServerError, false, false, 0},
 		{http.StatusServiceUnavailable, false, false, time.Second},
 	}
-	rc, err := webhook.NewReceiver(webhook.SandboxSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
+	rc, srv := newReceiver(t, webhook.SandboxSecret)
 	c := newClient(t, webhook.SandboxSecret)
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.code), func(t *testing.T) {
@@ -150,13 +157,8 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestHangIsRetried(t *testing.T) {
-	rc, err := webhook.NewReceiver(webhook.SandboxSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
-	_, err = newClient(t, webhook.SandboxSecret).Send(context.Background(), message(t, srv.URL+"/x/hang", 1))
+	rc, srv := newReceiver(t, webhook.SandboxSecret)
+	_, err := newClient(t, webhook.SandboxSecret).Send(context.Background(), message(t, srv.URL+"/x/hang", 1))
 	se := sendError(t, err)
 	if se.Permanent || se.Unknown || se.Code != "no_answer" {
 		t.Errorf("%+v: want a retryable no_answer error (the retry's webhook-id is the same)", se)
@@ -251,13 +253,8 @@ func TestSandboxReceivesWhatDevSends(t *testing.T) {
 }
 
 func TestReceiverRefusesABadSignature(t *testing.T) {
-	rc, err := webhook.NewReceiver(webhook.SandboxSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
-	_, err = newClient(t, newSecret(t)).Send(context.Background(), message(t, srv.URL+"/in", 1))
+	rc, srv := newReceiver(t, webhook.SandboxSecret)
+	_, err := newClient(t, newSecret(t)).Send(context.Background(), message(t, srv.URL+"/in", 1))
 	if se := sendError(t, err); se.Code != "http_401" || !se.Config {
 		t.Errorf("%+v: want a configuration error http_401", se)
 	}

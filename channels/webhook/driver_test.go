@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -19,12 +18,7 @@ import (
 
 func TestDriver(t *testing.T) {
 	secret := newSecret(t)
-	rc, err := webhook.NewReceiver(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
+	_, srv := newReceiver(t, secret)
 	client, err := webhook.NewClient(webhook.Options{Secret: secret, Timeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
