@@ -23,7 +23,7 @@ import (
 // DefaultTimeout bounds each request.
 const DefaultTimeout = 10 * time.Second
 
-// UserAgent is the User-Agent of every webhook.
+// UserAgent is the User-Agent of a webhook whose headers set none.
 const UserAgent = "Switchback-Webhook"
 
 // Options configures a Client.

@@ -99,6 +99,6 @@ func (Driver) NewSender(env channels.Env) (channels.Sender, error) {
 	return nil, nil
 }
 
-// Sandbox returns a Receiver that checks signatures made with
-// SandboxSecret.
+// Sandbox returns a new Receiver that checks signatures made with
+// SandboxSecret; mount it once, since each keeps its own deliveries.
 func (Driver) Sandbox() http.Handler { return newReceiver(sandboxKey()) }
