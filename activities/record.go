@@ -108,7 +108,7 @@ func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res ch
 	if msg.Email != nil {
 		e.Template = msg.Email.TemplateID
 	}
-	if msg.Channel != channels.Email {
+	if msg.Channel != channels.Email && msg.To != "" {
 		e.ContactKey = a.contactKey(msg.To)
 	}
 	added, err := a.Messages.RecordEvent(ctx, e)
