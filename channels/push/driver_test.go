@@ -129,3 +129,19 @@ func TestTexts(t *testing.T) {
 		t.Errorf("Describe = %q", c.Describe())
 	}
 }
+
+func TestCheckToken(t *testing.T) {
+	for _, ok := range []string{"dA1b:APA91bH-x_y.z+w/=", push.TokenQuota + "-1", strings.Repeat("a", 4096)} {
+		if err := push.CheckToken(ok); err != nil {
+			t.Errorf("CheckToken(%.20q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "two tokens", "a;b", "a,b", "tok\n", strings.Repeat("a", 4097), "tōken"} {
+		if err := push.CheckToken(bad); err == nil {
+			t.Errorf("CheckToken(%.20q): no error", bad)
+		}
+	}
+	if err := push.CheckToken("secret-device-token with space"); err == nil || strings.Contains(err.Error(), "secret-device") {
+		t.Errorf("CheckToken error %v: want one without the token", err)
+	}
+}

@@ -314,3 +314,22 @@ func Mask(tok string) string {
 	}
 	return "…" + tok[len(tok)-6:]
 }
+
+// maxToken bounds a device token's length.
+const maxToken = 4096
+
+// CheckToken reports what is wrong with a device token given at a start
+// or in an import: it must be 1 to 4096 characters among letters, digits
+// and - _ : . + / = (FCM's tokens are base64url with ':'). The error
+// shows the token masked.
+func CheckToken(tok string) error {
+	if tok == "" || len(tok) > maxToken {
+		return fmt.Errorf("device token of %d characters: want 1 to %d", len(tok), maxToken)
+	}
+	for _, r := range tok {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_:.+/=", r)) {
+			return fmt.Errorf("device token %s: %q is not a token character (letters, digits and - _ : . + / =)", Mask(tok), r)
+		}
+	}
+	return nil
+}
