@@ -59,7 +59,8 @@ type Options struct {
 	Project string
 	// BaseURL replaces DefaultAPIURL when set.
 	BaseURL string
-	// Tokens gives the OAuth 2.0 access tokens of the sends.
+	// Tokens gives the OAuth 2.0 access tokens of the sends (required:
+	// Credentials, or a static token for the lookalike).
 	Tokens oauth2.TokenSource
 	// Transport carries the requests; nil is http.DefaultTransport.
 	Transport http.RoundTripper
