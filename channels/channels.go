@@ -235,6 +235,10 @@ type SendResult struct {
 	Provider  string `json:"provider"`
 	MessageID string `json:"message_id"`
 	Status    Status `json:"status"`
+	// Retired are device tokens (AddressDevice) the provider said are no
+	// longer valid, though the message reached another device: the send
+	// activity removes them from the contact.
+	Retired []string `json:"retired,omitempty"`
 }
 
 // Sender sends messages on one channel.
@@ -335,6 +339,9 @@ type SendError struct {
 	// provider may have accepted it, so retrying could send it twice; its
 	// status callbacks, which carry the correlation, tell what happened.
 	Unknown bool
+	// Retired are device tokens (AddressDevice) the provider said are no
+	// longer valid: the send activity removes them from the contact.
+	Retired []string
 	Err     error
 }
 

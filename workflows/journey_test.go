@@ -14,6 +14,7 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/webhook"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
@@ -25,7 +26,7 @@ import (
 // the channels and the business number that wa_link links to.
 var testOptions = Options{
 	ContactKey:     []byte("test contact key"),
-	Channels:       channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}, webhook.Driver{}),
+	Channels:       channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}, push.Driver{}, webhook.Driver{}),
 	BusinessNumber: "+15550009999",
 }
 
