@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Fields are an attempt's own fields, as a journey wrote them: everything
@@ -58,6 +59,29 @@ type Windowed interface {
 	HasSession() bool
 	// HasTemplate reports whether the content has a template.
 	HasTemplate() bool
+}
+
+// LimitError is a rendered field longer than its provider takes.
+type LimitError struct {
+	// Field is the field's path under the attempt (".text").
+	Field string
+	// Got and Max are lengths in characters.
+	Got, Max int
+	// Provider names who sets the limit ("SMS", "WhatsApp").
+	Provider string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s: %d characters, %s takes at most %d", strings.TrimPrefix(e.Field, "."), e.Got, e.Provider, e.Max)
+}
+
+// CheckLength returns a *LimitError when text, the rendered value of
+// field, has more than max characters.
+func CheckLength(field, text string, max int, provider string) error {
+	if n := utf8.RuneCountInString(text); n > max {
+		return &LimitError{Field: field, Got: n, Max: max, Provider: provider}
+	}
+	return nil
 }
 
 // FieldError is one problem of an attempt's fields.

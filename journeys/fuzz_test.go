@@ -2,9 +2,12 @@ package journeys
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 // FuzzParse feeds arbitrary YAML to the journey loader: nothing panics,
@@ -73,6 +76,10 @@ steps:
 			}
 			for _, a := range step.Send.Attempts {
 				msg, err := a.Render("+15551234567", vars, RenderOptions{Channels: testChannels()})
+				var tooLong *channels.LimitError
+				if errors.As(err, &tooLong) && len(code) > tooLong.Max-20 {
+					continue // a code longer than the channel takes
+				}
 				if err != nil {
 					t.Fatalf("render %s: %v", a.Channel, err)
 				}

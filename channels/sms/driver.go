@@ -3,9 +3,7 @@
 package sms
 
 import (
-	"fmt"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/switchbackhq/switchback/channels"
 )
@@ -81,10 +79,7 @@ func (s Spec) Texts() []channels.Text { return []channels.Text{{Field: ".text", 
 // Render fills msg.Text; a text longer than MaxText is an error.
 func (s Spec) Render(r channels.Renderer, msg *channels.Message) error {
 	msg.Text = r.Text(".text", s.Text)
-	if n := utf8.RuneCountInString(msg.Text); n > MaxText {
-		return fmt.Errorf("text: %d characters, SMS takes at most %d", n, MaxText)
-	}
-	return nil
+	return channels.CheckLength(".text", msg.Text, MaxText, "SMS")
 }
 
 // Describe says text message.

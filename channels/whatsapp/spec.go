@@ -2,7 +2,6 @@ package whatsapp
 
 import (
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/switchbackhq/switchback/channels"
 )
@@ -132,8 +131,8 @@ func (s Spec) Texts() []channels.Text {
 // text longer than MaxSessionText is an error.
 func (s Spec) Render(r channels.Renderer, msg *channels.Message) error {
 	msg.Text = r.Text(".session", s.Session)
-	if n := utf8.RuneCountInString(msg.Text); n > MaxSessionText {
-		return fmt.Errorf("session: %d characters, WhatsApp takes at most %d", n, MaxSessionText)
+	if err := channels.CheckLength(".session", msg.Text, MaxSessionText, "WhatsApp"); err != nil {
+		return err
 	}
 	t := s.Template
 	if t == nil {
