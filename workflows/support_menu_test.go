@@ -86,3 +86,24 @@ func TestWaitUntilTakesEachEventOnce(t *testing.T) {
 		t.Errorf("sent %s, want the send after the second ping", got)
 	}
 }
+
+// Reply buttons with a template: the buttons inside the 24-hour window,
+// the template alone when it is closed.
+func TestSessionButtonsOrTemplate(t *testing.T) {
+	attempt := journeys.Attempt{Channel: channels.WhatsApp, Fields: channels.Fields{
+		"session":  map[string]any{"text": "Where should it go?", "buttons": []any{map[string]any{"id": "home", "title": "Home"}}},
+		"template": map[string]any{"name": "delivery_choice", "language": "en_US"},
+	}}
+	j := journeys.Journey{Name: "choice", Purpose: journeys.Utility, Steps: []journeys.Step{
+		{Send: &journeys.SendStep{ID: "ask", Attempts: []journeys.Attempt{attempt}}},
+	}}
+	for _, open := range []bool{true, false} {
+		s := newSim(t, morning)
+		s.checks.window = open
+		s.run(journeys.Input{Journey: j, To: "+15551234567"})
+		m := s.sends[0].Message
+		if open && (m.Interactive == nil || m.Template != nil) || !open && (m.Interactive != nil || m.Template == nil) {
+			t.Errorf("window open %v: sent interactive %v, template %v", open, m.Interactive != nil, m.Template != nil)
+		}
+	}
+}
