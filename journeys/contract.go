@@ -44,6 +44,12 @@ type EventInput struct {
 	ID string `json:"id,omitempty"`
 }
 
+// PayloadVar is the event variable that carries an event's payload: for
+// an inbound reply, the id of the reply button or list row the customer
+// chose, or the payload of a template's quick-reply button. A branch with
+// a payload (BranchStep.Payload) tests it.
+const PayloadVar = "payload"
+
 // VerifyResult is the answer to a verify update.
 type VerifyResult struct {
 	Verified bool `json:"verified"`

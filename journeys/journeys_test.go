@@ -76,6 +76,14 @@ func TestParseErrors(t *testing.T) {
 			"f.yaml:3: quiet_hours.start: \"9pm\" is not a time of day (HH:MM)\nf.yaml:3: quiet_hours.timezone: unknown time zone \"Mars/Base\""},
 		{"verify an undeclared param", "name: t\npurpose: authentication\nverify: {param: pin}\nsteps:\n  - wait: {id: w, duration: 1h}\n",
 			`f.yaml:3: verify.param: "pin" is not one of the journey's params`},
+		{"payload without event", "name: t\npurpose: utility\nsteps:\n  - send: {id: s, attempts: [{channel: sms, text: hi}]}\n  - branch: {id: b, step: s, outcome: read, payload: yes, then: s}\n",
+			`f.yaml:5: step b: steps[1].branch.payload: goes with event: it narrows the event to one with this payload`},
+		{"reply button title too long", head + "        - channel: whatsapp\n          session:\n            text: Track it?\n            buttons:\n              - {id: yes, title: Yes}\n              - id: no\n                title: No thanks, not today please\n",
+			"f.yaml:14: step s1: steps[0].send.attempts[0].session.buttons[1].title: is 27 characters, WhatsApp takes at most 20"},
+		{"list row without id", head + "        - channel: whatsapp\n          session:\n            text: Menu\n            list:\n              button: Topics\n              sections: [{rows: [{title: Hours}]}]\n",
+			"f.yaml:13: step s1: steps[0].send.attempts[0].session.list.sections[0].rows[0].id: is required: it comes back as the reply's payload"},
+		{"undeclared param in a button", head + "        - channel: whatsapp\n          session: {text: Hi, buttons: [{id: a, title: \"{{.name}}\"}]}\n",
+			"f.yaml:9: step s1: steps[0].send.attempts[0].session.buttons[0].title: uses undeclared params name (declare them in params)"},
 		{"two handlers for one event", "name: t\npurpose: utility\non:\n  - {event: shipped}\n  - {event: shipped}\n",
 			`f.yaml:5: on[1].event: "shipped" has an earlier handler`},
 	}
@@ -89,6 +97,36 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
 			}
 		})
+	}
+}
+
+// support_menu is a built-in: a list as a session message, and a branch
+// on each of its rows' ids.
+func TestBuiltinSupportMenu(t *testing.T) {
+	j, err := Builtin("support_menu", testChannels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := j.Steps[1].Send.Attempts[0].Render("+15551234567", nil, RenderOptions{Channels: testChannels()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := msg.Interactive
+	if in == nil || in.Kind != channels.InteractiveList {
+		t.Fatalf("menu = %+v, want a list", msg)
+	}
+	for _, s := range in.Sections {
+		for _, r := range s.Rows {
+			branched := false
+			for _, st := range j.Steps {
+				if b := st.Branch; b != nil && b.Event == "reply" && b.Payload == r.ID {
+					branched = true
+				}
+			}
+			if !branched {
+				t.Errorf("row %q: no branch takes it", r.ID)
+			}
+		}
 	}
 }
 

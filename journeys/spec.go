@@ -163,12 +163,17 @@ type WaitStep struct {
 }
 
 // BranchStep goes to Then when its condition holds, else to Else (default:
-// the next step). The condition is an event received so far, or the
-// outcome of an earlier send step (and optionally its channel).
+// the next step). The condition is an event received so far (and
+// optionally its payload), or the outcome of an earlier send step (and
+// optionally its channel).
 type BranchStep struct {
 	ID    string `yaml:"id" json:"id"`
 	Event string `yaml:"event,omitempty" json:"event,omitempty"`
-	Step  string `yaml:"step,omitempty" json:"step,omitempty"`
+	// Payload narrows Event to one received with this payload: for a
+	// reply, the id of the reply button or list row the customer chose,
+	// or the payload of a template's quick-reply button.
+	Payload string `yaml:"payload,omitempty" json:"payload,omitempty"`
+	Step    string `yaml:"step,omitempty" json:"step,omitempty"`
 	// Outcome is delivered, read, failed or no_answer.
 	Outcome StepOutcome      `yaml:"outcome,omitempty" json:"outcome,omitempty"`
 	Channel channels.Channel `yaml:"channel,omitempty" json:"channel,omitempty"`

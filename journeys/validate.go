@@ -243,6 +243,9 @@ func (v *validator) branch(id, path string, b *BranchStep, before []Step, ids ma
 	} else if b.Outcome != "" || b.Channel != "" {
 		v.add(id, path, "outcome and channel go with step, not with event")
 	}
+	if b.Payload != "" && b.Event == "" {
+		v.add(id, path+".payload", "goes with event: it narrows the event to one with this payload")
+	}
 	if _, ok := v.reg.Lookup(b.Channel); b.Channel != "" && !ok {
 		v.add(id, path+".channel", "unknown channel %q (%s)", b.Channel, channelList(v.reg))
 	}

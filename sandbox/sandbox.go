@@ -119,17 +119,20 @@ type Config struct {
 
 // SentMessage is a send that a lookalike accepted.
 type SentMessage struct {
-	Provider string    // ProviderWhatsApp or ProviderTwilio
-	ID       string    // the wamid or the Twilio message SID
-	To       string    // the recipient as the request gave it
-	Type     string    // "template" or "text" for WhatsApp, "sms" for Twilio
-	Template string    // template name, for WhatsApp templates
-	Language string    // template language code, for WhatsApp templates
-	Params   []string  // text of the template's body parameters, in order
-	Body     string    // text body, for WhatsApp text, SMS and email text/plain
-	Subject  string    // email subject (Template holds a SendGrid template id)
-	Outcome  string    // name of the magic recipient, e.g. "WhatsAppSilent", or "DefaultRecipient"
-	Time     time.Time // when the send was accepted
+	Provider string   // ProviderWhatsApp or ProviderTwilio
+	ID       string   // the wamid or the Twilio message SID
+	To       string   // the recipient as the request gave it
+	Type     string   // "template" or "text" for WhatsApp, "sms" for Twilio
+	Template string   // template name, for WhatsApp templates
+	Language string   // template language code, for WhatsApp templates
+	Params   []string // text of the template's body parameters, in order
+	Body     string   // text body, for WhatsApp text and interactive, SMS and email text/plain
+	// Choices are the reply buttons or list rows of a WhatsApp
+	// interactive message, which a customer may pick (CustomerChooses).
+	Choices []Choice
+	Subject string    // email subject (Template holds a SendGrid template id)
+	Outcome string    // name of the magic recipient, e.g. "WhatsAppSilent", or "DefaultRecipient"
+	Time    time.Time // when the send was accepted
 
 	// CallbackData is the WhatsApp biz_opaque_callback_data, if any.
 	CallbackData string
@@ -260,6 +263,7 @@ func (s *Sandbox) Sent() []SentMessage {
 	out := make([]SentMessage, len(s.sent))
 	for i, m := range s.sent {
 		m.Params = slices.Clone(m.Params)
+		m.Choices = slices.Clone(m.Choices)
 		m.CustomArgs = maps.Clone(m.CustomArgs)
 		out[i] = m
 	}

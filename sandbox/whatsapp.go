@@ -241,6 +241,9 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 	} else if req.Text != nil {
 		m.Body = req.Text.Body
 	}
+	if req.Type == "interactive" {
+		m.Body, m.Choices = interactiveChoices(req.Interactive)
+	}
 
 	var run func(context.Context)
 	if steps := rcpt.whatsapp.steps; len(steps) > 0 {
@@ -258,6 +261,43 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 		Contacts:         []graphContact{{Input: req.To, WaID: wa}},
 		Messages:         []graphMessage{msg},
 	})
+}
+
+// interactiveObject is the part of an interactive message the sandbox
+// keeps: its body and the choices it offers.
+type interactiveObject struct {
+	Type string `json:"type"`
+	Body struct {
+		Text string `json:"text"`
+	} `json:"body"`
+	Action struct {
+		Buttons []struct {
+			Reply Choice `json:"reply"`
+		} `json:"buttons"`
+		Sections []struct {
+			Rows []Choice `json:"rows"`
+		} `json:"sections"`
+	} `json:"action"`
+}
+
+// interactiveChoices returns the body of an interactive message and the
+// reply buttons or list rows it offers; nothing when it does not decode.
+func interactiveChoices(raw json.RawMessage) (string, []Choice) {
+	var in interactiveObject
+	if json.Unmarshal(raw, &in) != nil {
+		return "", nil
+	}
+	var out []Choice
+	for _, b := range in.Action.Buttons {
+		out = append(out, b.Reply)
+	}
+	for _, sec := range in.Action.Sections {
+		for _, r := range sec.Rows {
+			r.List = true
+			out = append(out, r)
+		}
+	}
+	return in.Body.Text, out
 }
 
 // checkGraphRequest checks a send body as the Cloud API does, and returns

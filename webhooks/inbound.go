@@ -251,7 +251,7 @@ func (h *Handler) deliverReply(ctx context.Context, key string, in Inbound, acti
 		Name: ReplyEvent,
 		ID:   in.Provider + ":" + in.MessageID,
 		Vars: map[string]string{
-			"channel": string(in.Channel), "text": in.Text, "payload": in.Payload, "kind": in.Kind,
+			"channel": string(in.Channel), "text": in.Text, journeys.PayloadVar: in.Payload, "kind": in.Kind,
 			"from": key, "message_id": in.MessageID, "keyword": string(action),
 		},
 	}

@@ -20,6 +20,10 @@ func (r *run) receiveEvent(ctx workflow.Context, ev journeys.EventInput) {
 		r.events.ids[ev.ID] = true
 	}
 	r.events.seen[ev.Name] = true
+	r.events.counts[ev.Name]++
+	if p := ev.Vars[journeys.PayloadVar]; p != "" {
+		r.events.payloads[eventPayload{ev.Name, p}] = true
+	}
 	e := Event{Kind: EventReceived, Name: ev.Name}
 	switch {
 	case slices.Contains(r.in.Journey.Goal, ev.Name):

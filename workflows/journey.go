@@ -128,10 +128,19 @@ type unknownSend struct {
 
 // eventState is what a run knows of the events it received.
 type eventState struct {
-	seen    map[string]bool // event names received
-	ids     map[string]bool // event ids received, for deduplication
-	pending []pendingEvent  // events for the on handlers, in arrival order
+	seen map[string]bool // event names received
+	ids  map[string]bool // event ids received, for deduplication
+	// payloads holds each event name and payload received (a reply's
+	// chosen button or row), for branches on a payload.
+	payloads map[eventPayload]bool
+	// counts is how many events of each name were received; taken is the
+	// count a wait step until that event last took (see nextEventChange).
+	counts, taken map[string]int
+	pending       []pendingEvent // events for the on handlers, in arrival order
 }
+
+// eventPayload is an event's name and payload.
+type eventPayload struct{ name, payload string }
 
 func newRun(ctx workflow.Context, j *Journeys, in journeys.Input) *run {
 	return &run{
@@ -150,7 +159,8 @@ func newRun(ctx workflow.Context, j *Journeys, in journeys.Input) *run {
 			byAttempt: map[int]string{},
 			steps:     map[string]stepResult{},
 		},
-		events: eventState{seen: map[string]bool{}, ids: map[string]bool{}},
+		events: eventState{seen: map[string]bool{}, ids: map[string]bool{}, payloads: map[eventPayload]bool{},
+			counts: map[string]int{}, taken: map[string]int{}},
 	}
 }
 
@@ -274,6 +284,12 @@ func orNext(target string) string {
 
 // test evaluates a branch's condition and says why.
 func (r *run) test(b *journeys.BranchStep) (bool, string) {
+	if b.Event != "" && b.Payload != "" {
+		if r.events.payloads[eventPayload{b.Event, b.Payload}] {
+			return true, fmt.Sprintf("event %s with payload %s received", b.Event, b.Payload)
+		}
+		return false, fmt.Sprintf("no event %s with payload %s", b.Event, b.Payload)
+	}
 	if b.Event != "" {
 		if r.events.seen[b.Event] {
 			return true, fmt.Sprintf("event %s received", b.Event)

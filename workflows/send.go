@@ -248,18 +248,18 @@ func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
 	return r.awaitSent(ctx, t, key)
 }
 
-// compose renders the attempt's message. A session text with a template
-// to fall back on sends the template only when the 24-hour window is
-// closed (t.templateInstead).
+// compose renders the attempt's message. A session message (text,
+// interactive or media) with a template to fall back on sends the
+// template only when the 24-hour window is closed (t.templateInstead).
 func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
 	msg, err := t.spec.Render(t.to, r.vars, r.cfg.render)
 	if err != nil {
 		return msg, err
 	}
 	msg.Devices = t.devices
-	if msg.Template != nil && msg.Text != "" {
+	if msg.Template != nil && (msg.Text != "" || msg.Interactive != nil || msg.Media != nil) {
 		if t.el.UseTemplate {
-			msg.Text, t.templateInstead = "", true
+			msg.Text, msg.Interactive, msg.Media, t.templateInstead = "", nil, nil, true
 		} else {
 			msg.Template = nil
 		}

@@ -21,11 +21,12 @@ func (r *run) waitStep(ctx workflow.Context, id string, w *journeys.WaitStep) er
 		return err
 	}
 	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("waiting for %s, at most %s", w.Until, w.Timeout)})
-	got, err := r.waitFor(ctx, waitSpec{until: now.Add(time.Duration(w.Timeout)), cond: func() bool { return r.events.seen[w.Until] }})
+	got, err := r.waitFor(ctx, waitSpec{until: now.Add(time.Duration(w.Timeout)), cond: r.untilCond(ctx, w.Until)})
 	if err != nil {
 		return err
 	}
 	if got == waitCond {
+		r.events.taken[w.Until] = r.events.counts[w.Until]
 		r.record(ctx, Event{Kind: EventWait, Step: id, Name: w.Until, Reason: w.Until + " received"})
 		return nil
 	}
@@ -34,6 +35,23 @@ func (r *run) waitStep(ctx workflow.Context, id string, w *journeys.WaitStep) er
 	}
 	r.record(ctx, Event{Kind: EventWait, Step: id, Reason: fmt.Sprintf("no %s within %s: going on", w.Until, w.Timeout), ReasonClass: store.ClassTimeout})
 	return nil
+}
+
+// nextEventChange versions what a wait until an event waits for when an
+// earlier wait step took that event: the next one, not the one already
+// taken (a menu's choice after the message that asked for the menu).
+// Before it, such a wait ended at once.
+const nextEventChange = "wait-next-event"
+
+// untilCond returns the condition of a wait until event: an event of that
+// name received so far, or, when an earlier wait took one, one received
+// since.
+func (r *run) untilCond(ctx workflow.Context, event string) func() bool {
+	taken := r.events.taken[event]
+	if taken > 0 && workflow.GetVersion(ctx, nextEventChange, workflow.DefaultVersion, 1) == 1 {
+		return func() bool { return r.events.counts[event] > taken }
+	}
+	return func() bool { return r.events.seen[event] }
 }
 
 // waitSpec says what waitFor waits for.

@@ -33,6 +33,13 @@ const (
 // has no Twilio Content SID in WhatsAppConfig.Content.
 const CodeTemplateNotMapped = "template_not_mapped"
 
+// CodeUnsupportedMessage is the SendError code of a WhatsApp session
+// message that Twilio's Messages API cannot carry whole: reply buttons, a
+// list, media by uploaded ID, a document's filename. Sending it without
+// them would drop part of what the journey wrote; such content goes
+// through Twilio as a Content template instead.
+const CodeUnsupportedMessage = "unsupported_message"
+
 // contentSID matches a Twilio Content SID: HX and 32 hex digits.
 var contentSID = regexp.MustCompile(`^HX[0-9a-fA-F]{32}$`)
 
@@ -116,9 +123,11 @@ func NewWhatsAppClient(cfg WhatsAppConfig) (*WhatsAppClient, error) {
 // Send sends msg on WhatsApp through Twilio. A template goes as the
 // Content SID mapped to its name and language, with ContentVariables
 // numbered as ContentVariables describes; text goes as Body; media by link
-// as MediaUrl with its caption as Body. Interactive messages, uploaded
-// media IDs and reply context are not available through Twilio's Messages
-// API and are permanent errors (reply context is dropped).
+// as MediaUrl with its caption as Body. Interactive messages (reply
+// buttons, lists), uploaded media IDs and a document's filename are not
+// available through Twilio's Messages API: they are permanent errors coded
+// CodeUnsupportedMessage, never sent with a part missing (reply context
+// alone is dropped).
 //
 // A nil error means Twilio accepted the message; statuses, read included,
 // come back through the Twilio status callback with the provider "twilio".
@@ -174,6 +183,13 @@ func (c *WhatsAppClient) params(msg channels.Message) (*openapi.CreateMessagePar
 		if vars != "" {
 			p.SetContentVariables(vars)
 		}
+	case msg.Interactive != nil:
+		return nil, invalid(CodeUnsupportedMessage, fmt.Sprintf("WhatsApp via Twilio cannot send a session message with reply buttons or a list (%s): "+
+			"Twilio's Messages API carries them only as Content templates; send a template, or use the Cloud API (WHATSAPP_PROVIDER=meta)", msg.Interactive.Kind))
+	case msg.Media != nil && msg.Media.ID != "":
+		return nil, invalid(CodeUnsupportedMessage, "WhatsApp via Twilio sends media by https link only, not by an uploaded media id")
+	case msg.Media != nil && msg.Media.Filename != "":
+		return nil, invalid(CodeUnsupportedMessage, "WhatsApp via Twilio cannot name a document (filename): Twilio takes the name from the link")
 	case msg.Text != "":
 		p.SetBody(msg.Text)
 	case msg.Media != nil && msg.Media.Link != "":
@@ -181,10 +197,6 @@ func (c *WhatsAppClient) params(msg channels.Message) (*openapi.CreateMessagePar
 		if msg.Media.Caption != "" {
 			p.SetBody(msg.Media.Caption)
 		}
-	case msg.Media != nil:
-		return nil, invalid("invalid_message", "Twilio sends media by link only, not by uploaded media ID")
-	case msg.Interactive != nil:
-		return nil, invalid("invalid_message", "interactive messages are not available through Twilio's Messages API: use a Content template")
 	default:
 		return nil, invalid("invalid_message", "whatsapp message needs a template, text or media")
 	}

@@ -104,8 +104,13 @@ func TestWhatsAppRefusedBeforeSending(t *testing.T) {
 		{"language not mapped", channels.Message{To: "+15558675310", Template: &channels.Template{Name: "otp", Language: "pt_BR"}}, CodeTemplateNotMapped},
 		{"header", channels.Message{To: "+15558675310", Template: &channels.Template{Name: "otp", Language: "en_US", Header: &channels.Header{Text: "x"}}}, "unsupported_template_parameters"},
 		{"bad recipient", channels.Message{To: "5558675310x", Text: "hi"}, "invalid_recipient"},
-		{"interactive", channels.Message{To: "+15558675310", Interactive: &channels.Interactive{Kind: channels.InteractiveButtons, Body: "?"}}, "invalid_message"},
-		{"media id", channels.Message{To: "+15558675310", Media: &channels.Media{Kind: channels.MediaImage, ID: "123"}}, "invalid_message"},
+		{"reply buttons", channels.Message{To: "+15558675310", Interactive: &channels.Interactive{Kind: channels.InteractiveButtons, Body: "?",
+			Buttons: []channels.ReplyButton{{ID: "a", Title: "A"}}}}, CodeUnsupportedMessage},
+		{"list", channels.Message{To: "+15558675310", Interactive: &channels.Interactive{Kind: channels.InteractiveList, Body: "?", ListButton: "Menu",
+			Sections: []channels.ListSection{{Rows: []channels.ListRow{{ID: "a", Title: "A"}}}}}}, CodeUnsupportedMessage},
+		{"media id", channels.Message{To: "+15558675310", Media: &channels.Media{Kind: channels.MediaImage, ID: "123"}}, CodeUnsupportedMessage},
+		{"document filename", channels.Message{To: "+15558675310", Media: &channels.Media{Kind: channels.MediaDocument,
+			Link: "https://cdn.example.com/r.pdf", Filename: "receipt.pdf"}}, CodeUnsupportedMessage},
 		{"empty", channels.Message{To: "+15558675310"}, "invalid_message"},
 	}
 	for _, tt := range tests {
@@ -116,6 +121,9 @@ func TestWhatsAppRefusedBeforeSending(t *testing.T) {
 			var se *channels.SendError
 			if !errors.As(err, &se) || se.Code != tt.code || !se.Permanent || se.Channel != channels.WhatsApp {
 				t.Fatalf("err = %v, want permanent whatsapp %s", err, tt.code)
+			}
+			if tt.code == CodeUnsupportedMessage && !strings.Contains(se.Reason, "WhatsApp via Twilio") {
+				t.Errorf("reason %q does not say what cannot carry the message", se.Reason)
 			}
 			if tt.code == CodeTemplateNotMapped && !strings.Contains(se.Reason, "WHATSAPP_TWILIO_CONTENT") {
 				t.Errorf("reason %q does not name WHATSAPP_TWILIO_CONTENT", se.Reason)

@@ -10,13 +10,14 @@ import (
 // characters.
 const MaxSessionText = 4096
 
-// Spec is a WhatsApp attempt's fields: an approved template, session text
-// for inside the 24-hour customer-service window, or both (the template
-// goes when the window is closed).
+// Spec is a WhatsApp attempt's fields: an approved template, a session
+// message for inside the 24-hour customer-service window, or both (the
+// template goes when the window is closed).
 type Spec struct {
 	Template *TemplateSpec `json:"template,omitempty"`
-	// Session is free-form text, sent only inside the window.
-	Session string `json:"session,omitempty"`
+	// Session is free-form: text, reply buttons, a list or media, sent
+	// only inside the window.
+	Session Session `json:"session,omitempty"`
 }
 
 // TemplateSpec names an approved template and the text of its parameters;
@@ -61,8 +62,11 @@ func (Driver) Parse(f channels.Fields) (channels.Content, error) {
 		return nil, err
 	}
 	var errs channels.FieldErrors
-	if s.Template == nil && s.Session == "" {
-		errs.Add("", "a whatsapp attempt needs a template or session text (both: the template goes when the 24-hour window is closed)")
+	if s.Template == nil && !s.Session.set() {
+		errs.Add("", "a whatsapp attempt needs a template or a session message (both: the template goes when the 24-hour window is closed)")
+	}
+	if s.Session.set() {
+		s.Session.check(&errs)
 	}
 	if t := s.Template; t != nil {
 		if t.Name == "" {
@@ -89,21 +93,21 @@ func (Driver) Parse(f channels.Fields) (channels.Content, error) {
 // Awaits are every receipt: the Cloud API reports sent, delivered and read.
 func (Driver) Awaits() []channels.Status { return channels.ReceiptAwaits() }
 
-// HasSession reports whether the attempt has session text.
-func (s Spec) HasSession() bool { return s.Session != "" }
+// HasSession reports whether the attempt has a session message, of any
+// form.
+func (s Spec) HasSession() bool { return s.Session.set() }
 
 // HasTemplate reports whether the attempt has a template.
 func (s Spec) HasTemplate() bool { return s.Template != nil }
 
 // Texts lists the templated fields.
 func (s Spec) Texts() []channels.Text {
-	var ts []channels.Text
+	ts := s.Session.texts()
 	add := func(field, text string) {
 		if text != "" {
 			ts = append(ts, channels.Text{Field: field, Text: text})
 		}
 	}
-	add(".session", s.Session)
 	t := s.Template
 	if t == nil {
 		return ts
@@ -126,13 +130,16 @@ func (s Spec) Texts() []channels.Text {
 	return ts
 }
 
-// Render fills msg's Text (the session text) and Template, rendered by r.
-// With both set the journey sends one, by the 24-hour window. Session
-// text longer than MaxSessionText is an error.
+// Render fills msg's session part (Text, Interactive or Media) and
+// Template, rendered by r. With both set the journey sends one, by the
+// 24-hour window. A session message that breaks a Cloud API limit once
+// rendered (text longer than MaxSessionText, a button title longer than
+// 20 characters, ...) is an error.
 func (s Spec) Render(r channels.Renderer, msg *channels.Message) error {
-	msg.Text = r.Text(".session", s.Session)
-	if err := channels.CheckLength(".session", msg.Text, MaxSessionText, "WhatsApp"); err != nil {
-		return err
+	if s.Session.set() {
+		if err := s.Session.render(r, msg); err != nil {
+			return err
+		}
 	}
 	t := s.Template
 	if t == nil {
@@ -153,15 +160,15 @@ func (s Spec) Render(r channels.Renderer, msg *channels.Message) error {
 	return nil
 }
 
-// Describe names the template, or says session text, or both.
+// Describe names the template, or the session message's form, or both.
 func (s Spec) Describe() string {
 	switch {
-	case s.Template != nil && s.Session != "":
-		return "template " + s.Template.Name + " or session text"
+	case s.Template != nil && s.Session.set():
+		return "template " + s.Template.Name + " or " + s.Session.describe()
 	case s.Template != nil:
 		return "template " + s.Template.Name
 	}
-	return "session text"
+	return s.Session.describe()
 }
 
 func (h *HeaderSpec) render(r channels.Renderer) *channels.Header {

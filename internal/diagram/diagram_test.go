@@ -113,6 +113,9 @@ func TestBuiltinsDrawEveryStepAndAttempt(t *testing.T) {
 				if !strings.Contains(g.text(), s.ID()) {
 					t.Errorf("step %s: its group does not name it: %q", s.ID(), g.text())
 				}
+				if b := s.Branch; b != nil && b.Payload != "" && !strings.Contains(g.text(), b.Payload) {
+					t.Errorf("branch %s: its condition does not name payload %s: %q", s.ID(), b.Payload, g.text())
+				}
 				if s.Send == nil {
 					continue
 				}

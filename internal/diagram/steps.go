@@ -152,6 +152,9 @@ func (d *drawer) sends(a journeys.Attempt) string {
 func (d *drawer) branch(b *journeys.BranchStep, x int) {
 	o := &d.out
 	cond := "event " + b.Event + " received?"
+	if b.Payload != "" {
+		cond = "event " + b.Event + " with payload " + b.Payload + "?"
+	}
 	if b.Step != "" {
 		cond = "step " + b.Step + " " + string(b.Outcome)
 		if b.Channel != "" {
