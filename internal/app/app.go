@@ -182,6 +182,8 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
+	// Broadcasts read their segment and start journeys beside them.
+	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey})
 	ws := []worker.Worker{wf}
 	for _, ch := range acts.Channels.Channels("") {
 		if _, ok := acts.Senders[ch]; !ok {
