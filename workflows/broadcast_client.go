@@ -94,9 +94,15 @@ func GetBroadcastStatus(ctx context.Context, c client.Client, d DeliveryCounter,
 	return s, nil
 }
 
+// TransitionError is a broadcast's refusal of a pause, resume or cancel
+// that its phase does not allow; its message names both.
+type TransitionError struct{ Msg string }
+
+func (e *TransitionError) Error() string { return e.Msg }
+
 // SteerBroadcast sends a broadcast the update UpdatePause, UpdateResume or
 // UpdateCancel and returns its status after it. One its phase does not
-// allow fails with an error for which IsBadTransition is true.
+// allow fails with a *TransitionError.
 func SteerBroadcast(ctx context.Context, c client.Client, id, update string) (BroadcastStatus, error) {
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: update, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -105,17 +111,14 @@ func SteerBroadcast(ctx context.Context, c client.Client, id, update string) (Br
 	if err == nil {
 		err = h.Get(ctx, &s)
 	}
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Type() == BadTransitionType {
+		return BroadcastStatus{}, &TransitionError{Msg: ae.Message()}
+	}
 	if err != nil {
 		return BroadcastStatus{}, fmt.Errorf("%s broadcast %s: %w", update, id, err)
 	}
 	return s, nil
-}
-
-// IsBadTransition reports whether err is a broadcast's refusal of a pause,
-// resume or cancel.
-func IsBadTransition(err error) bool {
-	var ae *temporal.ApplicationError
-	return errors.As(err, &ae) && ae.Type() == BadTransitionType
 }
 
 // RunHistories returns the number of history events of each run of the

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -125,7 +126,8 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 				env.RegisterDelayedCallback(func() {
 					env.UpdateWorkflow(u.name, u.name+u.after.String(), &testsuite.TestUpdateCallback{
 						OnReject: func(err error) {
-							if !u.reject || !IsBadTransition(err) {
+							var ae *temporal.ApplicationError
+							if !u.reject || !errors.As(err, &ae) || ae.Type() != BadTransitionType {
 								t.Errorf("%s after %s rejected: %v", u.name, u.after, err)
 							}
 							out.rejected = append(out.rejected, u.name)
