@@ -147,74 +147,67 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 // benchWaiting runs the waiting benchmark on a file-backed server in a
 // temporary directory.
 func benchWaiting(ctx context.Context, e *env, n int) error {
-	dir, err := os.MkdirTemp("", "switchback-bench-waiting-")
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir})
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	r, err := env.Waiting(ctx, n, 32)
-	if err != nil {
-		return err
-	}
-	printResults(e, r)
-	return nil
+	return withFileEnv(ctx, "waiting", "", func(env *bench.Env) error {
+		r, err := env.Waiting(ctx, n, 32)
+		if err != nil {
+			return err
+		}
+		printResults(e, r)
+		return nil
+	})
 }
 
 // benchConsole runs the console benchmark on a file-backed server in a
 // temporary directory, with the store on f.databaseURL when set.
 func benchConsole(ctx context.Context, e *env, f benchFlags) error {
-	dir, err := os.MkdirTemp("", "switchback-bench-console-")
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: f.databaseURL})
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	store := "SQLite"
-	if f.databaseURL != "" {
-		store = "PostgreSQL"
-	}
-	fmt.Fprintf(e.stderr, "switchback bench console: %d journeys, %d events in the store (%s), %d requests a page\n",
-		f.console.Journeys, f.console.Events, store, f.console.Requests)
-	rs, notes, err := env.Console(ctx, f.console)
-	if err != nil {
-		return err
-	}
-	printResults(e, rs...)
-	for _, n := range notes {
-		fmt.Fprintln(e.stdout, "# "+n)
-	}
-	return nil
+	return withFileEnv(ctx, "console", f.databaseURL, func(env *bench.Env) error {
+		store := "SQLite"
+		if f.databaseURL != "" {
+			store = "PostgreSQL"
+		}
+		fmt.Fprintf(e.stderr, "switchback bench console: %d journeys, %d events in the store (%s), %d requests a page\n",
+			f.console.Journeys, f.console.Events, store, f.console.Requests)
+		rs, notes, err := env.Console(ctx, f.console)
+		if err != nil {
+			return err
+		}
+		printResults(e, rs...)
+		for _, n := range notes {
+			fmt.Fprintln(e.stdout, "# "+n)
+		}
+		return nil
+	})
 }
 
 // benchBroadcast runs the broadcast benchmark on a file-backed server in
 // a temporary directory.
 func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error {
-	dir, err := os.MkdirTemp("", "switchback-bench-broadcast-")
+	return withFileEnv(ctx, "broadcast", "", func(env *bench.Env) error {
+		fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
+		r, err := env.Broadcast(ctx, o)
+		if err != nil {
+			return err
+		}
+		printResults(e, r)
+		return nil
+	})
+}
+
+// withFileEnv runs f on a file-backed Env in a temporary directory named
+// for the benchmark, with the store on databaseURL when set, and removes
+// the directory after.
+func withFileEnv(ctx context.Context, name, databaseURL string, f func(*bench.Env) error) error {
+	dir, err := os.MkdirTemp("", "switchback-bench-"+name+"-")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir})
+	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: databaseURL})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
-	r, err := env.Broadcast(ctx, o)
-	if err != nil {
-		return err
-	}
-	printResults(e, r)
-	return nil
+	return f(env)
 }
 
 // flagSet reports whether the command line set the flag name.
