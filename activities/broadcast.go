@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -56,6 +57,9 @@ type Broadcasts struct {
 	// ContactKey keys the SwitchbackContact search attribute of the
 	// journeys started, as journeys.StartOptions.ContactKey.
 	ContactKey []byte
+	// Channels are the channels journeys are parsed and checked with
+	// (app.Channels).
+	Channels *channels.Registry
 	// Journeys finds a journey definition by name; nil: the built-in
 	// journeys, as `switchback start` finds them.
 	Journeys func(name string) (journeys.Journey, error)
@@ -214,11 +218,13 @@ func (b *Broadcasts) startOne(ctx context.Context, req StartBatchRequest, j jour
 // journey finds the broadcast's journey; an unknown one is not retried
 // (type "UnknownJourney", as workflows.UnknownJourneyType).
 func (b *Broadcasts) journey(name string) (journeys.Journey, error) {
-	find := b.Journeys
-	if find == nil {
-		find = journeys.Builtin
+	var j journeys.Journey
+	var err error
+	if b.Journeys != nil {
+		j, err = b.Journeys(name)
+	} else {
+		j, err = journeys.Builtin(name, b.Channels)
 	}
-	j, err := find(name)
 	if err != nil {
 		return journeys.Journey{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("journey %q: %v", name, err), "UnknownJourney", err)

@@ -134,7 +134,7 @@ func (e *Env) visibilityPage(ctx context.Context, query string) error {
 // startContactJourneys starts n abandoned_cart journeys over contacts
 // numbers, 16 at a time, and returns the numbers.
 func (e *Env) startContactJourneys(ctx context.Context, n, contacts int) ([]string, error) {
-	j, err := journeys.Builtin("abandoned_cart")
+	j, err := journeys.Builtin("abandoned_cart", app.Channels())
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}

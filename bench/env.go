@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -162,7 +163,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: e.Client, Messages: e.store,
-		Extra: map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, e.Sandbox.Handler())},
+		Extra: map[string]http.Handler{app.SandboxPrefix + "/": app.SandboxHandler(e.Sandbox.Handler())},
 	})
 	sctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.served = cancel, make(chan error, 1)
@@ -185,8 +186,12 @@ func benchConfig() (config.Config, error) {
 	if cfg, err = app.WithKeys(cfg, p); err != nil {
 		return config.Config{}, fmt.Errorf("bench: %w", err)
 	}
-	cfg.RateLimits = config.RateLimits{}
-	return cfg, nil
+	// No rate limits: the benchmark measures Switchback, not the providers.
+	noLimits := map[string]string{}
+	for _, ch := range app.Channels().Channels("") {
+		noLimits["SWITCHBACK_RATE_"+strings.ToUpper(string(ch))] = "0"
+	}
+	return cfg.WithSettings(noLimits), nil
 }
 
 // Close stops everything Start started, in reverse order.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/workflows"
@@ -186,7 +187,7 @@ steps:
           await: delivered
           within: 60s
 `, within)
-	j, err := journeys.Parse("bench_otp.yaml", []byte(src))
+	j, err := journeys.Parse("bench_otp.yaml", []byte(src), app.Channels())
 	if err != nil {
 		return journeys.Journey{}, fmt.Errorf("bench: %w", err)
 	}

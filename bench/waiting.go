@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 )
@@ -24,7 +25,7 @@ func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 	if e.InMemory {
 		return Result{}, errors.New("bench: the waiting benchmark needs a file-backed Env (Options.DataDir)")
 	}
-	j, err := journeys.Builtin("abandoned_cart")
+	j, err := journeys.Builtin("abandoned_cart", app.Channels())
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}

@@ -29,6 +29,7 @@ package channels
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -46,13 +47,20 @@ const (
 	Email    Channel = "email"
 )
 
-// Valid reports whether c is a channel Switchback knows.
+// Valid reports whether c is a well-formed channel name: a lower-case
+// letter, then lower-case letters, digits and _. It names a task queue, a
+// metric label value and a store column value. Whether a process knows
+// the channel is its Registry's to say.
 func (c Channel) Valid() bool {
-	switch c {
-	case WhatsApp, SMS, Email:
-		return true
+	if c == "" || c[0] < 'a' || c[0] > 'z' {
+		return false
 	}
-	return false
+	for _, r := range c {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Correlation travels with a send to the provider and back in its status
@@ -206,6 +214,12 @@ type Message struct {
 	// ReplyTo is the provider message ID a WhatsApp session message
 	// replies to (shown quoted), or "".
 	ReplyTo string `json:"reply_to,omitempty"`
+	// Devices are the device tokens of a channel whose address is
+	// AddressDevice (To is then empty).
+	Devices []string `json:"devices,omitempty"`
+	// Payload is the content of a channel other than WhatsApp, SMS and
+	// email, in the form its driver renders and its sender reads.
+	Payload json.RawMessage `json:"payload,omitempty"`
 	// Journey and Step name what sent the message, for provider-side
 	// reporting (e.g. SendGrid categories).
 	Journey     string      `json:"journey,omitempty"`

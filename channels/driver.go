@@ -3,6 +3,7 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // AddressKind is the kind of contact address a channel sends to.
@@ -14,6 +15,12 @@ const (
 	AddressPhone AddressKind = "phone"
 	// AddressEmail is an email address (the journey's `email`).
 	AddressEmail AddressKind = "email"
+	// AddressDevice is the device tokens of the contact's app installs
+	// (the journey's `push_tokens`): a message goes to each.
+	AddressDevice AddressKind = "device"
+	// AddressNone is no contact address: the attempt names where it goes
+	// (a webhook's URL).
+	AddressNone AddressKind = "none"
 )
 
 // Driver is one channel as the rest of Switchback sees it, without knowing
@@ -35,6 +42,56 @@ type Driver interface {
 	// user, an invalid number, a hard bounce), rather than that one
 	// message failed: the channel then goes last for the contact.
 	Unreachable(code string) bool
+	// Parse parses an attempt's own fields into the content it sends. A
+	// problem is a FieldErrors naming each field that is wrong; Parse
+	// checks the fields as written, before rendering.
+	Parse(f Fields) (Content, error)
+	// Awaits lists the statuses an attempt on the channel may await: those
+	// its provider reports. The first is what an attempt that names none
+	// awaits when the journeys' default (delivered) is not among them.
+	Awaits() []Status
+}
+
+// Env is what a channel's provider is configured from.
+type Env struct {
+	// Getenv reads a setting (os.Getenv in a process).
+	Getenv func(string) string
+	// PublicURL is the base URL at which providers reach this process's
+	// callbacks.
+	PublicURL string
+	// Sandbox is the base URL under which `switchback dev` serves the
+	// sandbox lookalikes, each under its channel's name; "" elsewhere.
+	Sandbox string
+}
+
+// Configurable is a driver that builds its channel's sender from its own
+// settings.
+type Configurable interface {
+	// NewSender returns the channel's sender, or nil when its settings
+	// are unset and there is no sandbox: the channel is off. Settings that
+	// are set but wrong are an error naming the setting.
+	NewSender(env Env) (Sender, error)
+}
+
+// Sandboxed is a driver with a lookalike of its provider, served by
+// `switchback dev` at Env.Sandbox + "/" + the channel's name, which
+// answers as the provider does, with magic addresses for its failures.
+type Sandboxed interface {
+	Sandbox() http.Handler
+}
+
+// Simulation is how a channel's provider answers, for `simulate`: its
+// name, the status it gives a send it accepts, and its error codes for a
+// send it refuses and for a message that fails after it was accepted.
+type Simulation struct {
+	Provider        string
+	Answer          Status
+	Refused, Failed string
+}
+
+// Simulated is a driver that describes its provider for `simulate`.
+type Simulated interface {
+	Simulation() Simulation
 }
 
 // Registry is the set of channels a process knows, in the order they were
@@ -78,8 +135,11 @@ func MustRegistry(drivers ...Driver) *Registry {
 	return r
 }
 
-// Lookup returns the driver of channel ch.
+// Lookup returns the driver of channel ch. A nil registry has none.
 func (r *Registry) Lookup(ch Channel) (Driver, bool) {
+	if r == nil {
+		return nil, false
+	}
 	d, ok := r.byName[ch]
 	return d, ok
 }
@@ -90,6 +150,9 @@ func (r *Registry) Drivers() []Driver { return append([]Driver(nil), r.drivers..
 // Channels returns the names of the channels whose address is of kind k,
 // in registration order; every channel when k is "".
 func (r *Registry) Channels(k AddressKind) []Channel {
+	if r == nil {
+		return nil
+	}
 	var out []Channel
 	for _, d := range r.drivers {
 		if k == "" || d.Address() == k {
@@ -97,6 +160,16 @@ func (r *Registry) Channels(k AddressKind) []Channel {
 		}
 	}
 	return out
+}
+
+// Simulation returns how ch's provider answers, as its driver describes
+// it (Simulated), or a generic one named after the channel.
+func (r *Registry) Simulation(ch Channel) Simulation {
+	d, _ := r.Lookup(ch)
+	if s, ok := d.(Simulated); ok {
+		return s.Simulation()
+	}
+	return Simulation{Provider: string(ch), Answer: StatusAccepted, Refused: "refused", Failed: "failed"}
 }
 
 // Unreachable reports whether code, an error of channel ch's provider,

@@ -67,6 +67,9 @@ type Input struct {
 	// Email is the recipient's email address, for email attempts; attempts
 	// on email are skipped without one.
 	Email string `json:"email,omitempty"`
+	// PushTokens are the device tokens of the recipient's app installs,
+	// for push attempts; without them, those the contact store keeps.
+	PushTokens []string `json:"push_tokens,omitempty"`
 	// TimeZone is the recipient's IANA time zone, for quiet hours.
 	TimeZone string `json:"timezone,omitempty"`
 	// Vars fill the journey's params.

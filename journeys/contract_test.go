@@ -11,7 +11,7 @@ import (
 
 // "journey" in a start's JSON is a definition or a built-in journey's name.
 func TestInputJSON(t *testing.T) {
-	otp, err := Builtin("otp")
+	otp, err := Builtin("otp", testChannels())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -157,8 +157,8 @@ func ReadStart(ctx context.Context, c client.Client, dc converter.DataConverter,
 	}
 	if in.Journey.Name == "" && in.JourneyName != "" {
 		// Started by name: the worker resolved it among the built-ins,
-		// as this does.
-		if in.Journey, err = Builtin(in.JourneyName); err != nil {
+		// as this does (the worker checked it against its channels).
+		if in.Journey, err = Builtin(in.JourneyName, nil); err != nil {
 			return Started{}, fmt.Errorf("journey %s: %w", id, err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestCheckEvent(t *testing.T) {
-	order, err := Builtin("order_update")
+	order, err := Builtin("order_update", testChannels())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: !!binary AAAA\n"))
 	f.Add([]byte("steps:\n  - send:\n      attempts:\n        - channel: whatsapp\n          within: 99999999999h\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		j, err := Parse("fuzz.yaml", data)
+		j, err := Parse("fuzz.yaml", data, testChannels())
 		if err != nil {
 			return
 		}
-		if err := j.Validate(); err != nil {
+		if err := j.Validate(testChannels()); err != nil {
 			t.Fatalf("Parse accepted a journey that does not validate: %v", err)
 		}
 		b, err := json.Marshal(j)
@@ -58,7 +58,7 @@ steps:
           template: {name: otp_code, language: en_US, body: ["{{.code}}"], button_url: ["{{.code}}"]}
         - channel: sms
           text: "Your code is {{.code}}."
-`))
+`), testChannels())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -72,7 +72,7 @@ steps:
 				continue
 			}
 			for _, a := range step.Send.Attempts {
-				msg, err := a.Render("+15551234567", vars, RenderOptions{})
+				msg, err := a.Render("+15551234567", vars, RenderOptions{Channels: testChannels()})
 				if err != nil {
 					t.Fatalf("render %s: %v", a.Channel, err)
 				}

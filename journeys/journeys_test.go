@@ -11,7 +11,7 @@ import (
 )
 
 func TestBuiltinOTP(t *testing.T) {
-	j, err := Builtin("otp")
+	j, err := Builtin("otp", testChannels())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestBuiltinOTP(t *testing.T) {
 	if as[0].WithinOrDefault() != 30*time.Second || as[1].WithinOrDefault() != 60*time.Second || as[0].AwaitOrDefault() != channels.StatusDelivered {
 		t.Errorf("await/within = %v %v %v", as[0].AwaitOrDefault(), as[0].WithinOrDefault(), as[1].WithinOrDefault())
 	}
-	if _, err := Builtin("nope"); err == nil || !strings.Contains(err.Error(), "otp") {
+	if _, err := Builtin("nope", testChannels()); err == nil || !strings.Contains(err.Error(), "otp") {
 		t.Errorf("unknown journey error = %v, want one that lists the built-ins", err)
 	}
 }
@@ -38,7 +38,7 @@ func TestParseErrors(t *testing.T) {
 		want string // the exact error
 	}{
 		{"unknown field", head + "        - channel: sms\n          text: hi\n          wihtin: 30s\n",
-			"f.yaml:10: step s1: steps[0].send.attempts[0].wihtin: field wihtin not found in type journeys.Attempt"},
+			"f.yaml:10: step s1: steps[0].send.attempts[0].wihtin: is not a field of sms attempts"},
 		{"bad duration", head + "        - channel: sms\n          text: hi\n          within: 30 seconds\n",
 			`f.yaml:10: step s1: steps[0].send.attempts[0].within: bad duration "30 seconds": time: unknown unit " seconds" in duration "30 seconds"`},
 		{"bad duration and unknown channel", head + "        - channel: sms\n          text: hi\n          within: 3x\n        - channel: pigeon\n          text: hi\n",
@@ -57,8 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"whatsapp template without language", head + "        - channel: whatsapp\n          template: {name: otp_code}\n",
 			"f.yaml:9: step s1: steps[0].send.attempts[0].template.language: is required (e.g. en_US)"},
 		{"whatsapp text", head + "        - channel: whatsapp\n          text: hi\n",
-			"f.yaml:8: step s1: steps[0].send.attempts[0]: a whatsapp attempt needs a template or session text (both: the template goes when the 24-hour window is closed)\n" +
-				"f.yaml:8: step s1: steps[0].send.attempts[0]: whatsapp takes a template or session text; text, subject and html belong to sms and email"},
+			"f.yaml:9: step s1: steps[0].send.attempts[0].text: is not a field of whatsapp attempts"},
 		{"email without content", head + "        - channel: email\n          subject: hi\n",
 			"f.yaml:8: step s1: steps[0].send.attempts[0]: an email attempt needs a template id, or a subject and a text or html body"},
 		{"bad purpose and no steps", "name: t\npurpose: spam\n",
@@ -82,7 +81,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("f.yaml", []byte(tt.yaml))
+			_, err := Parse("f.yaml", []byte(tt.yaml), testChannels())
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -94,12 +93,12 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	j, err := Builtin("otp")
+	j, err := Builtin("otp", testChannels())
 	if err != nil {
 		t.Fatal(err)
 	}
 	wa := j.Steps[0].Send.Attempts[0]
-	msg, err := wa.Render("+15551234567", map[string]string{"code": "493817"}, RenderOptions{})
+	msg, err := wa.Render("+15551234567", map[string]string{"code": "493817"}, RenderOptions{Channels: testChannels()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +107,7 @@ func TestRender(t *testing.T) {
 		t.Errorf("rendered = %+v %+v", msg, msg.Template)
 	}
 	// A variable the caller did not pass is an error, never an empty string.
-	if _, err := wa.Render("+15551234567", map[string]string{}, RenderOptions{}); err == nil {
+	if _, err := wa.Render("+15551234567", map[string]string{}, RenderOptions{Channels: testChannels()}); err == nil {
 		t.Error("render without code: want an error")
 	}
 	var missing *MissingParamsError
@@ -159,11 +158,11 @@ steps:
             header: {document: "{{.pdf}}", filename: invoice.pdf}
             body: ["{{.name}}"]
             buttons: [{index: 0, quick_reply: "STOP_PROMOS"}, {index: 1, url: "inv/{{.name}}"}]
-`))
+`), testChannels())
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := j.Steps[0].Send.Attempts[0].Render("+15551234567", map[string]string{"name": "Ana", "pdf": "https://x.example/i.pdf"}, RenderOptions{})
+	msg, err := j.Steps[0].Send.Attempts[0].Render("+15551234567", map[string]string{"name": "Ana", "pdf": "https://x.example/i.pdf"}, RenderOptions{Channels: testChannels()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +174,7 @@ steps:
 	if fmt.Sprint(bs) != fmt.Sprint(want) {
 		t.Errorf("buttons = %+v, want %+v", bs, want)
 	}
-	_, err = Parse("bad.yaml", []byte("name: b\npurpose: utility\nsteps:\n  - send:\n      id: s\n      attempts:\n        - channel: whatsapp\n          template: {name: t, language: en, header: {text: a, image: b}, buttons: [{index: 0}]}\n"))
+	_, err = Parse("bad.yaml", []byte("name: b\npurpose: utility\nsteps:\n  - send:\n      id: s\n      attempts:\n        - channel: whatsapp\n          template: {name: t, language: en, header: {text: a, image: b}, buttons: [{index: 0}]}\n"), testChannels())
 	for _, want := range []string{"template.header: a header has exactly one", "template.buttons[0]: a button has an index"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)

@@ -15,13 +15,16 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 //go:embed *.yaml
 var builtinFS embed.FS
 
-// Builtin returns the built-in journey with the given name.
-func Builtin(name string) (Journey, error) {
+// Builtin returns the built-in journey with the given name, checked
+// against the channels of reg.
+func Builtin(name string, reg *channels.Registry) (Journey, error) {
 	data, err := builtinFS.ReadFile(name + ".yaml")
 	if errors.Is(err, fs.ErrNotExist) {
 		return Journey{}, fmt.Errorf("unknown journey %q (built-in journeys: %s)", name, strings.Join(BuiltinNames(), ", "))
@@ -29,7 +32,7 @@ func Builtin(name string) (Journey, error) {
 	if err != nil {
 		return Journey{}, fmt.Errorf("read built-in journey %q: %w", name, err)
 	}
-	return Parse(name+".yaml", data)
+	return Parse(name+".yaml", data, reg)
 }
 
 // BuiltinNames lists the built-in journeys, sorted.
@@ -43,21 +46,24 @@ func BuiltinNames() []string {
 	return names
 }
 
-// LoadFile reads and validates a journey file.
-func LoadFile(file string) (Journey, error) {
+// LoadFile reads a journey file and validates it against the channels of
+// reg.
+func LoadFile(file string, reg *channels.Registry) (Journey, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return Journey{}, fmt.Errorf("load journey: %w", err)
 	}
-	return Parse(file, data)
+	return Parse(file, data, reg)
 }
 
-// Parse decodes and validates one journey written in YAML. It reports
+// Parse decodes one journey written in YAML and validates it against the
+// channels of reg (Journey.Validate); a nil reg decodes only, for a
+// journey checked already (one a worker resolved). It reports
 // every problem of the file at once, as ValidationErrors that name file,
 // line, step and field: values of the wrong type (a bad duration), unknown
 // fields, and what Validate finds. A file that is not YAML at all is a
 // plain error.
-func Parse(file string, data []byte) (Journey, error) {
+func Parse(file string, data []byte, reg *channels.Registry) (Journey, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Journey{}, fmt.Errorf("%s: %w", file, err)
@@ -77,14 +83,17 @@ func Parse(file string, data []byte) (Journey, error) {
 	}
 	errs := decoded
 	var ve ValidationErrors
-	if err := j.Validate(); errors.As(err, &ve) {
-		for _, e := range ve {
-			// A field that did not decode leaves its parent looking empty:
-			// the decode error already says what is wrong there.
-			if !slices.ContainsFunc(decoded, func(d ValidationError) bool { return e.Path == d.Path || e.Path == parent(d.Path) }) {
-				e.Line = lineOf(lines, e.Path)
-				errs = append(errs, e)
-			}
+	if reg != nil {
+		if err := j.Validate(reg); !errors.As(err, &ve) && err != nil {
+			return Journey{}, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	for _, e := range ve {
+		// A field that did not decode leaves its parent looking empty:
+		// the decode error already says what is wrong there.
+		if !slices.ContainsFunc(decoded, func(d ValidationError) bool { return e.Path == d.Path || e.Path == parent(d.Path) }) {
+			e.Line = lineOf(lines, e.Path)
+			errs = append(errs, e)
 		}
 	}
 	if len(errs) == 0 {

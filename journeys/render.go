@@ -98,104 +98,87 @@ func (p Param) check(v string) error {
 	return nil
 }
 
+// Content parses the attempt's fields with its channel's driver in reg.
+func (a Attempt) Content(reg *channels.Registry) (channels.Driver, channels.Content, error) {
+	d, ok := reg.Lookup(a.Channel)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown channel %q (%s)", a.Channel, channelList(reg))
+	}
+	c, err := d.Parse(a.Fields)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s attempt: %w", a.Channel, err)
+	}
+	return d, c, nil
+}
+
+// channelList names the channels of reg, for an error.
+func channelList(reg *channels.Registry) string { return orList(reg.Channels("")) }
+
+// orList joins names with commas and a last "or".
+func orList[S ~string](ss []S) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = string(s)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // Render fills the attempt's content with vars and returns the message to
-// send to to (a phone number, or an email address for email). A variable
-// that vars lacks is an error, never an empty string; so is wa_link
-// without opts.BusinessNumber.
+// send to to (a phone number, or an email address for email; empty for a
+// channel whose address is not one). A variable that vars lacks is an
+// error, never an empty string; so is wa_link without opts.BusinessNumber.
+// It runs in workflow code, and is deterministic.
 func (a Attempt) Render(to string, vars map[string]string, opts RenderOptions) (channels.Message, error) {
+	_, c, err := a.Content(opts.Channels)
+	if err != nil {
+		return channels.Message{}, err
+	}
 	msg := channels.Message{Channel: a.Channel, To: to}
 	r := renderer{vars: vars, opts: opts}
-	switch a.Channel {
-	case channels.Email:
-		e := &channels.EmailContent{Subject: r.text("subject", a.Subject), Text: r.text("text", a.Text), HTML: r.html("html", a.HTML)}
-		if t := a.Template; t != nil {
-			e.TemplateID = t.ID
-			if len(t.Data) > 0 {
-				e.Data = map[string]string{}
-				for _, k := range sortedKeys(t.Data) {
-					e.Data[k] = r.text("template.data."+k, t.Data[k])
-				}
-			}
-		}
-		msg.Email = e
-	case channels.WhatsApp:
-		msg.Text = r.text("session", a.Session)
-		if t := a.Template; t != nil {
-			msg.Template = &channels.Template{Name: t.Name, Language: t.Language, Body: r.all("template.body", t.Body), ButtonURL: r.all("template.button_url", t.ButtonURL)}
-			if h := t.Header; h != nil {
-				msg.Template.Header = r.header(h)
-			}
-			for i, b := range t.Buttons {
-				tb := channels.TemplateButton{Index: b.Index, Kind: channels.ButtonQuickReply, Payload: r.text(fmt.Sprintf("template.buttons[%d]", i), b.QuickReply)}
-				if b.URL != "" {
-					tb = channels.TemplateButton{Index: b.Index, Kind: channels.ButtonURL, Text: r.text(fmt.Sprintf("template.buttons[%d]", i), b.URL)}
-				}
-				msg.Template.Buttons = append(msg.Template.Buttons, tb)
-			}
-		}
-	default:
-		msg.Text = r.text("text", a.Text)
+	err = c.Render(&r, &msg)
+	if err == nil {
+		err = r.err
 	}
-	if r.err != nil {
-		return channels.Message{}, fmt.Errorf("render %s attempt: %w", a.Channel, r.err)
+	if err != nil {
+		return channels.Message{}, fmt.Errorf("render %s attempt: %w", a.Channel, err)
 	}
 	return msg, nil
 }
 
-// renderer renders text templates and keeps the first error.
+// renderer renders text templates and keeps the first error: a
+// channels.Renderer.
 type renderer struct {
 	vars map[string]string
 	opts RenderOptions
 	err  error
 }
 
-func (r *renderer) text(field, text string) string {
+// Text renders a text/template.
+func (r *renderer) Text(field, text string) string {
 	if r.err != nil || text == "" {
 		return ""
 	}
 	out, err := renderText(text, r.vars, r.opts)
 	if err != nil {
-		r.err = fmt.Errorf("%s: %w", field, err)
+		r.err = fmt.Errorf("%s: %w", strings.TrimPrefix(field, "."), err)
 	}
 	return out
 }
 
-// html renders an HTML template: variables are escaped for where they
+// HTML renders an HTML template: variables are escaped for where they
 // stand (text, attribute, URL), so a variable never adds markup.
-func (r *renderer) html(field, text string) string {
+func (r *renderer) HTML(field, text string) string {
 	if r.err != nil || text == "" {
 		return ""
 	}
 	var b strings.Builder
 	if err := executeHTML(&b, text, r.vars, r.opts); err != nil {
-		r.err = fmt.Errorf("%s: %w", field, err)
+		r.err = fmt.Errorf("%s: %w", strings.TrimPrefix(field, "."), err)
 	}
 	return b.String()
-}
-
-func (r *renderer) header(h *TemplateHeader) *channels.Header {
-	if h.Text != "" {
-		return &channels.Header{Text: r.text("template.header.text", h.Text)}
-	}
-	m := &channels.Media{Kind: channels.MediaImage, Link: r.text("template.header.image", h.Image), Filename: h.Filename}
-	switch {
-	case h.Document != "":
-		m.Kind, m.Link = channels.MediaDocument, r.text("template.header.document", h.Document)
-	case h.Video != "":
-		m.Kind, m.Link = channels.MediaVideo, r.text("template.header.video", h.Video)
-	}
-	return &channels.Header{Media: m}
-}
-
-func (r *renderer) all(field string, texts []string) []string {
-	if texts == nil {
-		return nil
-	}
-	out := make([]string, len(texts))
-	for i, s := range texts {
-		out[i] = r.text(fmt.Sprintf("%s[%d]", field, i), s)
-	}
-	return out
 }
 
 func renderText(text string, vars map[string]string, opts RenderOptions) (string, error) {

@@ -10,10 +10,10 @@ import (
 // An email's html escapes each variable for where it stands: a variable
 // with markup adds no tag and no attribute, in text or in a link.
 func TestRenderEmailHTMLEscapes(t *testing.T) {
-	a := Attempt{Channel: channels.Email, Subject: "Hi {{.name}}", Text: "Hi {{.name}}, see {{.link}}",
-		HTML: `<p>Hi {{.name}}</p><a href="{{.link}}">track</a>`}
+	a := Attempt{Channel: channels.Email, Fields: channels.Fields{"subject": "Hi {{.name}}", "text": "Hi {{.name}}, see {{.link}}",
+		"html": `<p>Hi {{.name}}</p><a href="{{.link}}">track</a>`}}
 	vars := map[string]string{"name": `<b onclick="x()">Ana</b>`, "link": `javascript:alert(1)`}
-	msg, err := a.Render("ana@example.com", vars, RenderOptions{})
+	msg, err := a.Render("ana@example.com", vars, RenderOptions{Channels: testChannels()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +30,8 @@ func TestRenderEmailHTMLEscapes(t *testing.T) {
 	if msg.Email.Subject != "Hi "+vars["name"] || !strings.Contains(msg.Email.Text, vars["link"]) {
 		t.Errorf("subject %q, text %q: want the variables verbatim", msg.Email.Subject, msg.Email.Text)
 	}
-	htmlOnly := Attempt{Channel: a.Channel, Subject: "hi", HTML: a.HTML}
-	if _, err := htmlOnly.Render("ana@example.com", map[string]string{"name": "Ana"}, RenderOptions{}); err == nil || !strings.Contains(err.Error(), "html") {
+	htmlOnly := Attempt{Channel: a.Channel, Fields: channels.Fields{"subject": "hi", "html": a.Fields["html"]}}
+	if _, err := htmlOnly.Render("ana@example.com", map[string]string{"name": "Ana"}, RenderOptions{Channels: testChannels()}); err == nil || !strings.Contains(err.Error(), "html") {
 		t.Errorf("render without link = %v, want an error naming html", err)
 	}
 }
@@ -49,7 +49,7 @@ steps:
         - channel: email
           subject: hi
           html: '<a href="{{.name}}'
-`))
+`), testChannels())
 	if want := "mail.yaml:11: step s: steps[0].send.attempts[0].html: bad html template"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %v, want %q", err, want)
 	}

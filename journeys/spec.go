@@ -195,64 +195,101 @@ const (
 )
 
 // Attempt is one link of a fallback chain: a channel, what to send on it,
-// the status to wait for, and how long to wait.
+// the status to wait for, and how long to wait. What to send is the
+// channel's own fields (Fields), which its driver parses
+// (channels.Driver.Parse). In YAML and JSON an attempt is one flat
+// mapping: channel, await, within and the channel's fields side by side.
 type Attempt struct {
-	Channel channels.Channel `yaml:"channel" json:"channel"`
-	// Template is a WhatsApp template, or (with ID) a SendGrid dynamic template.
-	Template *Template `yaml:"template,omitempty" json:"template,omitempty"`
-	// Session is free-form WhatsApp text, sent only inside an open 24-hour
-	// customer-service window.
-	Session string `yaml:"session,omitempty" json:"session,omitempty"`
-	// Text is the SMS text, or the text body of an email.
-	Text string `yaml:"text,omitempty" json:"text,omitempty"`
-	// Subject and HTML complete an email without a template. HTML is an
-	// html/template: variables are escaped for where they stand.
-	Subject string `yaml:"subject,omitempty" json:"subject,omitempty"`
-	HTML    string `yaml:"html,omitempty" json:"html,omitempty"`
+	Channel channels.Channel
 	// Await is the status that ends the step (default delivered).
-	Await channels.Status `yaml:"await,omitempty" json:"await,omitempty"`
+	Await channels.Status
 	// Within bounds the attempt, from its start to the awaited status, send
 	// retries included (default 1m). When it passes, the next attempt starts.
-	Within Duration `yaml:"within,omitempty" json:"within,omitempty"`
+	Within Duration
+	// Fields are the channel's own fields: for WhatsApp template and
+	// session, for SMS text, for email template, subject, text and html.
+	Fields channels.Fields
+	// badWithin is why a within read from YAML is not a duration, which
+	// Validate reports.
+	badWithin string
 }
 
-// Template names an approved WhatsApp template and the text of its
-// parameters, or a SendGrid dynamic template and its data. Every value is a
-// text/template over the journey's variables.
-type Template struct {
-	Name      string            `yaml:"name,omitempty" json:"name,omitempty"`
-	Language  string            `yaml:"language,omitempty" json:"language,omitempty"`
-	Body      []string          `yaml:"body,omitempty" json:"body,omitempty"`
-	ButtonURL []string          `yaml:"button_url,omitempty" json:"button_url,omitempty"`
-	ID        string            `yaml:"id,omitempty" json:"id,omitempty"`
-	Data      map[string]string `yaml:"data,omitempty" json:"data,omitempty"`
-	// Header is the parameter of a WhatsApp template header that has one.
-	Header *TemplateHeader `yaml:"header,omitempty" json:"header,omitempty"`
-	// Buttons are button parameters by index: quick-reply payloads, or URL
-	// suffixes (button_url is the short form for URL buttons 0, 1, ...).
-	Buttons []TemplateButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+// attemptHead is an attempt's fields that every channel shares.
+type attemptHead struct {
+	Channel channels.Channel `yaml:"channel" json:"channel"`
+	Await   channels.Status  `yaml:"await,omitempty" json:"await,omitempty"`
+	Within  string           `yaml:"within,omitempty" json:"within,omitempty"`
 }
 
-// TemplateHeader is a WhatsApp template header parameter: text, or a link
-// to an image, document or video. Exactly one is set.
-type TemplateHeader struct {
-	Text     string `yaml:"text,omitempty" json:"text,omitempty"`
-	Image    string `yaml:"image,omitempty" json:"image,omitempty"`
-	Document string `yaml:"document,omitempty" json:"document,omitempty"`
-	Video    string `yaml:"video,omitempty" json:"video,omitempty"`
-	// Filename names a document for the customer.
-	Filename string `yaml:"filename,omitempty" json:"filename,omitempty"`
+// set sets the attempt from its head and the whole mapping.
+func (a *Attempt) set(h attemptHead, all map[string]any) error {
+	for _, k := range []string{"channel", "await", "within"} {
+		delete(all, k)
+	}
+	*a = Attempt{Channel: h.Channel, Await: h.Await}
+	if len(all) > 0 {
+		a.Fields = channels.Fields(all)
+	}
+	if h.Within == "" {
+		return nil
+	}
+	d, err := parseDuration(h.Within)
+	a.Within = d
+	return err
 }
 
-// TemplateButton is the parameter of one WhatsApp template button.
-// Exactly one of QuickReply and URL is set.
-type TemplateButton struct {
-	Index int `yaml:"index" json:"index"`
-	// QuickReply is the payload that comes back when the button is tapped.
-	QuickReply string `yaml:"quick_reply,omitempty" json:"quick_reply,omitempty"`
-	// URL is the suffix appended to the button's URL.
-	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+// UnmarshalYAML reads an attempt's flat mapping. A within that is not a
+// duration leaves the attempt in its list, for Validate to report with
+// the rest: a decoding error would drop it.
+func (a *Attempt) UnmarshalYAML(n *yaml.Node) error {
+	var h attemptHead
+	var all map[string]any
+	if err := n.Decode(&h); err != nil {
+		return err
+	}
+	if err := n.Decode(&all); err != nil {
+		return err
+	}
+	if err := a.set(h, all); err != nil {
+		a.badWithin = err.Error()
+	}
+	return nil
 }
+
+// UnmarshalJSON reads an attempt's flat object.
+func (a *Attempt) UnmarshalJSON(b []byte) error {
+	var h attemptHead
+	var all map[string]any
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	return a.set(h, all)
+}
+
+// flat returns the attempt as one mapping.
+func (a Attempt) flat() map[string]any {
+	m := make(map[string]any, len(a.Fields)+3)
+	for k, v := range a.Fields {
+		m[k] = v
+	}
+	m["channel"] = a.Channel
+	if a.Await != "" {
+		m["await"] = a.Await
+	}
+	if a.Within != 0 {
+		m["within"] = a.Within
+	}
+	return m
+}
+
+// MarshalJSON writes the attempt as one flat object.
+func (a Attempt) MarshalJSON() ([]byte, error) { return json.Marshal(a.flat()) }
+
+// MarshalYAML writes the attempt as one flat mapping.
+func (a Attempt) MarshalYAML() (any, error) { return a.flat(), nil }
 
 // Default values for attempt fields left empty.
 const (

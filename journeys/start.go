@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 // StartOptions says which journey to start, for whom.
@@ -27,13 +29,18 @@ type StartOptions struct {
 	// ContactKey keys the hash of To stored as the SwitchbackContact
 	// search attribute.
 	ContactKey []byte
+	// Channels are the channels the journey is checked against; nil
+	// takes the journey as valid, as Parse and Builtin return it.
+	Channels *channels.Registry
 }
 
 // Check reports what would make Start refuse opts: an invalid journey, a
 // recipient that is not a phone number, a missing variable.
 func (opts StartOptions) Check() error {
-	if err := opts.Journey.Validate(); err != nil {
-		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+	if opts.Channels != nil {
+		if err := opts.Journey.Validate(opts.Channels); err != nil {
+			return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)
+		}
 	}
 	if err := CheckRecipient(opts.To); err != nil {
 		return fmt.Errorf("start journey %q: %w", opts.Journey.Name, err)

@@ -1,6 +1,7 @@
 package journeys
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -9,10 +10,11 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 )
 
-// Validate checks that j can run. It reports every problem it finds, as
-// ValidationErrors located by step and field path.
-func (j Journey) Validate() error {
-	v := &validator{}
+// Validate checks that j can run with the channels of reg. It reports
+// every problem it finds, as ValidationErrors located by step and field
+// path.
+func (j Journey) Validate(reg *channels.Registry) error {
+	v := &validator{reg: reg}
 	if j.Name == "" {
 		v.add("", "name", "is required")
 	}
@@ -68,6 +70,7 @@ func (j Journey) Validate() error {
 }
 
 type validator struct {
+	reg  *channels.Registry
 	errs ValidationErrors
 }
 
@@ -160,22 +163,50 @@ func (v *validator) send(id, path string, s *SendStep, params []string) {
 		v.add(id, path+".on_failure", "must be exit or continue, not %q", s.OnFailure)
 	}
 	for k, a := range s.Attempts {
-		at := fmt.Sprintf("%s.attempts[%d]", path, k)
-		for _, p := range a.problems() {
-			v.add(id, at+p.field, "%s", p.text)
+		v.attempt(id, fmt.Sprintf("%s.attempts[%d]", path, k), a, params)
+	}
+}
+
+// attempt checks one attempt: its channel, its fields as its driver
+// parses them, the templates in them, and what it awaits.
+func (v *validator) attempt(id, at string, a Attempt, params []string) {
+	if a.badWithin != "" {
+		v.add(id, at+".within", "%s", a.badWithin)
+	}
+	d, ok := v.reg.Lookup(a.Channel)
+	if !ok {
+		v.add(id, at+".channel", "unknown channel %q (%s)", a.Channel, channelList(v.reg))
+		return
+	}
+	c, err := d.Parse(a.Fields)
+	var fe channels.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		for _, e := range fe {
+			if e.Unknown {
+				e.Msg = fmt.Sprintf("is not a field of %s attempts", a.Channel)
+			}
+			v.add(id, at+e.Field, "%s", e.Msg)
 		}
-		if a.Await != "" && (!a.Await.Valid() || a.Await == channels.StatusFailed) {
-			v.add(id, at+".await", "unknown status %q (accepted, sent, delivered or read)", a.Await)
-		}
-		for _, t := range a.texts() {
-			err := checkTemplate(t.text, params)
-			if err == nil && t.field == ".html" {
-				err = checkHTML(t.text, params)
+	case err != nil:
+		v.add(id, at, "%v", err)
+	}
+	if c != nil {
+		for _, t := range c.Texts() {
+			err := checkTemplate(t.Text, params)
+			if err == nil && t.HTML {
+				err = checkHTML(t.Text, params)
 			}
 			if err != nil {
-				v.add(id, at+t.field, "%v", err)
+				v.add(id, at+t.Field, "%v", err)
 			}
 		}
+	}
+	switch await := a.AwaitOrDefault(); {
+	case a.Await != "" && (!a.Await.Valid() || a.Await == channels.StatusFailed):
+		v.add(id, at+".await", "unknown status %q (accepted, sent, delivered or read)", a.Await)
+	case !channels.AllowsAwait(d, await):
+		v.add(id, at+".await", "%s attempts may await only %s: its provider reports no %s", a.Channel, orList(d.Awaits()), await)
 	}
 }
 
@@ -212,8 +243,8 @@ func (v *validator) branch(id, path string, b *BranchStep, before []Step, ids ma
 	} else if b.Outcome != "" || b.Channel != "" {
 		v.add(id, path, "outcome and channel go with step, not with event")
 	}
-	if b.Channel != "" && !b.Channel.Valid() {
-		v.add(id, path+".channel", "unknown channel %q", b.Channel)
+	if _, ok := v.reg.Lookup(b.Channel); b.Channel != "" && !ok {
+		v.add(id, path+".channel", "unknown channel %q (%s)", b.Channel, channelList(v.reg))
 	}
 	if b.Then == "" {
 		v.add(id, path+".then", "is required: the id of the step to go to")
@@ -259,106 +290,6 @@ func Reachable(steps []Step) []bool {
 	return reached
 }
 
-type problem struct{ field, text string }
-
-// problems checks that the attempt's content suits its channel.
-func (a Attempt) problems() []problem {
-	var ps []problem
-	t := a.Template
-	switch a.Channel {
-	case channels.WhatsApp:
-		if t == nil && a.Session == "" {
-			ps = append(ps, problem{"", "a whatsapp attempt needs a template or session text (both: the template goes when the 24-hour window is closed)"})
-		}
-		if t != nil {
-			if t.Name == "" {
-				ps = append(ps, problem{".template.name", "is required"})
-			}
-			if t.Language == "" {
-				ps = append(ps, problem{".template.language", "is required (e.g. en_US)"})
-			}
-			if t.ID != "" || len(t.Data) > 0 {
-				ps = append(ps, problem{".template", "id and data belong to email templates"})
-			}
-			if h := t.Header; h != nil && countSet(h.Text, h.Image, h.Document, h.Video) != 1 {
-				ps = append(ps, problem{".template.header", "a header has exactly one of text, image, document and video"})
-			}
-			for i, b := range t.Buttons {
-				if countSet(b.QuickReply, b.URL) != 1 || b.Index < 0 || b.Index > 9 {
-					ps = append(ps, problem{fmt.Sprintf(".template.buttons[%d]", i), "a button has an index from 0 to 9 and exactly one of quick_reply and url"})
-				}
-			}
-		}
-		if a.Text != "" || a.Subject != "" || a.HTML != "" {
-			ps = append(ps, problem{"", "whatsapp takes a template or session text; text, subject and html belong to sms and email"})
-		}
-	case channels.SMS:
-		if a.Text == "" {
-			ps = append(ps, problem{".text", "an sms attempt needs text"})
-		}
-		if t != nil || a.Session != "" || a.Subject != "" || a.HTML != "" {
-			ps = append(ps, problem{"", "sms sends text only"})
-		}
-	case channels.Email:
-		switch {
-		case t != nil && (t.ID == "" || t.Name != "" || len(t.Body) > 0 || len(t.ButtonURL) > 0):
-			ps = append(ps, problem{".template", "an email template has an id (d-...) and data only"})
-		case t == nil && (a.Subject == "" || (a.Text == "" && a.HTML == "")):
-			ps = append(ps, problem{"", "an email attempt needs a template id, or a subject and a text or html body"})
-		}
-		if a.Session != "" {
-			ps = append(ps, problem{".session", "session text is for whatsapp"})
-		}
-	default:
-		ps = append(ps, problem{".channel", fmt.Sprintf("unknown channel %q (whatsapp, sms or email)", a.Channel)})
-	}
-	return ps
-}
-
-type fieldText struct{ field, text string }
-
-// texts lists the attempt's text templates with the fields they come from.
-func (a Attempt) texts() []fieldText {
-	var ts []fieldText
-	for _, f := range []fieldText{{".session", a.Session}, {".text", a.Text}, {".subject", a.Subject}, {".html", a.HTML}} {
-		if f.text != "" {
-			ts = append(ts, f)
-		}
-	}
-	if t := a.Template; t != nil {
-		for i, s := range t.Body {
-			ts = append(ts, fieldText{fmt.Sprintf(".template.body[%d]", i), s})
-		}
-		for i, s := range t.ButtonURL {
-			ts = append(ts, fieldText{fmt.Sprintf(".template.button_url[%d]", i), s})
-		}
-		for _, k := range sortedKeys(t.Data) {
-			ts = append(ts, fieldText{".template.data." + k, t.Data[k]})
-		}
-		if h := t.Header; h != nil {
-			for _, f := range []fieldText{{".template.header.text", h.Text}, {".template.header.image", h.Image},
-				{".template.header.document", h.Document}, {".template.header.video", h.Video}} {
-				if f.text != "" {
-					ts = append(ts, f)
-				}
-			}
-		}
-		for i, b := range t.Buttons {
-			ts = append(ts, fieldText{fmt.Sprintf(".template.buttons[%d]", i), b.QuickReply + b.URL})
-		}
-	}
-	return ts
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // ParseClock parses a time of day written HH:MM and returns it as the
 // duration since midnight.
 func ParseClock(s string) (time.Duration, error) {
@@ -367,15 +298,4 @@ func ParseClock(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
-}
-
-// countSet counts the non-empty strings.
-func countSet(ss ...string) int {
-	n := 0
-	for _, s := range ss {
-		if s != "" {
-			n++
-		}
-	}
-	return n
 }

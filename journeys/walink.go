@@ -8,6 +8,7 @@ import (
 	"text/template"
 	"text/template/parse"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/phone"
 )
 
@@ -27,6 +28,8 @@ type RenderOptions struct {
 	// BusinessNumber is the WhatsApp business number, E.164, that wa_link
 	// links to (WHATSAPP_BUSINESS_NUMBER). Empty: wa_link fails.
 	BusinessNumber string
+	// Channels parses each attempt's fields with its channel's driver.
+	Channels *channels.Registry
 }
 
 // placeholderOptions render templates that are checked, not sent.
@@ -57,8 +60,9 @@ func (o RenderOptions) waLink(parts ...string) (string, error) {
 }
 
 // UsesWALink reports whether any text of the journey, in its steps or its
-// handlers', calls wa_link.
-func (j Journey) UsesWALink() bool {
+// handlers', calls wa_link. Attempts whose fields reg's drivers do not
+// parse have no texts: validation reports them.
+func (j Journey) UsesWALink(reg *channels.Registry) bool {
 	lists := [][]Step{j.Steps}
 	for _, h := range j.On {
 		lists = append(lists, h.Steps)
@@ -69,8 +73,12 @@ func (j Journey) UsesWALink() bool {
 				continue
 			}
 			for _, a := range s.Send.Attempts {
-				for _, t := range a.texts() {
-					if callsWALink(t.text) {
+				_, c, err := a.Content(reg)
+				if err != nil {
+					continue
+				}
+				for _, t := range c.Texts() {
+					if callsWALink(t.Text) {
 						return true
 					}
 				}

@@ -9,7 +9,7 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 )
 
-var waOpts = RenderOptions{BusinessNumber: "+15550009999"}
+var waOpts = RenderOptions{BusinessNumber: "+15550009999", Channels: testChannels()}
 
 // wa_link renders a wa.me link to the business number's digits, its
 // arguments joined and query-escaped with spaces as %20.
@@ -23,7 +23,7 @@ func TestWALinkRender(t *testing.T) {
 		{`{{wa_link "Hi 👋"}}`, "https://wa.me/15550009999?text=Hi%20%F0%9F%91%8B"},
 		{`{{wa_link}}`, "https://wa.me/15550009999"},
 	} {
-		a := Attempt{Channel: channels.SMS, Text: c.text}
+		a := Attempt{Channel: channels.SMS, Fields: channels.Fields{"text": c.text}}
 		msg, err := a.Render("+15551234567", map[string]string{"order_id": "A&B#1"}, waOpts)
 		if err != nil {
 			t.Errorf("%s: %v", c.text, err)
@@ -42,12 +42,12 @@ func TestWALinkRender(t *testing.T) {
 // Without a business number wa_link is an error naming the setting,
 // never an empty link; a number not in E.164 is one too.
 func TestWALinkNeedsNumber(t *testing.T) {
-	a := Attempt{Channel: channels.SMS, Text: `Chat: {{wa_link "hi"}}`}
-	msg, err := a.Render("+15551234567", nil, RenderOptions{})
+	a := Attempt{Channel: channels.SMS, Fields: channels.Fields{"text": `Chat: {{wa_link "hi"}}`}}
+	msg, err := a.Render("+15551234567", nil, RenderOptions{Channels: testChannels()})
 	if !errors.Is(err, ErrNoBusinessNumber) || !strings.Contains(err.Error(), "WHATSAPP_BUSINESS_NUMBER") || msg.Text != "" {
 		t.Errorf("render without a number = %q, %v; want ErrNoBusinessNumber", msg.Text, err)
 	}
-	_, err = a.Render("+15551234567", nil, RenderOptions{BusinessNumber: "15550009999"})
+	_, err = a.Render("+15551234567", nil, RenderOptions{BusinessNumber: "15550009999", Channels: testChannels()})
 	if err == nil || !strings.Contains(err.Error(), "WHATSAPP_BUSINESS_NUMBER") {
 		t.Errorf("render with a number without + = %v, want an error naming WHATSAPP_BUSINESS_NUMBER", err)
 	}
@@ -56,8 +56,8 @@ func TestWALinkNeedsNumber(t *testing.T) {
 // In an email's html the link stays usable in an href, and in the
 // template data of a SendGrid email it is the bare link.
 func TestWALinkEmail(t *testing.T) {
-	a := Attempt{Channel: channels.Email, Subject: "s", HTML: `<a href="{{wa_link "Hi & bye"}}">chat</a>`,
-		Template: &Template{ID: "d-x", Data: map[string]string{"chat_url": `{{wa_link "Hi & bye"}}`}}}
+	a := Attempt{Channel: channels.Email, Fields: channels.Fields{"subject": "s", "html": `<a href="{{wa_link "Hi & bye"}}">chat</a>`,
+		"template": map[string]any{"id": "d-x", "data": map[string]any{"chat_url": `{{wa_link "Hi & bye"}}`}}}}
 	msg, err := a.Render("ana@example.com", nil, waOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -74,20 +74,20 @@ func TestWALinkEmail(t *testing.T) {
 // built-ins with click-to-chat fallbacks use it, otp does not.
 func TestUsesWALink(t *testing.T) {
 	for name, want := range map[string]bool{"order_update": true, "abandoned_cart": true, "otp": false} {
-		j, err := Builtin(name)
+		j, err := Builtin(name, testChannels())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := j.UsesWALink(); got != want {
+		if got := j.UsesWALink(testChannels()); got != want {
 			t.Errorf("%s uses wa_link = %v, want %v", name, got, want)
 		}
 	}
-	j := Journey{On: []Handler{{Event: "e", Steps: []Step{{Send: &SendStep{Attempts: []Attempt{{Channel: channels.SMS, Text: `{{if .x}}{{wa_link .x}}{{end}}`}}}}}}}}
-	if !j.UsesWALink() {
+	j := Journey{On: []Handler{{Event: "e", Steps: []Step{{Send: &SendStep{Attempts: []Attempt{{Channel: channels.SMS, Fields: channels.Fields{"text": `{{if .x}}{{wa_link .x}}{{end}}`}}}}}}}}}
+	if !j.UsesWALink(testChannels()) {
 		t.Error("a handler's wa_link inside if is not found")
 	}
-	j.On[0].Steps[0].Send.Attempts[0].Text = `{{.wa_link}} wa_link`
-	if j.UsesWALink() {
+	j.On[0].Steps[0].Send.Attempts[0].Fields["text"] = `{{.wa_link}} wa_link`
+	if j.UsesWALink(testChannels()) {
 		t.Error("a variable and a word named wa_link count as the function")
 	}
 }
@@ -105,7 +105,7 @@ steps:
         - channel: sms
           text: '{{wa_link "Hi " .order_id}} {{wa_link .nope}}'
 `
-	_, err := Parse("j.yaml", []byte(src))
+	_, err := Parse("j.yaml", []byte(src), testChannels())
 	if err == nil || !strings.Contains(err.Error(), "nope") || strings.Contains(err.Error(), "wa_link not defined") {
 		t.Errorf("parse = %v, want only the undeclared param nope", err)
 	}

@@ -26,6 +26,8 @@ func ExampleOutcomes() {
 	// | +15550000005 | WhatsAppRateLimited | refused (HTTP 400, error 130429) on the first send; later sends accepted (HTTP 200); then sent, delivered, read | queued (HTTP 201); then sent, delivered |
 	// | +15550000006 | SMSInvalid | accepted (HTTP 200); then failed 131026 | refused (HTTP 400, error 21211) |
 	// | +15550000007 | WhatsAppDeliveredLate | accepted (HTTP 200); then sent, delivered after LateDelay (default 45s) | queued (HTTP 201); then sent, delivered |
+	// | +15550000008 | SMSRateLimited | accepted (HTTP 200); then sent, delivered, read | refused (HTTP 429, error 20429) on the first send; later sends queued (HTTP 201); then sent, delivered |
+	// | +15550000009 | NoAnswer | no answer (until the client gives up) | no answer (until the client gives up) |
 }
 
 // Serving the lookalikes next to Switchback's webhooks. Point the WhatsApp
@@ -70,4 +72,6 @@ func ExampleEmailOutcomes() {
 	// | spam@example.com | EmailSpamReport | accepted (HTTP 202); then processed, delivered, spamreport |
 	// | unsubscribe@example.com | EmailUnsubscribe | accepted (HTTP 202); then processed, delivered, unsubscribe |
 	// | ratelimited@example.com | EmailRateLimited | refused (HTTP 429) on the first send; later sends accepted (HTTP 202); then processed, delivered, open |
+	// | rejected@example.com | EmailRejected | refused (HTTP 400) |
+	// | noanswer@example.com | EmailNoAnswer | no answer (until the client gives up) |
 }

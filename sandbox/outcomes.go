@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"cmp"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -49,6 +51,17 @@ const (
 	// delivered only after Config.LateDelay (45s by default, longer than a
 	// typical 30s wait), and never read. SMS is delivered.
 	WhatsAppDeliveredLate = "+15550000007"
+
+	// SMSRateLimited trips Twilio's rate limit once: the first SMS to it
+	// in a Sandbox's life is refused with HTTP 429 and error 20429 (Too
+	// Many Requests); later sends are delivered. WhatsApp behaves like
+	// DefaultRecipient.
+	SMSRateLimited = "+15550000008"
+
+	// NoAnswer never gets an answer: WhatsApp and SMS sends to it are read
+	// and never answered, until the client gives up, so their outcome is
+	// unknown to the sender.
+	NoAnswer = "+15550000009"
 )
 
 // Outcome describes what the sandbox does with a send to one magic
@@ -86,8 +99,10 @@ type step struct {
 // rule is what one provider does with a send to one recipient.
 type rule struct {
 	refuse    int    // synchronous error code, or 0 to accept
+	status    int    // HTTP status of a refusal with an error code; 0 means 400
 	httpOnly  bool   // refuse is an HTTP status with no provider error code (SendGrid)
 	firstOnly bool   // refuse only the first send to the recipient; later sends follow steps
+	hang      bool   // never answer the send
 	steps     []step // status callbacks after an accepted send, in order
 }
 
@@ -95,11 +110,14 @@ type rule struct {
 // accepted send.
 func (r rule) describe(accepted string) string {
 	var b strings.Builder
+	if r.hang {
+		return "no answer (until the client gives up)"
+	}
 	switch {
 	case r.refuse != 0 && r.httpOnly:
 		b.WriteString("refused (HTTP " + strconv.Itoa(r.refuse) + ")")
 	case r.refuse != 0:
-		b.WriteString("refused (HTTP 400, error " + strconv.Itoa(r.refuse) + ")")
+		b.WriteString("refused (HTTP " + strconv.Itoa(cmp.Or(r.status, 400)) + ", error " + strconv.Itoa(r.refuse) + ")")
 	}
 	if r.refuse != 0 {
 		if !r.firstOnly {
@@ -157,6 +175,7 @@ const (
 	codeTwilioBodyTooLong    = 21617  // Twilio: body over 1600 characters
 	codeTwilioInvalidTo      = 21211  // Twilio: invalid To number
 	codeTwilioUnreachable    = 30003  // Twilio: unreachable destination handset
+	codeTwilioTooMany        = 20429  // Twilio: too many requests
 	codeTwilioContentSid     = 21654  // Twilio: ContentVariables without ContentSid
 	codeTwilioNoChannel      = 63007  // Twilio: no WhatsApp channel for the From address
 	codeTwilioWAWindow       = 63016  // Twilio WhatsApp: outside the 24h window
@@ -183,6 +202,9 @@ func recipients() []recipient {
 		{number: SMSInvalid, name: "SMSInvalid", whatsapp: waUndeliverable, sms: rule{refuse: codeTwilioInvalidTo}},
 		{number: WhatsAppDeliveredLate, name: "WhatsAppDeliveredLate",
 			whatsapp: rule{steps: []step{{status: "sent"}, {status: "delivered", late: true}}}, sms: smsDelivered},
+		{number: SMSRateLimited, name: "SMSRateLimited", whatsapp: waDefault,
+			sms: rule{refuse: codeTwilioTooMany, status: http.StatusTooManyRequests, firstOnly: true, steps: smsDelivered.steps}},
+		{number: NoAnswer, name: "NoAnswer", whatsapp: rule{hang: true}, sms: rule{hang: true}},
 	}
 }
 

@@ -269,6 +269,19 @@ func (s *Sandbox) Sent() []SentMessage {
 // refuseOnce reports whether a send to the number with digits d should be
 // refused under r, and remembers the refusal when r refuses only the first
 // send.
+// hang holds a send whose rule says never answer until the client gives
+// up (or the sandbox closes), and reports whether it did.
+func (s *Sandbox) hang(r rule, req *http.Request) bool {
+	if !r.hang {
+		return false
+	}
+	select {
+	case <-req.Context().Done():
+	case <-s.ctx.Done():
+	}
+	return true
+}
+
 func (s *Sandbox) refuseOnce(r rule, d string) bool {
 	if r.refuse == 0 {
 		return false

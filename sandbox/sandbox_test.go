@@ -1041,6 +1041,10 @@ func TestOutcomes(t *testing.T) {
 		{WhatsAppDeliveredLate, "WhatsAppDeliveredLate",
 			"accepted (HTTP 200); then sent, delivered after LateDelay (default 45s)",
 			"queued (HTTP 201); then sent, delivered"},
+		{SMSRateLimited, "SMSRateLimited",
+			"accepted (HTTP 200); then sent, delivered, read",
+			"refused (HTTP 429, error 20429) on the first send; later sends queued (HTTP 201); then sent, delivered"},
+		{NoAnswer, "NoAnswer", "no answer (until the client gives up)", "no answer (until the client gives up)"},
 	}
 	if got := Outcomes(); !slices.Equal(got, want) {
 		var b bytes.Buffer

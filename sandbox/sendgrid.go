@@ -45,6 +45,12 @@ const (
 	// a Sandbox's life is refused with HTTP 429 and Retry-After: 1; later
 	// sends behave like EmailDefaultRecipient.
 	EmailRateLimited = "ratelimited@example.com"
+	// EmailRejected is refused with HTTP 400 on every send, as SendGrid
+	// refuses a request it will never take.
+	EmailRejected = "rejected@example.com"
+	// EmailNoAnswer is never answered, until the client gives up: the
+	// send's outcome is unknown to the sender.
+	EmailNoAnswer = "noanswer@example.com"
 )
 
 // EmailOutcome describes what the sandbox does with an email to one magic
@@ -83,6 +89,8 @@ func emailRecipients() []emailRecipient {
 		{EmailSpamReport, "EmailSpamReport", rule{steps: []step{{status: "processed"}, {status: "delivered"}, {status: "spamreport"}}}},
 		{EmailUnsubscribe, "EmailUnsubscribe", rule{steps: []step{{status: "processed"}, {status: "delivered"}, {status: "unsubscribe"}}}},
 		{EmailRateLimited, "EmailRateLimited", rule{refuse: http.StatusTooManyRequests, httpOnly: true, firstOnly: true, steps: delivered}},
+		{EmailRejected, "EmailRejected", rule{refuse: http.StatusBadRequest, httpOnly: true}},
+		{EmailNoAnswer, "EmailNoAnswer", rule{hang: true}},
 	}
 }
 
@@ -246,10 +254,17 @@ func (s *Sandbox) serveSendGrid(w http.ResponseWriter, r *http.Request) {
 	}
 	to := req.Personalizations[0].To[0].Email
 	rcpt := lookupEmail(to)
+	if s.hang(rcpt.email, r) {
+		return
+	}
 	if s.refuseOnce(rcpt.email, "email:"+localPart(to)) {
-		w.Header().Set("Retry-After", "1")
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
-		writeSendGridError(w, http.StatusTooManyRequests, "", "too many requests")
+		if rcpt.email.refuse == http.StatusBadRequest {
+			writeSendGridError(w, http.StatusBadRequest, "personalizations.0.to.0.email", "The recipient was rejected")
+		} else {
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
+			writeSendGridError(w, http.StatusTooManyRequests, "", "too many requests")
+		}
 		s.log.Info("sandbox: message refused", "provider", ProviderSendGrid, "error_code", rcpt.email.refuse, "outcome", rcpt.name)
 		return
 	}

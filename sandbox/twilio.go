@@ -123,11 +123,16 @@ func (s *Sandbox) serveTwilio(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.hang(rl, r) {
+		return
+	}
 	if n := len(d); n < 8 || n > 15 || s.refuseOnce(rl, refuseKey) {
 		status, code, message := http.StatusBadRequest, codeTwilioInvalidTo, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to)
 		switch {
 		case n >= 8 && n <= 15 && rl.refuse == codeTwilioWARateLimit:
 			status, code, message = http.StatusTooManyRequests, rl.refuse, "Rate limit exceeded for Channel"
+		case n >= 8 && n <= 15 && rl.refuse == codeTwilioTooMany:
+			status, code, message = http.StatusTooManyRequests, rl.refuse, "Too Many Requests"
 		case n >= 8 && n <= 15 && rl.refuse == codeTwilioWAWindow:
 			code, message = rl.refuse, "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template."
 		}

@@ -207,6 +207,9 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 
 	wa := digits(req.To)
 	rcpt := lookup(wa)
+	if s.hang(rcpt.whatsapp, r) {
+		return
+	}
 	if s.refuseOnce(rcpt.whatsapp, wa) {
 		writeGraphError(w, http.StatusBadRequest, cloudAPIErrorFor(rcpt.whatsapp.refuse))
 		s.log.Info("sandbox: message refused", "provider", ProviderWhatsApp, "to", maskPhone(req.To),

@@ -108,7 +108,7 @@ func (f ContactFilter) Validate() error {
 	var errs []error
 	if c := f.Consent; c != nil {
 		if !c.Channel.Valid() {
-			errs = append(errs, fmt.Errorf("consent channel %q: want whatsapp, sms or email", c.Channel))
+			errs = append(errs, fmt.Errorf("consent channel %q: want a channel's name, such as whatsapp, sms or email", c.Channel))
 		}
 		switch c.Purpose {
 		case "marketing", "utility", "authentication":
@@ -126,7 +126,7 @@ func (f ContactFilter) Validate() error {
 	}
 	if in := f.Inbound; in != nil {
 		if !in.Channel.Valid() {
-			errs = append(errs, fmt.Errorf("inbound channel %q: want whatsapp, sms or email", in.Channel))
+			errs = append(errs, fmt.Errorf("inbound channel %q: want a channel's name, such as whatsapp, sms or email", in.Channel))
 		}
 		if in.Within <= 0 {
 			errs = append(errs, fmt.Errorf("inbound within %s: want a positive duration", in.Within))

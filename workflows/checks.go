@@ -40,14 +40,15 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt, canDefer bool) 
 	if !r.exec.checks {
 		return activities.Eligibility{Allowed: true}
 	}
+	session, template := r.windowed(a)
 	req := activities.EligibilityRequest{
 		Journey:     r.in.Journey.Name,
 		Purpose:     r.in.Journey.Purpose,
 		Channel:     a.Channel,
 		To:          r.in.To,
 		Email:       r.in.Email,
-		Session:     a.Session != "",
-		HasTemplate: a.Template != nil,
+		Session:     session,
+		HasTemplate: template,
 		WorkflowID:  r.exec.workflowID,
 		Attempt:     r.sends.attempt,
 		MayDefer:    canDefer,
@@ -57,6 +58,16 @@ func (r *run) eligible(ctx workflow.Context, a journeys.Attempt, canDefer bool) 
 		return activities.Eligibility{Reason: "eligibility unknown: " + err.Error(), Class: store.ClassEligibilityUnknown}
 	}
 	return el
+}
+
+// windowed reports whether the attempt's content has a session part,
+// which the 24-hour window decides, and a template to send instead.
+func (r *run) windowed(a journeys.Attempt) (session, template bool) {
+	_, c, err := a.Content(r.cfg.channels)
+	if w, ok := c.(channels.Windowed); err == nil && ok {
+		return w.HasSession(), w.HasTemplate()
+	}
+	return false, false
 }
 
 // note queues an event for the message event log; flush writes the queue.

@@ -97,7 +97,7 @@ steps:
         - {channel: whatsapp, session: "{{.text}}", template: {name: support_reply, language: en, body: ["{{.text}}"]}}
         - {channel: sms, text: "{{.text}}"}
 `
-	j, err := journeys.Parse("support.yaml", []byte(reply))
+	j, err := journeys.Parse("support.yaml", []byte(reply), testOptions.Channels)
 	if err != nil {
 		t.Fatal(err)
 	}

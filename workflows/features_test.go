@@ -127,7 +127,7 @@ func (s *sim) sent(tl Timeline) []string {
 
 func builtin(t *testing.T, name string) journeys.Journey {
 	t.Helper()
-	j, err := journeys.Builtin(name)
+	j, err := journeys.Builtin(name, testOptions.Channels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ steps:
       id: bye
       attempts: [{channel: sms, text: "bye"}]
 `
-	j, err := journeys.Parse("steps.yaml", []byte(spec))
+	j, err := journeys.Parse("steps.yaml", []byte(spec), testOptions.Channels)
 	if err != nil {
 		t.Fatal(err)
 	}

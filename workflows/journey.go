@@ -28,7 +28,7 @@ import (
 // Journey runs one journey for one recipient. Register it with Register,
 // under journeys.WorkflowType.
 func (j *Journeys) Journey(ctx workflow.Context, in journeys.Input) (Result, error) {
-	in, err := resolveJourney(ctx, in)
+	in, err := resolveJourney(ctx, in, j.channels)
 	if err != nil {
 		return Result{}, err
 	}
@@ -179,7 +179,7 @@ func (r *run) begin(ctx workflow.Context) error {
 	}
 	// A pure function of the journey and the worker's options, adding no
 	// command: no version needed (no recorded journey could use wa_link).
-	if r.cfg.render.BusinessNumber == "" && j.UsesWALink() {
+	if r.cfg.render.BusinessNumber == "" && j.UsesWALink(r.cfg.channels) {
 		return temporal.NewNonRetryableApplicationError(journeys.ErrNoBusinessNumber.Error(), MissingSettingType, journeys.ErrNoBusinessNumber)
 	}
 	if j.Verify != nil {

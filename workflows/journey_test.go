@@ -131,7 +131,7 @@ func runJourneyWith(t *testing.T, in journeys.Input, fake *fakeSends, signals []
 // otpInput is the built-in otp journey to a number with no email address.
 func otpInput(t *testing.T) journeys.Input {
 	t.Helper()
-	j, err := journeys.Builtin("otp")
+	j, err := journeys.Builtin("otp", testOptions.Channels)
 	if err != nil {
 		t.Fatal(err)
 	}

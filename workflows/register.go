@@ -45,7 +45,7 @@ func New(opts Options) *Journeys {
 	m := hmac.New(sha256.New, opts.ContactKey)
 	m.Write([]byte(verifyKeyLabel))
 	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels,
-		render: journeys.RenderOptions{BusinessNumber: opts.BusinessNumber}}
+		render: journeys.RenderOptions{BusinessNumber: opts.BusinessNumber, Channels: opts.Channels}}
 }
 
 // Registrar registers workflows: a worker.Worker, a replayer, a test

@@ -28,6 +28,10 @@ var sendRetry = temporal.RetryPolicy{
 	MaximumInterval:    10 * time.Second,
 }
 
+// sendStatusChange versions taking the status a provider answered a send
+// with (not only accepted).
+const sendStatusChange = "send-result-status"
+
 // windowClosedTemplate starts the timeline reason of a session attempt
 // that sends its template because the 24-hour window is closed.
 const windowClosedTemplate = "24-hour window closed, template sent instead"
@@ -135,8 +139,10 @@ func (r *run) attempts(ctx workflow.Context, step string, s *journeys.SendStep) 
 type try struct {
 	spec journeys.Attempt
 	ev   Event  // its timeline event so far
-	to   string // its address
-	el   activities.Eligibility
+	to   string // its address: a number or an email
+	// devices are its device tokens, on a channel of AddressDevice.
+	devices []string
+	el      activities.Eligibility
 	// start and limit bound the attempt: its within, or the journey's
 	// expire when that comes first (expiring).
 	start, limit time.Time
@@ -149,8 +155,8 @@ type try struct {
 // attempt runs one attempt: eligibility, then send, then await.
 func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, canDefer bool) (attemptOutcome, error) {
 	r.sends.attempt++
-	t := &try{spec: a, ev: Event{Step: step, Attempt: r.sends.attempt, Channel: a.Channel}, to: r.address(a.Channel)}
-	if t.to == "" {
+	t := &try{spec: a, ev: Event{Step: step, Attempt: r.sends.attempt, Channel: a.Channel}}
+	if !r.address(t) {
 		t.el.Reason, t.el.Class = fmt.Sprintf("no %s address for this contact", a.Channel), store.ClassNoAddress
 	} else {
 		t.el = r.eligible(ctx, a, canDefer)
@@ -173,14 +179,27 @@ func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, can
 	return r.send(ctx, t)
 }
 
-// address is the contact's address on ch, as its driver says: the
-// journey's email for an email address, else its number; "" when the
-// journey has none.
-func (r *run) address(ch channels.Channel) string {
-	if d, ok := r.cfg.channels.Lookup(ch); ok && d.Address() == channels.AddressEmail {
-		return r.in.Email
+// address sets the contact's address for the attempt, of the kind its
+// channel's driver says: the journey's number, email or device tokens, or
+// none for a channel whose attempt names where it goes. It reports false
+// when the journey has no such address.
+func (r *run) address(t *try) bool {
+	d, ok := r.cfg.channels.Lookup(t.spec.Channel)
+	if !ok {
+		return r.in.To != ""
 	}
-	return r.in.To
+	switch d.Address() {
+	case channels.AddressEmail:
+		t.to = r.in.Email
+	case channels.AddressDevice:
+		t.devices = r.in.PushTokens
+		return len(t.devices) > 0
+	case channels.AddressNone:
+		return true
+	default:
+		t.to = r.in.To
+	}
+	return t.to != ""
 }
 
 // bound sets the time the attempt has, from now; an *ending when the
@@ -222,6 +241,7 @@ func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
 	if err != nil {
 		return msg, err
 	}
+	msg.Devices = t.devices
 	if msg.Template != nil && msg.Text != "" {
 		if t.el.UseTemplate {
 			msg.Text, t.templateInstead = "", true
@@ -301,6 +321,11 @@ func (r *run) accepted(ctx workflow.Context, t *try, msg channels.Message, sent 
 		template: templateName(msg), provider: sent.Provider, id: sent.MessageID})
 	r.record(ctx, withReason(t.ev, EventSent, why{text: "accepted by " + sent.Provider}))
 	r.advance(key, channels.StatusAccepted)
+	// A provider may answer with a later status: a webhook's 2xx is its
+	// delivery. Journeys started before keep to accepted.
+	if sent.Status != channels.StatusFailed && workflow.GetVersion(ctx, sendStatusChange, workflow.DefaultVersion, 1) == 1 {
+		r.advance(key, sent.Status)
+	}
 	return key
 }
 
@@ -399,8 +424,10 @@ func describe(m channels.Message) string {
 		return "email"
 	case m.Channel == channels.WhatsApp:
 		return "session message"
+	case m.Text != "":
+		return "text message"
 	}
-	return "text message"
+	return string(m.Channel) + " message"
 }
 
 // failure extracts the provider's code and the reason from a send

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -31,7 +32,7 @@ type builtinLookup struct {
 // is recorded in history (a side effect), so that a replay runs the same
 // definition even on a worker whose built-ins have changed since. An
 // unknown name, or no journey at all, fails the journey at once.
-func resolveJourney(ctx workflow.Context, in journeys.Input) (journeys.Input, error) {
+func resolveJourney(ctx workflow.Context, in journeys.Input, reg *channels.Registry) (journeys.Input, error) {
 	if in.Journey.Name != "" {
 		return in, nil
 	}
@@ -41,7 +42,7 @@ func resolveJourney(ctx workflow.Context, in journeys.Input) (journeys.Input, er
 			"the input names no journey: set journey to a built-in journey's name or to a definition", "InvalidInput", nil)
 	}
 	var found builtinLookup
-	err := workflow.SideEffect(ctx, func(workflow.Context) any { return lookupBuiltin(name) }).Get(&found)
+	err := workflow.SideEffect(ctx, func(workflow.Context) any { return lookupBuiltin(name, reg) }).Get(&found)
 	if err != nil {
 		return in, fmt.Errorf("look up journey %q: %w", name, err)
 	}
@@ -53,8 +54,8 @@ func resolveJourney(ctx workflow.Context, in journeys.Input) (journeys.Input, er
 	return in, nil
 }
 
-func lookupBuiltin(name string) builtinLookup {
-	j, err := journeys.Builtin(name)
+func lookupBuiltin(name string, reg *channels.Registry) builtinLookup {
+	j, err := journeys.Builtin(name, reg)
 	if err != nil {
 		return builtinLookup{Known: journeys.BuiltinNames()}
 	}

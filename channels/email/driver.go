@@ -21,6 +21,11 @@ func (Driver) Address() channels.AddressKind { return channels.AddressEmail }
 // DefaultRate is the package's DefaultRate.
 func (Driver) DefaultRate() float64 { return DefaultRate }
 
+// Simulation is SendGrid: HTTP 400 refuses a send, a bounce fails one.
+func (Driver) Simulation() channels.Simulation {
+	return channels.Simulation{Provider: Provider, Answer: channels.StatusAccepted, Refused: "http_400", Failed: "bounce"}
+}
+
 // Unreachable reports a hard bounce; a blocked bounce ("bounce_blocked")
 // may pass later.
 func (Driver) Unreachable(code string) bool { return code == "bounce" }

@@ -3,7 +3,9 @@
 package sms
 
 import (
+	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/switchbackhq/switchback/channels"
 )
@@ -36,6 +38,54 @@ func (Driver) Address() channels.AddressKind { return channels.AddressPhone }
 // DefaultRate is one sender number's rate (DefaultRate).
 func (Driver) DefaultRate() float64 { return DefaultRate }
 
+// Simulation is Twilio: 21211 (invalid number) refuses a send, 30003
+// (unreachable handset) fails one.
+func (Driver) Simulation() channels.Simulation {
+	return channels.Simulation{Provider: "twilio", Answer: channels.StatusAccepted, Refused: "21211", Failed: "30003"}
+}
+
 // Unreachable reports Twilio's invalid, non-mobile, unknown-handset and
 // landline errors.
 func (Driver) Unreachable(code string) bool { return slices.Contains(unreachableCodes, code) }
+
+// MaxText is the longest SMS body Twilio accepts, in characters (it is
+// sent as up to ten segments).
+const MaxText = 1600
+
+// Spec is an SMS attempt's fields.
+type Spec struct {
+	// Text is the message, a template over the journey's variables.
+	Text string `json:"text"`
+}
+
+// Parse parses an SMS attempt's fields: text, and nothing else.
+func (Driver) Parse(f channels.Fields) (channels.Content, error) {
+	var s Spec
+	if err := f.Decode(&s); err != nil {
+		return nil, err
+	}
+	if s.Text == "" {
+		return nil, channels.FieldErrors{{Field: ".text", Msg: "an sms attempt needs text"}}
+	}
+	return s, nil
+}
+
+// Awaits are every receipt but read: Twilio reports sent and delivered.
+func (Driver) Awaits() []channels.Status {
+	return []channels.Status{channels.StatusAccepted, channels.StatusSent, channels.StatusDelivered}
+}
+
+// Texts is the text.
+func (s Spec) Texts() []channels.Text { return []channels.Text{{Field: ".text", Text: s.Text}} }
+
+// Render fills msg.Text; a text longer than MaxText is an error.
+func (s Spec) Render(r channels.Renderer, msg *channels.Message) error {
+	msg.Text = r.Text(".text", s.Text)
+	if n := utf8.RuneCountInString(msg.Text); n > MaxText {
+		return fmt.Errorf("text: %d characters, SMS takes at most %d", n, MaxText)
+	}
+	return nil
+}
+
+// Describe says text message.
+func (Spec) Describe() string { return "text message" }

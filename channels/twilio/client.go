@@ -194,6 +194,13 @@ func (c *Client) create(ctx context.Context, ch channels.Channel, params *openap
 	api := openapi.NewApiService(&tclient.RequestHandler{Client: tc})
 	m, err := api.CreateMessage(params)
 	if err != nil {
+		if tc.transport.status == 0 && tc.transport.tracker.Written() {
+			// Twilio may have created the message: retrying could send
+			// it twice. Its status callbacks carry the correlation.
+			se := sendError(ch, "unknown_outcome", "no answer after the request was sent: "+err.Error(), true, false, err)
+			se.Unknown = true
+			return channels.SendResult{}, se
+		}
 		return channels.SendResult{}, classify(ch, err, tc.transport.status)
 	}
 	if m.Sid == nil || *m.Sid == "" {
@@ -243,7 +250,7 @@ func classify(ch channels.Channel, err error, status int) *channels.SendError {
 	}
 	switch {
 	case status == 0:
-		// The request was never answered: nothing was accepted.
+		// The request was never written: nothing was accepted.
 		return sendError(ch, "network", err.Error(), true, false, err)
 	case status >= 400:
 		// An error response that is not Twilio's JSON.
@@ -316,15 +323,16 @@ func (c *baseClient) SendRequest(method, rawURL string, data url.Values, headers
 // callTransport ties the requests of one send to its context and records the
 // HTTP status of the last response.
 type callTransport struct {
-	ctx    context.Context
-	next   http.RoundTripper
-	status int
+	ctx     context.Context
+	next    http.RoundTripper
+	status  int
+	tracker sendhttp.Tracker // whether a request was written
 }
 
 // RoundTrip sends req, cancelling it when either its own context (which
 // carries the HTTP client's timeout) or the send's context is done.
 func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancel(req.Context())
+	ctx, cancel := context.WithCancel(t.tracker.Trace(req.Context()))
 	stop := context.AfterFunc(t.ctx, cancel)
 	release := func() { stop(); cancel() }
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))

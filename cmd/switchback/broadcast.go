@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/workflows"
@@ -85,7 +86,7 @@ func runBroadcastStart(ctx context.Context, e *env, args []string) error {
 // broadcastInput checks a broadcast's journey, segment name, variables and
 // rate, naming what is wrong, and returns its input.
 func broadcastInput(journey, segment string, vars map[string]string, rate float64) (workflows.BroadcastInput, error) {
-	j, err := journeys.Builtin(journey)
+	j, err := journeys.Builtin(journey, app.Channels())
 	if err != nil {
 		return workflows.BroadcastInput{}, &usageError{err.Error()}
 	}

@@ -6,9 +6,16 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
+
+// knownChannel reports whether ch is one of the worker's channels.
+func knownChannel(ch channels.Channel) bool {
+	_, ok := app.Channels().Lookup(ch)
+	return ok
+}
 
 func runConsent(ctx context.Context, e *env, args []string) error {
 	const usage = "consent grant|withdraw NUMBER --channel CHANNEL --purpose PURPOSE [--source SOURCE]"
@@ -17,15 +24,15 @@ func runConsent(ctx context.Context, e *env, args []string) error {
 	}
 	granted := args[0] == "grant"
 	fs := newFlagSet(e, "consent", usage)
-	ch := fs.String("channel", "", "whatsapp, sms or email")
+	ch := fs.String("channel", "", app.ChannelNames())
 	purpose := fs.String("purpose", "", "marketing, utility or authentication")
 	source := fs.String("source", "cli", "where the consent came from, e.g. \"support call 2026-06-01\"")
 	number, err := parseNumber(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	if !channels.Channel(*ch).Valid() {
-		return &usageError{fmt.Sprintf("--channel %q: want whatsapp, sms or email", *ch)}
+	if !knownChannel(channels.Channel(*ch)) {
+		return &usageError{fmt.Sprintf("--channel %q: want %s", *ch, app.ChannelNames())}
 	}
 	if !validPurpose(journeys.Purpose(*purpose)) {
 		return &usageError{fmt.Sprintf("--purpose %q: want marketing, utility or authentication", *purpose)}

@@ -148,8 +148,8 @@ func readContacts(r io.Reader, secret []byte, source string, now time.Time) ([]i
 		}
 		ch, purpose, _ := strings.Cut(rest, "_")
 		cc := consentColumn{i, channels.Channel(ch), journeys.Purpose(purpose)}
-		if !cc.channel.Valid() || !validPurpose(cc.purpose) {
-			return nil, fmt.Errorf("column %q: want consent_CHANNEL_PURPOSE, channel whatsapp, sms or email, purpose marketing, utility or authentication", h)
+		if !knownChannel(cc.channel) || !validPurpose(cc.purpose) {
+			return nil, fmt.Errorf("column %q: want consent_CHANNEL_PURPOSE, channel %s, purpose marketing, utility or authentication", h, app.ChannelNames())
 		}
 		consentCols = append(consentCols, cc)
 	}

@@ -160,7 +160,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	h := app.HTTPHandler(app.HTTPOptions{
 		Config: cfg, Temporal: c, Messages: st, Logger: log, API: apiH, Console: consoleH,
-		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": http.StripPrefix(app.SandboxPrefix, sb.Handler())},
+		Extra:     map[string]http.Handler{app.SandboxPrefix + "/": app.SandboxHandler(sb.Handler())},
 		Exempt:    exemptUnless(cfg.CodecToken),
 		Telemetry: tel,
 	})

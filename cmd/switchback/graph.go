@@ -26,6 +26,6 @@ func runGraph(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(diagram.SVG(j, diagram.Options{Channels: app.Channels().Channels("")}))
+	_, err = e.stdout.Write(diagram.SVG(j, diagram.Options{Channels: app.Channels()}))
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/logging"
 	"github.com/switchbackhq/switchback/store"
@@ -60,6 +61,9 @@ func (ff filterFlags) filter() (store.ContactFilter, error) {
 		ch, purpose, ok := strings.Cut(*ff.consent, ":")
 		if !ok {
 			return f, &usageError{fmt.Sprintf("--consent %q: want CHANNEL:PURPOSE, e.g. whatsapp:marketing", *ff.consent)}
+		}
+		if !knownChannel(channels.Channel(ch)) {
+			return f, &usageError{fmt.Sprintf("--consent %q: consent channel %q is not one of %s", *ff.consent, ch, app.ChannelNames())}
 		}
 		f.Consent = &store.ConsentFilter{Channel: channels.Channel(ch), Purpose: purpose}
 	}

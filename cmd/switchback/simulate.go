@@ -59,16 +59,19 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := simulate.ParseScenario(*scenario)
+	sc, err := simulate.ParseScenario(*scenario, app.Channels())
 	if err != nil {
 		return &usageError{err.Error()}
 	}
 	opts := simulate.Options{Channels: app.Channels(), Scenario: sc, Events: events, Checks: checks,
 		Input: journeys.Input{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}}
-	if opts.Caps, err = config.ParseFrequencyCaps(*caps); err != nil {
+	if opts.Caps, err = config.ParseFrequencyCaps(*caps); err == nil {
+		err = app.CheckCapChannels(opts.Caps)
+	}
+	if err != nil {
 		return &usageError{"--caps: " + err.Error()}
 	}
-	if opts.SentRecently, err = simulate.ParseSentRecently(*recent); err != nil {
+	if opts.SentRecently, err = simulate.ParseSentRecently(*recent, app.Channels()); err != nil {
 		return &usageError{"--sent-recently: " + err.Error()}
 	}
 	if err := (journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}).Check(); err != nil {

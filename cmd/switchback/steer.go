@@ -79,7 +79,7 @@ func runSignal(ctx context.Context, e *env, args []string) error {
 	if *start == "" {
 		return signalRunning(ctx, e, cfg, id, ev)
 	}
-	j, err := journeys.Builtin(*start)
+	j, err := journeys.Builtin(*start, app.Channels())
 	if err != nil {
 		return err
 	}

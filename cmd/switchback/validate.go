@@ -75,10 +75,12 @@ func (tc *templateChecker) check(ctx context.Context, source string, j journeys.
 				continue
 			}
 			for k, a := range st.Send.Attempts {
-				if a.Channel != channels.WhatsApp || a.Template == nil {
+				_, c, err := a.Content(app.Channels())
+				spec, ok := c.(whatsapp.Spec)
+				if err != nil || !ok || spec.Template == nil {
 					continue
 				}
-				t := a.Template
+				t := spec.Template
 				msg := channels.Template{Name: t.Name, Language: t.Language, Body: t.Body, ButtonURL: t.ButtonURL}
 				if err := whatsapp.CheckTemplate(ctx, tc.reg, &msg); err != nil {
 					problems = append(problems, fmt.Sprintf("%s: step %s: %s[%d].send.attempts[%d].template: %v", source, st.ID(), path, i, k, err))
@@ -118,12 +120,12 @@ func validateJourneys(e *env, files []string) error {
 	}
 	if len(files) == 0 {
 		for _, name := range journeys.BuiltinNames() {
-			j, err := journeys.Builtin(name)
+			j, err := journeys.Builtin(name, app.Channels())
 			check(name, j, err)
 		}
 	}
 	for _, f := range files {
-		j, err := journeys.LoadFile(f)
+		j, err := journeys.LoadFile(f, app.Channels())
 		check(f, j, err)
 	}
 	if bad > 0 {
@@ -135,7 +137,7 @@ func validateJourneys(e *env, files []string) error {
 // checkBuiltins refuses to run with an invalid built-in journey.
 func checkBuiltins() error {
 	for _, name := range journeys.BuiltinNames() {
-		if _, err := journeys.Builtin(name); err != nil {
+		if _, err := journeys.Builtin(name, app.Channels()); err != nil {
 			return fmt.Errorf("built-in journey %s is invalid: %w", name, err)
 		}
 	}
@@ -147,13 +149,13 @@ func checkBuiltins() error {
 func loadJourney(file string, pos []string) (journeys.Journey, error) {
 	switch {
 	case file != "" && len(pos) <= 1:
-		j, err := journeys.LoadFile(file)
+		j, err := journeys.LoadFile(file, app.Channels())
 		if err == nil && len(pos) == 1 && j.Name != pos[0] {
 			return journeys.Journey{}, &usageError{fmt.Sprintf("%s defines journey %q, not %q: name the journey the file defines, or leave the name out", file, j.Name, pos[0])}
 		}
 		return j, err
 	case file == "" && len(pos) == 1:
-		return journeys.Builtin(pos[0])
+		return journeys.Builtin(pos[0], app.Channels())
 	}
 	return journeys.Journey{}, &usageError{"name one built-in journey, or give --file (built-in: " + strings.Join(journeys.BuiltinNames(), ", ") + ")"}
 }

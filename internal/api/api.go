@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/workflows"
@@ -76,6 +77,9 @@ type Options struct {
 	// error wrapping ErrUnknownJourney. Nil: the built-in journeys, as the
 	// CLI's start finds them.
 	Journeys func(name string) (journeys.Journey, error)
+	// Channels are the channels journeys are checked against (the
+	// worker's: app.Channels). Nil: journeys are taken as they are found.
+	Channels *channels.Registry
 	// Broadcasts has the segments broadcasts name and counts their
 	// deliveries. Nil: POST /v1/broadcasts answers 501, and a broadcast's
 	// status has no deliveries.
@@ -132,7 +136,7 @@ func New(opts Options) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.opts.Journeys == nil {
-		s.opts.Journeys = builtin
+		s.opts.Journeys = func(name string) (journeys.Journey, error) { return builtin(name, s.opts.Channels) }
 	}
 	if s.opts.MaxBodyBytes <= 0 {
 		s.opts.MaxBodyBytes = DefaultMaxBodyBytes

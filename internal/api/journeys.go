@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -181,7 +182,7 @@ func (s *server) startOptions(req StartRequest, id string) (journeys.StartOption
 			return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field timezone: unknown IANA time zone %q", req.TimeZone)
 		}
 	}
-	opts := journeys.StartOptions{Journey: j, To: req.To, Email: req.Email, TimeZone: req.TimeZone, Vars: req.Vars,
+	opts := journeys.StartOptions{Journey: j, To: req.To, Email: req.Email, TimeZone: req.TimeZone, Vars: req.Vars, Channels: s.opts.Channels,
 		ID: id, ContactKey: s.opts.ContactKey}
 	// What is left to check: the email address.
 	if err := opts.Check(); err != nil {
@@ -385,9 +386,9 @@ func (s *server) context(r *http.Request) (context.Context, context.CancelFunc) 
 }
 
 // builtin finds a built-in journey, as the CLI's start does.
-func builtin(name string) (journeys.Journey, error) {
+func builtin(name string, reg *channels.Registry) (journeys.Journey, error) {
 	if !slices.Contains(journeys.BuiltinNames(), name) {
 		return journeys.Journey{}, fmt.Errorf("%w %q (built-in journeys: %s)", ErrUnknownJourney, name, strings.Join(journeys.BuiltinNames(), ", "))
 	}
-	return journeys.Builtin(name)
+	return journeys.Builtin(name, reg)
 }

@@ -60,7 +60,7 @@ func (it *historyIterator) Next() (*historypb.HistoryEvent, error) {
 	if it.f.callErr != nil {
 		return nil, it.f.callErr
 	}
-	j, err := journeys.Builtin("order_update")
+	j, err := journeys.Builtin("order_update", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -117,10 +117,37 @@ func Senders(cfg config.Config, st store.Store) (map[channels.Channel]channels.S
 		}
 		senders[channels.Email] = c
 	}
+	if err := configuredSenders(cfg, senders); err != nil {
+		return nil, err
+	}
 	if len(senders) == 0 {
 		return nil, errors.New("no channel is configured: set the WHATSAPP_*, TWILIO_* or SENDGRID_* variables (or run `switchback dev` for the sandbox providers)")
 	}
 	return senders, nil
+}
+
+// configuredSenders adds the sender of each channel whose driver builds
+// its own from its settings (channels.Configurable) and is configured, or
+// runs in the sandbox.
+func configuredSenders(cfg config.Config, senders map[channels.Channel]channels.Sender) error {
+	env := channels.Env{Getenv: cfg.Getenv, PublicURL: cfg.PublicURLOrDefault(), Sandbox: cfg.SandboxURL}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	for _, d := range Channels().Drivers() {
+		c, ok := d.(channels.Configurable)
+		if !ok {
+			continue
+		}
+		s, err := c.NewSender(env)
+		if err != nil {
+			return fmt.Errorf("%s channel: %w", d.Channel(), err)
+		}
+		if s != nil {
+			senders[d.Channel()] = s
+		}
+	}
+	return nil
 }
 
 // TemplateRegistry returns the WhatsApp template registry kept in st.
@@ -162,13 +189,16 @@ type WorkerOptions struct {
 // Workers returns the workers of every process that runs journeys (`dev`,
 // `worker`, the tests, the benchmark): one for journeys, and one per
 // configured channel on that channel's activity task queue, limited to the
-// channel's rate in opts.Config.RateLimits (TaskQueueActivitiesPerSecond:
+// channel's rate, opts.Config.Rate (TaskQueueActivitiesPerSecond:
 // Temporal enforces it across every worker of the queue; zero: no limit).
 // Start them with StartWorkers.
 func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	cfg := opts.Config
 	senders, err := Senders(cfg, opts.Store)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckCapChannels(cfg.FrequencyCaps); err != nil {
 		return nil, err
 	}
 	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault(), Caps: cfg.FrequencyCaps}
@@ -183,17 +213,34 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
 	// Broadcasts read their segment and start journeys beside them.
-	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey})
+	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels})
 	ws := []worker.Worker{wf}
-	for _, ch := range acts.Channels.Channels("") {
+	for _, d := range acts.Channels.Drivers() {
+		ch := d.Channel()
 		if _, ok := acts.Senders[ch]; !ok {
 			continue
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: cfg.RateLimits.For(ch)})
+		rate, err := cfg.Rate(d)
+		if err != nil {
+			return nil, err
+		}
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: rate})
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// CheckCapChannels checks that every frequency cap names a channel of
+// Channels (or every channel).
+func CheckCapChannels(caps activities.FrequencyCaps) error {
+	reg := Channels()
+	for _, c := range caps {
+		if _, ok := reg.Lookup(c.Channel); c.Channel != "" && !ok {
+			return fmt.Errorf("SWITCHBACK_FREQUENCY_CAPS: no channel %q (the channels are %s)", c.Channel, ChannelNames())
+		}
+	}
+	return nil
 }
 
 // StartWorkers starts ws; on an error it stops those already started.

@@ -100,7 +100,7 @@ func TestHistoryHoldsNoSecrets(t *testing.T) {
 	s := apptest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	j, err := journeys.Builtin("otp")
+	j, err := journeys.Builtin("otp", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

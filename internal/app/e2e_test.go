@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
@@ -121,7 +122,7 @@ func TestEndToEndOTPPaths(t *testing.T) {
 func TestEndToEndStartIsIdempotent(t *testing.T) {
 	s := apptest.Start(t)
 	ctx := context.Background()
-	j, err := journeys.Builtin("otp")
+	j, err := journeys.Builtin("otp", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestEndToEndStartIsIdempotent(t *testing.T) {
 func TestEndToEndOrderUpdate(t *testing.T) {
 	s := apptest.StartWith(t, apptest.Options{Plaintext: recording()})
 	ctx := context.Background()
-	j, err := journeys.Builtin("order_update")
+	j, err := journeys.Builtin("order_update", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ steps:
       id: reply
       attempts:
         - {channel: whatsapp, session: "{{.text}}", within: 30s}
-`))
+`), app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

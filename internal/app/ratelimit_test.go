@@ -27,7 +27,7 @@ func TestWorkersSetTaskQueueRates(t *testing.T) {
 	}
 	// Every channel configured (at the sandbox's address; nothing is sent).
 	cfg, _, _ = app.UseSandbox(cfg)
-	cfg.RateLimits = config.RateLimits{WhatsApp: 80, SMS: 1, Email: 100}
+	cfg = cfg.WithSettings(map[string]string{"SWITCHBACK_RATE_WHATSAPP": "80", "SWITCHBACK_RATE_EMAIL": "100"})
 	ws, err := app.Workers(c, app.WorkerOptions{Config: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -222,7 +222,7 @@ func duplicates(t *testing.T, s *apptest.Stack) int {
 // burstSMS raises the SMS rate above one sender number's default (1/s):
 // these tests fall back to SMS for many journeys at once, and measure
 // recovery, not Twilio's cap (TestWorkersSetTaskQueueRates checks that).
-func burstSMS(c *config.Config) { c.RateLimits.SMS = 50 }
+func burstSMS(c *config.Config) { *c = c.WithSettings(map[string]string{"SWITCHBACK_RATE_SMS": "50"}) }
 
 func TestWorkerCrash(t *testing.T) {
 	reliability(t)

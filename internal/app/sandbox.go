@@ -2,6 +2,9 @@ package app
 
 import (
 	"crypto/rand"
+	"net/http"
+
+	"github.com/switchbackhq/switchback/channels"
 
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/sandbox"
@@ -78,5 +81,22 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 			replaced = append(replaced, "SendGrid email")
 		}
 	}
+	cfg.SandboxURL = base
 	return cfg, sc, replaced
+}
+
+// SandboxHandler serves the sandbox lookalikes under SandboxPrefix: each
+// channel driver's own (channels.Sandboxed) under its channel's name, and
+// providers (the WhatsApp, Twilio and SendGrid lookalikes) elsewhere.
+// Mount it at SandboxPrefix + "/".
+func SandboxHandler(providers http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", providers)
+	for _, d := range Channels().Drivers() {
+		if s, ok := d.(channels.Sandboxed); ok {
+			p := "/" + string(d.Channel())
+			mux.Handle(p+"/", http.StripPrefix(p, s.Sandbox()))
+		}
+	}
+	return http.StripPrefix(SandboxPrefix, mux)
 }

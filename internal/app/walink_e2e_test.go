@@ -21,7 +21,7 @@ import (
 func TestEndToEndWALinkInSMSFallback(t *testing.T) {
 	s := apptest.Start(t)
 	ctx := context.Background()
-	j, err := journeys.Builtin("order_update")
+	j, err := journeys.Builtin("order_update", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

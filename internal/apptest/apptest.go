@@ -154,9 +154,9 @@ func StartWith(t *testing.T, opts Options) *Stack {
 	if opts.SignalTimeout > 0 {
 		signaler = timeoutSignaler{signaler, opts.SignalTimeout}
 	}
-	providers := http.StripPrefix(app.SandboxPrefix, sb.Handler())
+	providers := app.SandboxHandler(sb.Handler())
 	if opts.Providers != nil {
-		providers = http.StripPrefix(app.SandboxPrefix, opts.Providers(sb.Handler()))
+		providers = app.SandboxHandler(opts.Providers(sb.Handler()))
 	}
 	// The /v1 API without a token, as `dev` serves it on loopback.
 	apiH, err := app.APIHandler(c, cfg, st, opts.Logger, httpauth.Local)
@@ -244,7 +244,7 @@ func (s *Stack) RunOTPWithEmail(t *testing.T, to, email string) Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	j, err := journeys.Builtin("otp")
+	j, err := journeys.Builtin("otp", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

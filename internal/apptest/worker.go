@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -35,9 +36,11 @@ func (s *Stack) WorkerEnv() []string {
 	if c.InsecurePlaintext {
 		env = append(env, "SWITCHBACK_INSECURE_PLAINTEXT=1")
 	}
-	r := c.RateLimits
-	env = append(env, fmt.Sprintf("SWITCHBACK_RATE_WHATSAPP=%g", r.WhatsApp), fmt.Sprintf("SWITCHBACK_RATE_SMS=%g", r.SMS),
-		fmt.Sprintf("SWITCHBACK_RATE_EMAIL=%g", r.Email))
+	for _, d := range app.Channels().Drivers() {
+		if r, err := c.Rate(d); err == nil {
+			env = append(env, fmt.Sprintf("SWITCHBACK_RATE_%s=%g", strings.ToUpper(string(d.Channel())), r))
+		}
+	}
 	if w := c.WhatsApp; w != nil {
 		env = append(env, "WHATSAPP_ACCESS_TOKEN="+w.AccessToken, "WHATSAPP_PHONE_NUMBER_ID="+w.PhoneNumberID,
 			"WHATSAPP_APP_SECRET="+w.AppSecret, "WHATSAPP_VERIFY_TOKEN="+w.VerifyToken, "WHATSAPP_API_URL="+w.APIURL)

@@ -31,8 +31,8 @@ func readCaps(getenv func(string) string) (activities.FrequencyCaps, []error) {
 // ParseFrequencyCaps parses comma-separated caps of the form
 // purpose:channel=sends/window, e.g. "marketing:whatsapp=2/7d,
 // marketing:*=3/7d": purpose is authentication, utility or marketing;
-// channel is whatsapp, sms, email or * (every channel without a cap of
-// its own, each counted apart); window is a number of days ("7d") or a
+// channel is a channel's name (the worker checks it is one it knows) or
+// * (every channel without a cap of its own, each counted apart); window is a number of days ("7d") or a
 // Go duration ("12h").
 func ParseFrequencyCaps(s string) (activities.FrequencyCaps, error) {
 	var caps activities.FrequencyCaps
@@ -66,12 +66,12 @@ func parseCap(item string) (activities.FrequencyCap, error) {
 	default:
 		return c, fmt.Errorf("purpose %q: want authentication, utility or marketing", purpose)
 	}
-	switch ch := channels.Channel(strings.TrimSpace(ch)); ch {
-	case "*":
-	case channels.WhatsApp, channels.SMS, channels.Email:
+	switch ch := channels.Channel(strings.TrimSpace(ch)); {
+	case ch == "*":
+	case ch.Valid():
 		c.Channel = ch
 	default:
-		return c, fmt.Errorf("channel %q: want whatsapp, sms, email or *", ch)
+		return c, fmt.Errorf("channel %q: want a channel's name (whatsapp, sms, email, ...) or *", ch)
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(sends))
 	if err != nil || n < 0 {

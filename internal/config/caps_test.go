@@ -31,7 +31,7 @@ func TestParseFrequencyCapsErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"marketing=2/7d", "want purpose:channel=sends/window"},
 		{"promo:whatsapp=2/7d", `purpose "promo"`},
-		{"marketing:fax=2/7d", `channel "fax"`},
+		{"marketing:Fax!=2/7d", `channel "Fax!"`},
 		{"marketing:sms=two/7d", `sends "two"`},
 		{"marketing:sms=-1/7d", `sends "-1"`},
 		{"marketing:sms=2/0d", `window "0d"`},

@@ -10,7 +10,6 @@ import (
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/sms"
 	"github.com/switchbackhq/switchback/channels/twilio"
-	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/internal/phone"
 )
 
@@ -25,39 +24,53 @@ type SendGrid struct {
 	WebhookPublicKey string
 }
 
-// RateLimits are the activity rates, in sends per second, of each
-// channel's task queue, enforced by Temporal across all workers
-// (SWITCHBACK_RATE_WHATSAPP, SWITCHBACK_RATE_SMS, SWITCHBACK_RATE_EMAIL).
-// Zero means no limit.
-type RateLimits struct {
-	WhatsApp, SMS, Email float64
-}
-
-// For returns the rate of channel ch; 0 (no limit) for a channel without a
-// setting.
-func (r RateLimits) For(ch channels.Channel) float64 {
-	switch ch {
-	case channels.WhatsApp:
-		return r.WhatsApp
-	case channels.SMS:
-		return r.SMS
-	case channels.Email:
-		return r.Email
+// Rate returns the activity rate, in sends per second, of channel d's
+// task queue, which Temporal enforces across all workers: the setting
+// SWITCHBACK_RATE_<CHANNEL> (SWITCHBACK_RATE_WHATSAPP, ..._SMS, ..._PUSH),
+// else the driver's DefaultRate (for SMS through a Messaging Service, its
+// sender pool's). Zero means no limit. A setting that is not a number of
+// zero or more is an error naming it.
+func (c Config) Rate(d channels.Driver) (float64, error) {
+	name := "SWITCHBACK_RATE_" + strings.ToUpper(string(d.Channel()))
+	v := ""
+	if c.Getenv != nil {
+		v = strings.TrimSpace(c.Getenv(name))
 	}
-	return 0
+	if v == "" {
+		if d.Channel() == channels.SMS && c.Twilio != nil && c.Twilio.MessagingServiceSID != "" {
+			return DefaultRateSMSWithService, nil
+		}
+		return d.DefaultRate(), nil
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || r < 0 {
+		return 0, errors.New(name + ": want a number of sends per second, 0 for no limit")
+	}
+	return r, nil
 }
 
-// Default rates, as each channel's driver states them: Cloud API
-// throughput per business number; one SMS per second from a single Twilio
-// long code, more through a Messaging Service's sender pool; a
-// conservative share of SendGrid's limit.
-const (
-	DefaultRateWhatsApp       = whatsapp.DefaultRate
-	DefaultRateSMS            = sms.DefaultRate
-	DefaultRateSMSWithService = sms.DefaultRateWithService
-	DefaultRateEmail          = email.DefaultRate
-	DefaultSendGridAPIURL     = email.DefaultAPIURL
-)
+// WithSettings returns c reading the settings in set first, then those c
+// was read from: how a test or the benchmark changes a rate, say.
+func (c Config) WithSettings(set map[string]string) Config {
+	next := c.Getenv
+	c.Getenv = func(name string) string {
+		if v, ok := set[name]; ok {
+			return v
+		}
+		if next == nil {
+			return ""
+		}
+		return next(name)
+	}
+	return c
+}
+
+// DefaultRateSMSWithService is the SMS rate through a Twilio Messaging
+// Service, whose sender pool spreads the load.
+const DefaultRateSMSWithService = sms.DefaultRateWithService
+
+// DefaultSendGridAPIURL is SendGrid's API host.
+const DefaultSendGridAPIURL = email.DefaultAPIURL
 
 // setting returns the trimmed value of name, or def when it is unset.
 func setting(getenv func(string) string, name, def string) string {
@@ -89,33 +102,6 @@ func readSendGrid(getenv func(string) string) (*SendGrid, []error) {
 		}
 	}
 	return s, errs
-}
-
-// readRateLimits reads the SWITCHBACK_RATE_* variables; the SMS default
-// depends on whether a Messaging Service sends.
-func readRateLimits(getenv func(string) string, tw *Twilio) (RateLimits, []error) {
-	smsDefault := float64(DefaultRateSMS)
-	if tw != nil && tw.MessagingServiceSID != "" {
-		smsDefault = DefaultRateSMSWithService
-	}
-	var errs []error
-	rate := func(name string, def float64) float64 {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return def
-		}
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r < 0 {
-			errs = append(errs, errors.New(name+": want a number of sends per second, 0 for no limit"))
-			return def
-		}
-		return r
-	}
-	return RateLimits{
-		WhatsApp: rate("SWITCHBACK_RATE_WHATSAPP", DefaultRateWhatsApp),
-		SMS:      rate("SWITCHBACK_RATE_SMS", smsDefault),
-		Email:    rate("SWITCHBACK_RATE_EMAIL", DefaultRateEmail),
-	}, errs
 }
 
 // WhatsApp providers (WHATSAPP_PROVIDER).

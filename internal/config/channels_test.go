@@ -3,6 +3,11 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
 
 // testPublicKey is SendGrid's published Event Webhook test key.
@@ -33,32 +38,44 @@ func TestFromEnvSendGrid(t *testing.T) {
 		{"no from", map[string]string{"SENDGRID_API_KEY": "k"}, []string{"SENDGRID_FROM"}},
 		{"bad url", map[string]string{"SENDGRID_API_KEY": "k", "SENDGRID_FROM": "a@b.test", "SENDGRID_API_URL": "api.sendgrid.com"}, []string{"SENDGRID_API_URL"}},
 		{"bad public key", map[string]string{"SENDGRID_API_KEY": "k", "SENDGRID_FROM": "a@b.test", "SENDGRID_WEBHOOK_PUBLIC_KEY": "abc"}, []string{"SENDGRID_WEBHOOK_PUBLIC_KEY"}},
-		{"bad rate", map[string]string{"SWITCHBACK_RATE_EMAIL": "fast"}, []string{"SWITCHBACK_RATE_EMAIL"}},
-		{"negative rate", map[string]string{"SWITCHBACK_RATE_SMS": "-1"}, []string{"SWITCHBACK_RATE_SMS"}},
 	}
 	checkEnvErrors(t, tests)
 }
 
-func TestFromEnvRateLimits(t *testing.T) {
+func TestRate(t *testing.T) {
 	tests := []struct {
 		name string
 		set  map[string]string
-		want RateLimits
+		want map[channels.Channel]float64
+		bad  string // the setting an error names
 	}{
-		{"defaults", nil, RateLimits{WhatsApp: 80, SMS: 1, Email: 100}},
+		{"defaults", nil, map[channels.Channel]float64{channels.WhatsApp: 80, channels.SMS: 1, channels.Email: 100}, ""},
 		{"messaging service", map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x", "TWILIO_MESSAGING_SERVICE_SID": "MG1"},
-			RateLimits{WhatsApp: 80, SMS: DefaultRateSMSWithService, Email: 100}},
+			map[channels.Channel]float64{channels.WhatsApp: 80, channels.SMS: DefaultRateSMSWithService, channels.Email: 100}, ""},
 		{"set", map[string]string{"SWITCHBACK_RATE_WHATSAPP": "250", "SWITCHBACK_RATE_SMS": "0.5", "SWITCHBACK_RATE_EMAIL": "0"},
-			RateLimits{WhatsApp: 250, SMS: 0.5, Email: 0}},
+			map[channels.Channel]float64{channels.WhatsApp: 250, channels.SMS: 0.5, channels.Email: 0}, ""},
+		{"bad rate", map[string]string{"SWITCHBACK_RATE_EMAIL": "fast"}, nil, "SWITCHBACK_RATE_EMAIL"},
+		{"negative rate", map[string]string{"SWITCHBACK_RATE_SMS": "-1"}, nil, "SWITCHBACK_RATE_SMS"},
 	}
+	drivers := []channels.Driver{whatsapp.Driver{}, sms.Driver{}, email.Driver{}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := FromEnv(env(tt.set))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.RateLimits != tt.want {
-				t.Errorf("RateLimits = %+v, want %+v", c.RateLimits, tt.want)
+			for _, d := range drivers {
+				got, err := c.Rate(d)
+				switch {
+				case tt.bad != "" && err != nil:
+					if !strings.Contains(err.Error(), tt.bad) {
+						t.Errorf("Rate(%s) = %v, want an error naming %s", d.Channel(), err, tt.bad)
+					}
+				case err != nil:
+					t.Errorf("Rate(%s): %v", d.Channel(), err)
+				case tt.bad == "" && got != tt.want[d.Channel()]:
+					t.Errorf("Rate(%s) = %v, want %v", d.Channel(), got, tt.want[d.Channel()])
+				}
 			}
 		})
 	}

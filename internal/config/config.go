@@ -54,8 +54,13 @@ type Config struct {
 	WhatsAppBusinessNumber string
 	// SendGrid is nil when no SENDGRID_* variable is set.
 	SendGrid *SendGrid
-	// RateLimits caps each channel's sends per second.
-	RateLimits RateLimits
+	// Getenv reads the settings the configuration was read from; channels
+	// that read their own (channels.Configurable) and their rates (Rate)
+	// use it.
+	Getenv func(string) string
+	// SandboxURL is the base URL of the sandbox lookalikes when `dev`
+	// serves them (app.UseSandbox); empty elsewhere.
+	SandboxURL string
 	// FrequencyCaps cap each contact's sends of a purpose on a channel
 	// across journeys (SWITCHBACK_FREQUENCY_CAPS, see ParseFrequencyCaps).
 	// Nil: no caps.
@@ -160,6 +165,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
+		Getenv:            getenv,
 		TemporalAddress:   get("SWITCHBACK_TEMPORAL_ADDRESS", DefaultTemporalAddress),
 		TemporalNamespace: get("SWITCHBACK_TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
 		HTTPAddr:          get("SWITCHBACK_HTTP_ADDR", DefaultHTTPAddr),
@@ -280,8 +286,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WhatsAppTwilio, more = readWhatsAppTwilio(getenv, c.Twilio)
 	errs = append(errs, more...)
 	c.WhatsAppBusinessNumber, more = readBusinessNumber(getenv)
-	errs = append(errs, more...)
-	c.RateLimits, more = readRateLimits(getenv, c.Twilio)
 	errs = append(errs, more...)
 	c.FrequencyCaps, more = readCaps(getenv)
 	errs = append(errs, more...)

@@ -192,7 +192,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	otp, err := journeys.Builtin("otp")
+	otp, err := journeys.Builtin("otp", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.shot("diagram")
 	drawn := read(b, "read the diagram's steps", chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll('#diagram svg g.step')).map(g => g.dataset.step + ': ' + g.textContent.replace(/\s+/g, ' ').trim())`))
-	cart, err := journeys.Builtin("abandoned_cart")
+	cart, err := journeys.Builtin("abandoned_cart", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

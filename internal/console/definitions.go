@@ -44,7 +44,7 @@ func (c *Console) definitions(w http.ResponseWriter, _ *http.Request, who caller
 	var d definitionsData
 	for _, name := range journeys.BuiltinNames() {
 		row := definitionRow{Name: name}
-		j, err := journeys.Builtin(name)
+		j, err := journeys.Builtin(name, c.opts.Channels)
 		if err != nil {
 			row.Error = err.Error()
 		} else {
@@ -67,12 +67,12 @@ func (c *Console) definition(w http.ResponseWriter, r *http.Request, who caller)
 		c.fail(w, who, http.StatusNotFound, fmt.Sprintf("No journey %q: the console draws the built-in journeys (%s).", name, strings.Join(journeys.BuiltinNames(), ", ")))
 		return
 	}
-	j, err := journeys.Builtin(name)
+	j, err := journeys.Builtin(name, c.opts.Channels)
 	if err != nil {
 		c.fail(w, who, http.StatusInternalServerError, err.Error())
 		return
 	}
-	svg := diagram.SVG(j, diagram.Options{Channels: c.opts.Channels.Channels("")})
+	svg := diagram.SVG(j, diagram.Options{Channels: c.opts.Channels})
 	if raw {
 		w.Header().Set("Content-Type", "image/svg+xml")
 		w.Write(svg)

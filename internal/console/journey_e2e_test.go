@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
@@ -26,7 +27,7 @@ func TestJourneyPageSendsEvents(t *testing.T) {
 	srv, cfg, logs := serveConsole(t, s, func(c *config.Console) { c.UserHeader = "X-Forwarded-User" })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	j, err := journeys.Builtin("order_update")
+	j, err := journeys.Builtin("order_update", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

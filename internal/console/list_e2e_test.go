@@ -42,7 +42,7 @@ func TestJourneysListAndTemplatesPage(t *testing.T) {
 	for _, n := range numbers {
 		otps = append(otps, s.RunOTP(t, n).ID)
 	}
-	j, err := journeys.Builtin("order_update")
+	j, err := journeys.Builtin("order_update", app.Channels())
 	if err != nil {
 		t.Fatal(err)
 	}

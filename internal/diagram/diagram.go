@@ -23,9 +23,10 @@ import (
 
 // Options configure a picture.
 type Options struct {
-	// Channels is the channel registry's order: it gives each channel its
-	// colour. A channel missing from it is drawn grey.
-	Channels []channels.Channel
+	// Channels is the channel registry: its order gives each channel its
+	// colour, and its drivers say what each attempt sends. A channel
+	// missing from it is drawn grey.
+	Channels *channels.Registry
 }
 
 // Layout, in pixels.
@@ -235,7 +236,7 @@ func paramNames(ps []journeys.Param) string {
 
 // colour returns ch's colour.
 func (d *drawer) colour(ch channels.Channel) string {
-	for i, c := range d.opts.Channels {
+	for i, c := range d.opts.Channels.Channels("") {
 		if c == ch {
 			return palette[i%len(palette)]
 		}

@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
-var registryOrder = []channels.Channel{channels.WhatsApp, channels.SMS, channels.Email}
+// testChannels are the channels the diagrams draw.
+var testChannels = channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{})
 
 // node is an element of a parsed picture.
 type node struct {
@@ -87,12 +91,12 @@ func allSteps(j journeys.Journey) []journeys.Step {
 func TestBuiltinsDrawEveryStepAndAttempt(t *testing.T) {
 	for _, name := range journeys.BuiltinNames() {
 		t.Run(name, func(t *testing.T) {
-			j, err := journeys.Builtin(name)
+			j, err := journeys.Builtin(name, testChannels)
 			if err != nil {
 				t.Fatal(err)
 			}
-			svg := SVG(j, Options{Channels: registryOrder})
-			if again := SVG(j, Options{Channels: registryOrder}); !bytes.Equal(svg, again) {
+			svg := SVG(j, Options{Channels: testChannels})
+			if again := SVG(j, Options{Channels: testChannels}); !bytes.Equal(svg, again) {
 				t.Fatal("two pictures of the same journey differ")
 			}
 			root := parse(t, svg)
@@ -151,11 +155,11 @@ func headerText(root node, c string) string {
 }
 
 func TestHeaderHoldsGoalsQuietHoursExpiryVerify(t *testing.T) {
-	cart, err := journeys.Builtin("abandoned_cart")
+	cart, err := journeys.Builtin("abandoned_cart", testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := parse(t, SVG(cart, Options{Channels: registryOrder}))
+	root := parse(t, SVG(cart, Options{Channels: testChannels}))
 	for class, want := range map[string]string{
 		"name":        "abandoned_cart",
 		"purpose":     "purpose: marketing · params: cart_url",
@@ -170,7 +174,7 @@ func TestHeaderHoldsGoalsQuietHoursExpiryVerify(t *testing.T) {
 	if got := headerText(root, "verify"); got != "" {
 		t.Errorf("abandoned_cart verifies nothing, yet its header says %q", got)
 	}
-	otp, err := journeys.Builtin("otp")
+	otp, err := journeys.Builtin("otp", testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +206,11 @@ steps:
 `
 
 func TestBranchHasItsArmsAndWaitsItsTimeout(t *testing.T) {
-	j, err := journeys.Parse("nudge.yaml", []byte(branchSpec))
+	j, err := journeys.Parse("nudge.yaml", []byte(branchSpec), testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := parse(t, SVG(j, Options{Channels: registryOrder}))
+	root := parse(t, SVG(j, Options{Channels: testChannels}))
 	byID := map[string]node{}
 	for _, g := range steps(root) {
 		byID[g.attr("data-step")] = g
@@ -252,7 +256,7 @@ func TestTextIsEscaped(t *testing.T) {
 	j := journeys.Journey{
 		Name: "cart " + evil, Purpose: journeys.Marketing, Goal: []string{"bought" + evil},
 		Steps: []journeys.Step{
-			{Send: &journeys.SendStep{ID: "s" + evil, Attempts: []journeys.Attempt{{Channel: channels.Channel("fax" + evil), Text: "hi"}}}},
+			{Send: &journeys.SendStep{ID: "s" + evil, Attempts: []journeys.Attempt{{Channel: channels.Channel("fax" + evil), Fields: channels.Fields{"text": "hi"}}}}},
 			{Wait: &journeys.WaitStep{ID: "w", Until: "ev" + evil, Timeout: journeys.Duration(1e9)}},
 		},
 		On: []journeys.Handler{{Event: "e" + evil}},
@@ -279,19 +283,19 @@ func TestTextIsEscaped(t *testing.T) {
 }
 
 func TestChannelColoursFollowTheRegistry(t *testing.T) {
-	colourOf := func(order []channels.Channel, ch channels.Channel) string {
-		j := journeys.Journey{Name: "c", Steps: []journeys.Step{{Send: &journeys.SendStep{ID: "s", Attempts: []journeys.Attempt{{Channel: ch, Text: "x"}}}}}}
+	colourOf := func(order *channels.Registry, ch channels.Channel) string {
+		j := journeys.Journey{Name: "c", Steps: []journeys.Step{{Send: &journeys.SendStep{ID: "s", Attempts: []journeys.Attempt{{Channel: ch, Fields: channels.Fields{"text": "x"}}}}}}}
 		root := parse(t, SVG(j, Options{Channels: order}))
 		return root.all(func(n node) bool { return n.hasClass("text", "channel") })[0].attr("fill")
 	}
-	first := colourOf(registryOrder, channels.WhatsApp)
-	if second := colourOf([]channels.Channel{channels.SMS, channels.WhatsApp}, channels.WhatsApp); second == first {
+	first := colourOf(testChannels, channels.WhatsApp)
+	if second := colourOf(channels.MustRegistry(sms.Driver{}, whatsapp.Driver{}), channels.WhatsApp); second == first {
 		t.Errorf("whatsapp has colour %s first and second in the registry", first)
 	}
-	if sms := colourOf(registryOrder, channels.SMS); sms == first {
+	if sms := colourOf(testChannels, channels.SMS); sms == first {
 		t.Errorf("sms and whatsapp share colour %s", sms)
 	}
-	if unknown := colourOf(registryOrder, "pigeon"); unknown != grey {
+	if unknown := colourOf(testChannels, "pigeon"); unknown != grey {
 		t.Errorf("a channel outside the registry is %s, want grey %s", unknown, grey)
 	}
 }

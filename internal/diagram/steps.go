@@ -120,7 +120,7 @@ func (d *drawer) send(s *journeys.SendStep, x int) {
 func (d *drawer) attempt(a journeys.Attempt, n, x int) {
 	o := &d.out
 	colour := d.colour(a.Channel)
-	what := sends(a)
+	what := d.sends(a)
 	lines := []string{
 		string(a.Channel),
 		what,
@@ -138,25 +138,14 @@ func (d *drawer) attempt(a journeys.Attempt, n, x int) {
 	o.close("g")
 }
 
-// sends says what an attempt sends, without its text.
-func sends(a journeys.Attempt) string {
-	var parts []string
-	if t := a.Template; t != nil {
-		name := t.Name
-		if name == "" {
-			name = t.ID
-		}
-		parts = append(parts, "template "+name)
+// sends says what an attempt sends, without its text, as its channel's
+// driver describes it; "?" when no driver reads it.
+func (d *drawer) sends(a journeys.Attempt) string {
+	_, c, err := a.Content(d.opts.Channels)
+	if err != nil {
+		return "?"
 	}
-	switch {
-	case a.Session != "":
-		parts = append(parts, "session text")
-	case a.Subject != "":
-		parts = append(parts, "email: "+a.Subject)
-	case a.Text != "":
-		parts = append(parts, "text")
-	}
-	return strings.Join(parts, " or ")
+	return c.Describe()
 }
 
 // branch writes a branch's condition and its two arms.

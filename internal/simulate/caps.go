@@ -14,7 +14,7 @@ import (
 // ParseSentRecently parses "whatsapp=2,sms=1": how many messages of the
 // journey's purpose the contact got on each channel within its caps'
 // windows before the journey starts.
-func ParseSentRecently(s string) (map[channels.Channel]int, error) {
+func ParseSentRecently(s string, reg *channels.Registry) (map[channels.Channel]int, error) {
 	out := map[channels.Channel]int{}
 	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part == "" {
@@ -23,12 +23,21 @@ func ParseSentRecently(s string) (map[channels.Channel]int, error) {
 		ch, n, ok := strings.Cut(part, "=")
 		c := channels.Channel(ch)
 		sent, err := strconv.Atoi(n)
-		if !ok || !c.Valid() || err != nil || sent < 0 {
-			return nil, fmt.Errorf("sent recently %q: want channel=count with channel whatsapp, sms or email", part)
+		if _, known := reg.Lookup(c); !ok || !known || err != nil || sent < 0 {
+			return nil, fmt.Errorf("sent recently %q: want channel=count with channel %s", part, names(reg))
 		}
 		out[c] = sent
 	}
 	return out, nil
+}
+
+// names lists reg's channels, for an error.
+func names(reg *channels.Registry) string {
+	var ns []string
+	for _, ch := range reg.Channels("") {
+		ns = append(ns, string(ch))
+	}
+	return strings.Join(ns, ", ")
 }
 
 // capCounter plays the store's frequency caps in a simulation: the sends

@@ -15,11 +15,11 @@ import (
 // and a cap of two, abandoned_cart's first reminder goes on WhatsApp, its
 // second is capped there and goes by email.
 func TestRunFrequencyCap(t *testing.T) {
-	j, err := journeys.Builtin("abandoned_cart")
+	j, err := journeys.Builtin("abandoned_cart", testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recent, err := ParseSentRecently("whatsapp=1")
+	recent, err := ParseSentRecently("whatsapp=1", testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,13 +49,13 @@ func TestRunFrequencyCap(t *testing.T) {
 }
 
 func TestParseSentRecently(t *testing.T) {
-	got, err := ParseSentRecently("whatsapp=2, email=0")
+	got, err := ParseSentRecently("whatsapp=2, email=0", testChannels)
 	if err != nil || got[channels.WhatsApp] != 2 || got[channels.Email] != 0 || len(got) != 2 {
 		t.Errorf("ParseSentRecently = %v, %v", got, err)
 	}
 	for _, bad := range []string{"whatsapp", "fax=1", "sms=-1", "sms=two"} {
-		if _, err := ParseSentRecently(bad); err == nil {
-			t.Errorf("ParseSentRecently(%q): want an error", bad)
+		if _, err := ParseSentRecently(bad, testChannels); err == nil {
+			t.Errorf("ParseSentRecently(%q, testChannels): want an error", bad)
 		}
 	}
 }

@@ -36,9 +36,9 @@ const (
 	Refused   Outcome = "refused"   // the send is refused at once
 )
 
-// ParseScenario parses "whatsapp=failed,sms=delivered". Channels it does
-// not name deliver.
-func ParseScenario(s string) (map[channels.Channel]Outcome, error) {
+// ParseScenario parses "whatsapp=failed,sms=delivered", each a channel of
+// reg. Channels it does not name deliver.
+func ParseScenario(s string, reg *channels.Registry) (map[channels.Channel]Outcome, error) {
 	out := map[channels.Channel]Outcome{}
 	if strings.TrimSpace(s) == "" {
 		return out, nil
@@ -46,8 +46,8 @@ func ParseScenario(s string) (map[channels.Channel]Outcome, error) {
 	for _, part := range strings.Split(s, ",") {
 		ch, o, ok := strings.Cut(strings.TrimSpace(part), "=")
 		c := channels.Channel(ch)
-		if !ok || !c.Valid() {
-			return nil, fmt.Errorf("scenario %q: want channel=outcome with channel whatsapp, sms or email", part)
+		if _, known := reg.Lookup(c); !ok || !known {
+			return nil, fmt.Errorf("scenario %q: want channel=outcome with channel %s", part, names(reg))
 		}
 		switch oc := Outcome(o); oc {
 		case Delivered, Read, Sent, Failed, Silent, Refused:
@@ -106,7 +106,7 @@ func Run(opts Options) (journeys.Timeline, error) {
 	// A simulation keeps and sends nothing: any key will do, and wa_link
 	// links to a placeholder number.
 	workflows.Register(env, workflows.Options{ContactKey: []byte(rand.Text()), Channels: opts.Channels, BusinessNumber: "+15550009999"})
-	p := &providers{scenario: opts.Scenario}
+	p := &providers{channels: opts.Channels, scenario: opts.Scenario}
 	env.RegisterActivityWithOptions(p.send, activity.RegisterOptions{Name: activities.SendName})
 	// A simulation has no store: every attempt is eligible but for its
 	// frequency cap, the 24-hour window is open, and the event log goes
@@ -152,6 +152,7 @@ func Run(opts Options) (journeys.Timeline, error) {
 
 // providers plays every provider by the scenario.
 type providers struct {
+	channels *channels.Registry
 	scenario map[channels.Channel]Outcome
 	mu       sync.Mutex
 	n        int
@@ -162,9 +163,10 @@ func (p *providers) send(_ context.Context, req activities.SendRequest) (channel
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ch := req.Message.Channel
+	sim := p.channels.Simulation(ch)
 	if p.scenario[ch] == Refused {
 		return channels.SendResult{}, temporal.NewNonRetryableApplicationError("refused", activities.SendErrorType, nil,
-			activities.SendFailure{Provider: provider(ch), Code: refusal(ch), Reason: "refused by the scenario", Permanent: true})
+			activities.SendFailure{Provider: sim.Provider, Code: sim.Refused, Reason: "refused by the scenario", Permanent: true})
 	}
 	p.n++
 	id := fmt.Sprintf("sim-%s-%d", ch, p.n)
@@ -172,7 +174,7 @@ func (p *providers) send(_ context.Context, req activities.SendRequest) (channel
 		p.byID = map[string]channels.Channel{}
 	}
 	p.byID[id] = ch
-	return channels.SendResult{Provider: provider(ch), MessageID: id, Status: channels.StatusAccepted}, nil
+	return channels.SendResult{Provider: sim.Provider, MessageID: id, Status: sim.Answer}, nil
 }
 
 // statuses lists the status callbacks a message gets, in order.
@@ -180,8 +182,9 @@ func (p *providers) statuses(id string) []channels.StatusUpdate {
 	p.mu.Lock()
 	ch := p.byID[id]
 	p.mu.Unlock()
+	sim := p.channels.Simulation(ch)
 	st := func(s channels.Status) channels.StatusUpdate {
-		return channels.StatusUpdate{Provider: provider(ch), MessageID: id, Status: s}
+		return channels.StatusUpdate{Provider: sim.Provider, MessageID: id, Status: s}
 	}
 	switch p.scenario[ch] {
 	case Silent:
@@ -190,44 +193,12 @@ func (p *providers) statuses(id string) []channels.StatusUpdate {
 		return []channels.StatusUpdate{st(channels.StatusSent)}
 	case Failed:
 		f := st(channels.StatusFailed)
-		f.ErrorCode, f.ErrorReason = failure(ch), "failed in the scenario"
+		f.ErrorCode, f.ErrorReason = sim.Failed, "failed in the scenario"
 		return []channels.StatusUpdate{f}
 	case Read:
 		return []channels.StatusUpdate{st(channels.StatusSent), st(channels.StatusDelivered), st(channels.StatusRead)}
 	}
 	return []channels.StatusUpdate{st(channels.StatusSent), st(channels.StatusDelivered)}
-}
-
-// refusal is the error code of a refused send, as the provider would give it.
-func refusal(ch channels.Channel) string {
-	switch ch {
-	case channels.SMS:
-		return "21211"
-	case channels.Email:
-		return "http_400"
-	}
-	return "131047"
-}
-
-// failure is the error code of a failed status, as the provider would give it.
-func failure(ch channels.Channel) string {
-	switch ch {
-	case channels.SMS:
-		return "30003"
-	case channels.Email:
-		return "bounce"
-	}
-	return "131026"
-}
-
-func provider(ch channels.Channel) string {
-	switch ch {
-	case channels.SMS:
-		return "twilio"
-	case channels.Email:
-		return "sendgrid"
-	}
-	return string(ch)
 }
 
 // quiet discards the test environment's log lines.

@@ -13,7 +13,7 @@ import (
 )
 
 func otp(t *testing.T) journeys.Input {
-	j, err := journeys.Builtin("otp")
+	j, err := journeys.Builtin("otp", testChannels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
-			sc, err := ParseScenario(tt.scenario)
+			sc, err := ParseScenario(tt.scenario, testChannels)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,13 +67,13 @@ func TestRun(t *testing.T) {
 }
 
 func TestParseScenario(t *testing.T) {
-	sc, err := ParseScenario("whatsapp=failed, email=read")
+	sc, err := ParseScenario("whatsapp=failed, email=read", testChannels)
 	if err != nil || sc[channels.WhatsApp] != Failed || sc[channels.Email] != Read || len(sc) != 2 {
 		t.Errorf("ParseScenario = %v, %v", sc, err)
 	}
 	for _, bad := range []string{"whatsapp", "fax=failed", "sms=lost"} {
-		if _, err := ParseScenario(bad); err == nil {
-			t.Errorf("ParseScenario(%q): want an error", bad)
+		if _, err := ParseScenario(bad, testChannels); err == nil {
+			t.Errorf("ParseScenario(%q, testChannels): want an error", bad)
 		}
 	}
 }

@@ -203,7 +203,7 @@ func testSegmentSaveInvalid(t *testing.T, ctx context.Context, s store.Store) {
 	}{
 		{store.Segment{Name: "", Kind: store.SegmentFilter}, "segment name"},
 		{store.Segment{Name: "x", Kind: "query"}, "kind"},
-		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Consent: &store.ConsentFilter{Channel: "fax", Purpose: "marketing"}}}, "consent channel"},
+		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Consent: &store.ConsentFilter{Channel: "Fax!", Purpose: "marketing"}}}, "consent channel"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Consent: &store.ConsentFilter{Channel: "sms", Purpose: "promo"}}}, "consent purpose"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{TimeZone: "Mars/Base"}}, "timezone"},
 		{store.Segment{Name: "x", Kind: store.SegmentFilter, Filter: store.ContactFilter{Tags: []string{"VIP"}}}, "tag"},
