@@ -23,13 +23,14 @@ const (
 )
 
 // Broadcast defaults: 50 starts a second, pages of 500 contacts started in
-// batches of 50, and a new run every 10 pages, which keeps a run's history
-// near a thousand events.
+// batches of 50, and a new run after 10 pages or 100 batches, which keeps a
+// run's history near a thousand events.
 const (
 	DefaultBroadcastRate = 50
 	DefaultPageSize      = 500
 	DefaultBatchSize     = 50
 	DefaultPagesPerRun   = 10
+	DefaultBatchesPerRun = 100
 )
 
 // rateWindow is how far back the status's current rate looks.
@@ -58,19 +59,21 @@ type BroadcastInput struct {
 	// Rate is the most journeys started per second; zero:
 	// DefaultBroadcastRate.
 	Rate float64 `json:"rate,omitempty"`
-	// PageSize, BatchSize and PagesPerRun shape the work: contacts read
-	// per page, journeys started per activity, pages per run before
-	// continuing as new. Zero: the defaults.
-	PageSize    int `json:"page_size,omitempty"`
-	BatchSize   int `json:"batch_size,omitempty"`
-	PagesPerRun int `json:"pages_per_run,omitempty"`
+	// PageSize, BatchSize, PagesPerRun and BatchesPerRun shape the work:
+	// contacts read per page, journeys started per activity (never more
+	// than Rate), pages and batches per run before continuing as new.
+	// Zero: the defaults.
+	PageSize      int `json:"page_size,omitempty"`
+	BatchSize     int `json:"batch_size,omitempty"`
+	PagesPerRun   int `json:"pages_per_run,omitempty"`
+	BatchesPerRun int `json:"batches_per_run,omitempty"`
 	// Progress is carried from one run to the next; nil at the start.
 	Progress *BroadcastProgress `json:"progress,omitempty"`
 }
 
 // BroadcastProgress is what a broadcast has done so far.
 type BroadcastProgress struct {
-	// Cursor is the last contact key of the last page done.
+	// Cursor is the last contact key of the last batch done.
 	Cursor string `json:"cursor,omitempty"`
 	// Total is the segment's size when the broadcast started.
 	Total  int                    `json:"total"`
@@ -140,11 +143,14 @@ type broadcast struct {
 	p        BroadcastProgress
 	canceled bool
 	done     bool
+	// pages and batches count this run's.
+	pages, batches int
 }
 
 // Broadcast starts in.Journey for every member of in.Segment, at most
 // in.Rate a second, one batch per activity, reading the segment a page at
-// a time; every PagesPerRun pages it continues as new with its progress.
+// a time; after PagesPerRun pages or BatchesPerRun batches it continues as
+// new with its progress.
 // The journey of a contact has the id JourneyID(broadcast id, contact
 // key): a repeated or restarted broadcast finds it and sends nothing
 // again. Pause, resume and cancel are updates; cancel stops the members
@@ -157,8 +163,8 @@ func Broadcast(ctx workflow.Context, in BroadcastInput) (BroadcastStatus, error)
 	if err := b.handle(ctx); err != nil {
 		return BroadcastStatus{}, err
 	}
-	for pages := 0; !b.done && !b.canceled; pages++ {
-		if pages == b.in.PagesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+	for !b.done && !b.canceled {
+		if b.runFull(ctx) {
 			return BroadcastStatus{}, b.continueAsNew(ctx)
 		}
 		if err := b.page(ctx); err != nil {
@@ -185,7 +191,8 @@ func newBroadcast(ctx workflow.Context, in BroadcastInput) (*broadcast, error) {
 	for _, d := range []struct {
 		v   *int
 		def int
-	}{{&in.PageSize, DefaultPageSize}, {&in.BatchSize, DefaultBatchSize}, {&in.PagesPerRun, DefaultPagesPerRun}} {
+	}{{&in.PageSize, DefaultPageSize}, {&in.BatchSize, DefaultBatchSize}, {&in.PagesPerRun, DefaultPagesPerRun},
+		{&in.BatchesPerRun, DefaultBatchesPerRun}} {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
@@ -254,10 +261,28 @@ func (b *broadcast) phase() Phase {
 	return PhaseRunning
 }
 
-// page reads the next page and starts its journeys, batch by batch. The
-// cursor moves past the page only once every batch is done, so that a
-// continue-as-new never skips a member.
+// runFull reports whether this run has done its share and should continue
+// as new.
+func (b *broadcast) runFull(ctx workflow.Context) bool {
+	return b.pages >= b.in.PagesPerRun || b.batches >= b.in.BatchesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// batchSize is the most journeys started by one activity: BatchSize, and
+// never more than a second's worth at the rate, so that no second starts
+// more than Rate.
+func (b *broadcast) batchSize() int {
+	return max(1, min(b.in.BatchSize, int(b.in.Rate)))
+}
+
+// page reads the next page and starts its journeys, batch by batch, until
+// the run is full. The cursor moves past each batch once it is done, so
+// that a continue-as-new, even in the middle of a page, never skips a
+// member. Both are regular activities: a store or Temporal outage is
+// retried by the server with backoff for as long as it lasts, without
+// holding a workflow task, and a batch's progress survives a worker crash
+// in its heartbeat.
 func (b *broadcast) page(ctx workflow.Context) error {
+	b.pages++
 	ao := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		// A store outage is waited out, never skipped.
@@ -271,35 +296,38 @@ func (b *broadcast) page(ctx workflow.Context) error {
 	if req.Count {
 		b.p.Total = res.Size
 	}
-	for i := 0; i < len(res.Keys) && !b.canceled; i += b.in.BatchSize {
-		if err := b.batch(ctx, res.Keys[i:min(i+b.in.BatchSize, len(res.Keys))]); err != nil {
+	size := b.batchSize()
+	for i := 0; i < len(res.Keys); i += size {
+		if b.canceled || b.batches >= b.in.BatchesPerRun {
+			return nil
+		}
+		if err := b.batch(ctx, res.Keys[i:min(i+size, len(res.Keys))]); err != nil {
 			return err
 		}
-	}
-	if len(res.Keys) > 0 {
-		b.p.Cursor = res.Keys[len(res.Keys)-1]
 	}
 	b.done = len(res.Keys) < b.in.PageSize && !b.canceled
 	return nil
 }
 
 // batch waits while paused and for the rate, then starts a batch of
-// journeys, unless the broadcast is canceled meanwhile.
+// journeys and moves the cursor past it, unless the broadcast is canceled
+// meanwhile.
 func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
-	if err := workflow.Await(ctx, func() bool { return !b.p.Paused || b.canceled }); err != nil {
-		return err
-	}
-	if wait := b.p.NextAt.Sub(workflow.Now(ctx)); wait > 0 {
+	for {
+		if err := workflow.Await(ctx, func() bool { return !b.p.Paused || b.canceled }); err != nil {
+			return err
+		}
+		if b.canceled {
+			return nil
+		}
+		wait := b.p.NextAt.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			break
+		}
+		// Wait for the rate, unless paused or canceled meanwhile.
 		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return b.canceled || b.p.Paused }); err != nil {
 			return err
 		}
-		if b.canceled || b.p.Paused {
-			// Paused while waiting: wait again, then for the rate.
-			return b.batch(ctx, keys)
-		}
-	}
-	if b.canceled {
-		return nil
 	}
 	ao := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
@@ -313,6 +341,8 @@ func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
 		return fmt.Errorf("start journeys of broadcast %s: %w", b.id, err)
 	}
 	b.p.Counts.Add(n)
+	b.p.Cursor = keys[len(keys)-1]
+	b.batches++
 	b.p.NextAt = start.Add(time.Duration(float64(len(keys)) / b.in.Rate * float64(time.Second)))
 	b.sample(workflow.Now(ctx))
 	return nil

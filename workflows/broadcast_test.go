@@ -33,6 +33,8 @@ type fakeAudience struct {
 	failures  int
 	// per run: activity calls and timers
 	calls int
+	// maxBatch is the largest batch started.
+	maxBatch int
 }
 
 func newAudience(n int) *fakeAudience {
@@ -68,6 +70,7 @@ func (f *fakeAudience) start(_ context.Context, req activities.StartBatchRequest
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	f.maxBatch = max(f.maxBatch, len(req.Keys))
 	var n activities.BatchCounts
 	for _, k := range req.Keys {
 		id := activities.JourneyID(req.Broadcast, k)
@@ -184,22 +187,26 @@ func TestBroadcastScale(t *testing.T) {
 	tests := []struct {
 		name                         string
 		members, page, batch, perRun int
+		rate                         float64
 		wantRuns                     int
 		maxCallsPerRun               int
 	}{
 		// 3,000 members, pages of 100 in batches of 20, 5 pages a run:
 		// 6 full runs, each with 5 page reads, 25 batches and at most 25
 		// rate timers, then one that reads the empty page after the last.
-		{"3000 members", 3000, 100, 20, 5, 7, 5 + 25 + 25},
-		{"partial last page", 1050, 100, 50, 4, 3, 4 + 8 + 8},
-		{"one page", 10, 100, 50, 4, 1, 1 + 1 + 1},
-		{"empty segment", 0, 100, 50, 4, 1, 1},
+		{"3000 members", 3000, 100, 20, 5, 1000, 7, 5 + 25 + 25},
+		{"partial last page", 1050, 100, 50, 4, 1000, 3, 4 + 8 + 8},
+		{"one page", 10, 100, 50, 4, 1000, 1, 1 + 1 + 1},
+		{"empty segment", 0, 100, 50, 4, 1000, 1, 1},
+		// At 5 a second, batches of 5: 60 batches, 25 a run, the runs
+		// ending in the middle of a page.
+		{"low rate", 300, 100, 50, 4, 5, 3, 2 + 25 + 25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newAudience(tt.members)
-			in := BroadcastInput{Journey: "otp", Segment: "all", Vars: map[string]string{"code": "1"}, Rate: 1000,
-				PageSize: tt.page, BatchSize: tt.batch, PagesPerRun: tt.perRun}
+			in := BroadcastInput{Journey: "otp", Segment: "all", Vars: map[string]string{"code": "1"}, Rate: tt.rate,
+				PageSize: tt.page, BatchSize: tt.batch, PagesPerRun: tt.perRun, BatchesPerRun: 25}
 			got := runBroadcast(t, f, "sale", in, nil)
 			if got.runs != tt.wantRuns {
 				t.Errorf("runs = %d, want %d (continue-as-new every %d pages)", got.runs, tt.wantRuns, tt.perRun)
@@ -253,7 +260,7 @@ func TestBroadcastRate(t *testing.T) {
 	for _, rate := range []float64{10, 50} {
 		t.Run(fmt.Sprint(rate), func(t *testing.T) {
 			f := newAudience(1000)
-			in := BroadcastInput{Journey: "otp", Segment: "all", Rate: rate, PageSize: 200, BatchSize: 10, PagesPerRun: 100}
+			in := BroadcastInput{Journey: "otp", Segment: "all", Rate: rate, PageSize: 200, BatchSize: 50, PagesPerRun: 100, BatchesPerRun: 1000}
 			var ts testsuite.WorkflowTestSuite
 			env := ts.NewTestWorkflowEnvironment()
 			Register(env, testOptions)
@@ -277,6 +284,9 @@ func TestBroadcastRate(t *testing.T) {
 			if mid.Rate < rate*0.8 || mid.Rate > rate*1.05 {
 				t.Errorf("current rate %v, want about %v", mid.Rate, rate)
 			}
+			if f.maxBatch > int(rate) {
+				t.Errorf("a batch of %d journeys at %v/s: more than a second's worth", f.maxBatch, rate)
+			}
 		})
 	}
 }
@@ -298,6 +308,12 @@ func TestBroadcastSteering(t *testing.T) {
 		{"resume while running", []update{{after: 3 * time.Second, name: UpdateResume, reject: true}},
 			PhaseCompleted, func(n int) bool { return n == 200 }, false},
 		{"cancel", []update{{after: 5 * time.Second, name: UpdateCancel}}, PhaseCanceled, func(n int) bool { return n > 0 && n <= 70 }, false},
+		// Between two batches, waiting for the rate.
+		{"cancel while waiting", []update{{after: 5500 * time.Millisecond, name: UpdateCancel}}, PhaseCanceled, func(n int) bool { return n > 0 && n <= 70 }, false},
+		{"pause while waiting", []update{
+			{after: 5500 * time.Millisecond, name: UpdatePause},
+			{after: time.Hour, name: UpdateResume},
+		}, PhaseCompleted, func(n int) bool { return n == 200 }, true},
 		{"cancel while paused", []update{
 			{after: 5 * time.Second, name: UpdatePause},
 			{after: time.Hour, name: UpdateCancel},

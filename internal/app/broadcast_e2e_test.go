@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,34 +10,8 @@ import (
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/apptest"
-	"github.com/switchbackhq/switchback/journeys"
-	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/workflows"
 )
-
-// seedSegment stores n contacts with numbers and one without, all tagged
-// sale, and the segment sale of them; it returns their numbers.
-func seedSegment(t *testing.T, s *apptest.Stack, n int) []string {
-	t.Helper()
-	ctx := context.Background()
-	key := s.Config.ContactKeyOrDefault()
-	var numbers []string
-	for i := range n {
-		num := fmt.Sprintf("+1555700%04d", i)
-		numbers = append(numbers, num)
-		if err := s.Store.UpsertContact(ctx, store.Contact{Key: journeys.ContactKey(key, num), Number: num, Tags: []string{"sale"}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Store.UpsertContact(ctx, store.Contact{Key: "email-only", Email: "ana@example.com", Tags: []string{"sale"}}); err != nil {
-		t.Fatal(err)
-	}
-	seg := store.Segment{Name: "sale", Kind: store.SegmentFilter, Filter: store.ContactFilter{Tags: []string{"sale"}}, CreatedAt: time.Now()}
-	if err := s.Store.SaveSegment(ctx, seg, nil); err != nil {
-		t.Fatal(err)
-	}
-	return numbers
-}
 
 // A broadcast to 50 contacts (and one without a number) on a real server
 // with the sandbox providers: every contact gets one message, even when
@@ -50,7 +23,7 @@ func TestEndToEndBroadcast(t *testing.T) {
 	s := apptest.StartWith(t, apptest.Options{Plaintext: recording()})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	numbers := seedSegment(t, s, 50)
+	numbers := s.SeedSegment(t, "sale", 50)
 	in := workflows.BroadcastInput{Journey: "otp", Segment: "sale", Vars: map[string]string{"code": "493817"},
 		Rate: 200, PageSize: 10, BatchSize: 5, PagesPerRun: 2}
 	for i, wantExisted := range []bool{false, true} {
@@ -114,7 +87,7 @@ func TestEndToEndBroadcastSteering(t *testing.T) {
 	s := apptest.StartWith(t, apptest.Options{Plaintext: recording()})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	seedSegment(t, s, 50)
+	s.SeedSegment(t, "sale", 50)
 	in := workflows.BroadcastInput{Journey: "otp", Segment: "sale", Vars: map[string]string{"code": "493817"},
 		Rate: 4, PageSize: 20, BatchSize: 2}
 	if _, _, err := workflows.StartBroadcast(ctx, s.Client, "slow", in); err != nil {
