@@ -79,6 +79,8 @@ type BroadcastProgress struct {
 	Total  int                    `json:"total"`
 	Counts activities.BatchCounts `json:"counts"`
 	Paused bool                   `json:"paused,omitempty"`
+	// Canceled is set by a cancel: no more journeys start.
+	Canceled bool `json:"canceled,omitempty"`
 	// Runs counts the runs before this one (continue-as-new).
 	Runs int `json:"runs,omitempty"`
 	// MaxHistory is the longest history of a run so far, in events, as
@@ -138,11 +140,10 @@ const BadTransitionType = "BadTransition"
 
 // broadcast is one run of a Broadcast workflow.
 type broadcast struct {
-	id       string
-	in       BroadcastInput
-	p        BroadcastProgress
-	canceled bool
-	done     bool
+	id   string
+	in   BroadcastInput
+	p    BroadcastProgress
+	done bool
 	// pages and batches count this run's.
 	pages, batches int
 }
@@ -163,7 +164,7 @@ func Broadcast(ctx workflow.Context, in BroadcastInput) (BroadcastStatus, error)
 	if err := b.handle(ctx); err != nil {
 		return BroadcastStatus{}, err
 	}
-	for !b.done && !b.canceled {
+	for !b.done && !b.p.Canceled {
 		if b.runFull(ctx) {
 			return BroadcastStatus{}, b.continueAsNew(ctx)
 		}
@@ -221,7 +222,7 @@ func (b *broadcast) handle(ctx workflow.Context) error {
 	}{
 		{UpdatePause, func() error { return b.allow(UpdatePause, PhaseRunning) }, func() { b.p.Paused = true }},
 		{UpdateResume, func() error { return b.allow(UpdateResume, PhasePaused) }, func() { b.p.Paused = false }},
-		{UpdateCancel, func() error { return b.allow(UpdateCancel, PhaseRunning, PhasePaused) }, func() { b.canceled = true }},
+		{UpdateCancel, func() error { return b.allow(UpdateCancel, PhaseRunning, PhasePaused) }, func() { b.p.Canceled = true }},
 	}
 	for _, u := range updates {
 		err := workflow.SetUpdateHandlerWithOptions(ctx, u.name,
@@ -251,7 +252,7 @@ func (b *broadcast) allow(update string, phases ...Phase) error {
 
 func (b *broadcast) phase() Phase {
 	switch {
-	case b.canceled:
+	case b.p.Canceled:
 		return PhaseCanceled
 	case b.done:
 		return PhaseCompleted
@@ -298,14 +299,14 @@ func (b *broadcast) page(ctx workflow.Context) error {
 	}
 	size := b.batchSize()
 	for i := 0; i < len(res.Keys); i += size {
-		if b.canceled || b.batches >= b.in.BatchesPerRun {
+		if b.p.Canceled || b.batches >= b.in.BatchesPerRun {
 			return nil
 		}
 		if err := b.batch(ctx, res.Keys[i:min(i+size, len(res.Keys))]); err != nil {
 			return err
 		}
 	}
-	b.done = len(res.Keys) < b.in.PageSize && !b.canceled
+	b.done = len(res.Keys) < b.in.PageSize && !b.p.Canceled
 	return nil
 }
 
@@ -314,10 +315,10 @@ func (b *broadcast) page(ctx workflow.Context) error {
 // meanwhile.
 func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
 	for {
-		if err := workflow.Await(ctx, func() bool { return !b.p.Paused || b.canceled }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return !b.p.Paused || b.p.Canceled }); err != nil {
 			return err
 		}
-		if b.canceled {
+		if b.p.Canceled {
 			return nil
 		}
 		wait := b.p.NextAt.Sub(workflow.Now(ctx))
@@ -325,7 +326,7 @@ func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
 			break
 		}
 		// Wait for the rate, unless paused or canceled meanwhile.
-		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return b.canceled || b.p.Paused }); err != nil {
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return b.p.Canceled || b.p.Paused }); err != nil {
 			return err
 		}
 	}
