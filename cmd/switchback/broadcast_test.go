@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/workflows"
 )
 
 // TestBroadcastStartRefuses: a broadcast that could not run is refused
@@ -52,4 +55,14 @@ func TestProgressBar(t *testing.T) {
 			t.Errorf("progressBar(%d, %d) = %q, want %q", tt.done, tt.total, got, tt.want)
 		}
 	}
+}
+
+func TestPrintBroadcast(t *testing.T) {
+	var b strings.Builder
+	printBroadcast(&b, workflows.BroadcastStatus{ID: "sale-1", Journey: "otp", Segment: "vip", Phase: workflows.PhasePaused,
+		Total: 100, Started: 50, AlreadyStarted: 5, Skipped: map[activities.SkipReason]int{activities.SkipNoNumber: 2, activities.SkipGone: 1},
+		Remaining: 42, Delivered: 40, Failed: 3, Rate: 12.5, Limit: 50, Runs: 2})
+	out := b.String()
+	wantOutput(t, "status", out, "[#################.............]  58%  58 of 100", "phase      paused",
+		"skipped    3 (contact-gone 1, no-number 2)", "delivered  40", "failed     3", "remaining  42", "rate       12.5/s (at most 50/s)")
 }
