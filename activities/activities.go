@@ -28,6 +28,10 @@ type SendRequest struct {
 	Journey string           `json:"journey"`
 	Step    string           `json:"step"`
 	Message channels.Message `json:"message"`
+	// Contact is the journey's phone number, which keys the contact's
+	// events on a channel whose address is not a number or an email
+	// (push, webhook).
+	Contact string `json:"contact,omitempty"`
 }
 
 // SendFailure explains a failed send to the workflow, as the details of an
@@ -51,6 +55,11 @@ type Store interface {
 	LatestConsent(ctx context.Context, contactKey string, ch channels.Channel, purpose string) (store.Consent, error)
 	LastInbound(ctx context.Context, contactKey string, ch channels.Channel) (time.Time, error)
 	Reachabilities(ctx context.Context, contactKey string) ([]store.Reachability, error)
+	// DeviceTokens reads a contact's push tokens (a channel whose address
+	// is channels.AddressDevice); RetireDeviceTokens removes those a
+	// provider called invalid.
+	DeviceTokens(ctx context.Context, contactKey string) ([]store.DeviceToken, error)
+	RetireDeviceTokens(ctx context.Context, tokens []string) error
 	// ReserveSend takes a send of a frequency cap.
 	ReserveSend(ctx context.Context, key store.CapKey, limit store.CapLimit, reservationID string, at time.Time) (bool, error)
 
@@ -91,7 +100,9 @@ type Activities struct {
 // SendMessage sends req.Message on its channel and records the provider's
 // message id. A permanent provider error is returned as a non-retryable
 // ApplicationError so that the journey falls back at once; a retryable one
-// is retried by the activity's retry policy.
+// is retried by the activity's retry policy. Device tokens the provider
+// retired (channels.SendResult.Retired, channels.SendError.Retired) are
+// removed from the store, and not returned to the journey.
 func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels.SendResult, error) {
 	msg := req.Message
 	sender, ok := a.Senders[msg.Channel]
@@ -101,9 +112,15 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 			SendFailure{Code: "not_configured", Reason: fmt.Sprintf("channel %s is not configured", msg.Channel), Permanent: true, Config: true})
 	}
 	res, err := sender.Send(ctx, msg)
+	var se *channels.SendError
+	if errors.As(err, &se) {
+		a.retire(ctx, msg.Channel, se.Retired)
+	}
 	if err != nil {
 		return channels.SendResult{}, a.sendError(ctx, msg, err)
 	}
+	a.retire(ctx, msg.Channel, res.Retired)
+	res.Retired = nil // the journey needs none: keep tokens out of its history
 	ref := store.MessageRef{
 		Provider:   res.Provider,
 		MessageID:  res.MessageID,
@@ -118,6 +135,18 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 	}
 	a.recordAccepted(ctx, req, res)
 	return res, nil
+}
+
+// retire removes device tokens a provider called invalid from every
+// contact. It is part of the send: a failure is logged, never returned,
+// and the tokens are retired again by a later send.
+func (a *Activities) retire(ctx context.Context, ch channels.Channel, tokens []string) {
+	if len(tokens) == 0 {
+		return
+	}
+	if err := a.Messages.RetireDeviceTokens(ctx, tokens); err != nil {
+		a.logger().ErrorContext(ctx, "retire device tokens", "channel", ch, "tokens", len(tokens), "error", err)
+	}
 }
 
 func (a *Activities) sendError(ctx context.Context, msg channels.Message, err error) error {

@@ -79,8 +79,12 @@ type Eligibility struct {
 	// Unreachable is advice, not a rule: the last outcome on this channel
 	// said the contact cannot be reached there (e.g. "131026: Message
 	// undeliverable"), until the contact writes on it again. Empty when
-	// nothing says so.
+	// nothing says so. A device token added since the outcome voids it.
 	Unreachable string `json:"unreachable,omitempty"`
+	// Devices are the contact's stored device tokens, the latest added
+	// first, for a channel whose address is channels.AddressDevice: the
+	// journey sends to them when it was started with none.
+	Devices []string `json:"devices,omitempty"`
 }
 
 // CheckEligibility applies the rules that come before every send, in
@@ -137,12 +141,19 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 			return Eligibility{Reason: ReasonWindowClosed, Class: store.ClassWindowClosed}, nil
 		}
 	}
+	devices, err := a.devices(ctx, key, req.Channel)
+	if err != nil {
+		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
+	}
+	for _, d := range devices {
+		el.Devices = append(el.Devices, d.Token)
+	}
 	reach, err := a.Messages.Reachabilities(ctx, key)
 	if err != nil {
 		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
 	}
 	for _, r := range reach {
-		if r.Channel == req.Channel && !r.Reachable {
+		if r.Channel == req.Channel && !r.Reachable && !addedSince(devices, r.At) {
 			el.Unreachable = strings.TrimPrefix(r.Code+": "+r.Reason, ": ")
 		}
 	}
@@ -157,6 +168,29 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		return capped, nil
 	}
 	return el, nil
+}
+
+// devices returns the contact's stored device tokens when ch's address is
+// channels.AddressDevice, else none.
+func (a *Activities) devices(ctx context.Context, key string, ch channels.Channel) ([]store.DeviceToken, error) {
+	if a.Channels == nil {
+		return nil, nil
+	}
+	if d, ok := a.Channels.Lookup(ch); !ok || d.Address() != channels.AddressDevice {
+		return nil, nil
+	}
+	return a.Messages.DeviceTokens(ctx, key)
+}
+
+// addedSince reports whether a device token was added after t: the
+// contact installed the app again since an outcome said it was gone.
+func addedSince(devices []store.DeviceToken, t time.Time) bool {
+	for _, d := range devices {
+		if d.AddedAt.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // windowOpen reports whether the contact wrote on WhatsApp less than

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -113,7 +114,7 @@ func TestCheckEligibility(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("CheckEligibility = %+v, want %+v", got, tt.want)
 			}
 		})

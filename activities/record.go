@@ -108,8 +108,8 @@ func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res ch
 	if msg.Email != nil {
 		e.Template = msg.Email.TemplateID
 	}
-	if msg.Channel != channels.Email {
-		e.ContactKey = a.contactKey(msg.To)
+	if to := a.contactOf(req); to != "" {
+		e.ContactKey = a.contactKey(to)
 	}
 	added, err := a.Messages.RecordEvent(ctx, e)
 	if err != nil {
@@ -119,6 +119,22 @@ func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res ch
 	if added {
 		a.Metrics.count(e)
 	}
+}
+
+// contactOf is the number that keys the events of req's message: the
+// message's own on a phone channel, the journey's on a channel whose
+// address is neither a number nor an email; none on email, whose events
+// are keyed by the address itself.
+func (a *Activities) contactOf(req SendRequest) string {
+	msg := req.Message
+	d, ok := a.Channels.Lookup(msg.Channel)
+	switch {
+	case !ok || d.Address() == channels.AddressPhone:
+		return msg.To
+	case d.Address() == channels.AddressEmail:
+		return ""
+	}
+	return req.Contact
 }
 
 // RecordEventsName is the registered name of the batch event-recording

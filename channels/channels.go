@@ -7,24 +7,27 @@
 //
 // # Where things go
 //
-// One package per channel under channels/ holds everything about it: its
-// Driver (driver.go: name, address kind, default rate, which provider
-// errors make a contact unreachable), its provider clients (the Sender), the
-// parsing and signature checks of its provider's callbacks, and its error
-// table. channels/whatsapp is WhatsApp, over Meta's Cloud API;
-// channels/email is email, over SendGrid; channels/sms is SMS, whose
+// A channel is one package under channels/ whose Driver says everything
+// the rest of Switchback asks of it: its name, the kind of contact address
+// it sends to, its default rate, the statuses an attempt may await, the
+// attempt fields it accepts (Parse: their checks, the templated texts in
+// them, and how they render into a Message), which provider errors make
+// a contact unreachable, and, through optional interfaces, how it builds
+// its sender from its own settings (Configurable), its provider's
+// lookalike for the sandbox (Sandboxed) and how its provider answers in a
+// simulation (Simulated). internal/app.Channels registers each driver in
+// one line; channeltest is the conformance suite every driver passes.
+//
+// The provider axis: channels/whatsapp is WhatsApp over Meta's Cloud API,
+// channels/email is email over SendGrid, channels/sms is SMS, whose
 // provider is channels/twilio. A provider that carries more than one
 // channel has its own package: channels/twilio sends SMS and, with
 // WHATSAPP_PROVIDER=twilio, WhatsApp (twilio.WhatsAppClient).
-// internal/app.Channels registers each driver in one line, and channeltest
-// is the suite every driver passes.
 //
 // Code outside channels/ asks the Registry rather than switching on a
-// channel's name: the workers' task queues, the event log's reachability
-// and `contacts show` do so today. Still to move behind the Driver (issue
-// 11): the attempt spec's fields, their validation and rendering
-// (journeys), provider settings and rates (internal/config), callback
-// routes (webhooks), the sandbox lookalikes and simulate's provider codes.
+// channel's name: journeys (validation, rendering), the workers' task
+// queues and rates, the event log's reachability, simulate, the sandbox
+// mount and the commands' channel lists do so.
 package channels
 
 import (
@@ -232,6 +235,10 @@ type SendResult struct {
 	Provider  string `json:"provider"`
 	MessageID string `json:"message_id"`
 	Status    Status `json:"status"`
+	// Retired are device tokens (AddressDevice) the provider said are no
+	// longer valid, though the message reached another device: the send
+	// activity removes them from the contact.
+	Retired []string `json:"retired,omitempty"`
 }
 
 // Sender sends messages on one channel.
@@ -332,6 +339,9 @@ type SendError struct {
 	// provider may have accepted it, so retrying could send it twice; its
 	// status callbacks, which carry the correlation, tell what happened.
 	Unknown bool
+	// Retired are device tokens (AddressDevice) the provider said are no
+	// longer valid: the send activity removes them from the contact.
+	Retired []string
 	Err     error
 }
 

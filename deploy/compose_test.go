@@ -17,6 +17,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/journeys"
 )
@@ -111,10 +113,20 @@ func configEnvNames() map[string]bool {
 			return "x"
 		},
 	} {
-		config.FromEnv(func(name string) string {
+		trace := func(name string) string {
 			names[name] = true
 			return value(name)
-		})
+		}
+		config.FromEnv(trace)
+		// Rates and the settings of channels that read their own are
+		// read when the worker starts.
+		cfg := config.Config{Getenv: trace}
+		for _, d := range app.Channels().Drivers() {
+			cfg.Rate(d)
+			if c, ok := d.(channels.Configurable); ok {
+				c.NewSender(channels.Env{Getenv: trace})
+			}
+		}
 	}
 	return names
 }

@@ -20,9 +20,10 @@ type StartOptions struct {
 	Journey Journey
 	To      string
 	Vars    map[string]string
-	// Email and TimeZone complete the recipient (optional).
-	Email    string
-	TimeZone string
+	// Email, PushTokens and TimeZone complete the recipient (optional).
+	Email      string
+	PushTokens []string
+	TimeZone   string
 	// ID becomes the workflow id: a second start with the same ID returns
 	// the first journey and sends nothing. Empty: a new random id.
 	ID string
@@ -85,7 +86,7 @@ func Start(ctx context.Context, c client.Client, opts StartOptions) (run client.
 }
 
 func (opts StartOptions) input() Input {
-	return Input{Journey: opts.Journey, To: opts.To, Email: opts.Email, TimeZone: opts.TimeZone, Vars: opts.Vars}
+	return Input{Journey: opts.Journey, To: opts.To, Email: opts.Email, PushTokens: opts.PushTokens, TimeZone: opts.TimeZone, Vars: opts.Vars}
 }
 
 // startOptions are the workflow options of a journey start.

@@ -1,6 +1,7 @@
 // Package store keeps what Switchback must remember outside Temporal: the
-// contacts it writes to, their consent history, suppressions, which
-// channels reach them, when they last wrote to us (the 24-hour window),
+// contacts it writes to and their devices' push tokens, their consent
+// history, suppressions, which channels reach them, when they last wrote
+// to us (the 24-hour window),
 // which journey sent which provider message, which inbound messages were
 // received (so that a replay changes nothing), the log of every message
 // event, and the registry of WhatsApp templates.
@@ -275,6 +276,17 @@ type Store interface {
 	Contact(ctx context.Context, key string) (Contact, error)
 	// ContactByEmail returns a contact with the email address (any case).
 	ContactByEmail(ctx context.Context, email string) (Contact, error)
+
+	// AddDeviceTokens adds push tokens to a contact's, added at at;
+	// adding a token the contact has updates its time.
+	AddDeviceTokens(ctx context.Context, contactKey string, tokens []string, at time.Time) error
+	// DeviceTokens returns a contact's push tokens, the latest added
+	// first; none when the contact has none.
+	DeviceTokens(ctx context.Context, contactKey string) ([]DeviceToken, error)
+	// RetireDeviceTokens removes push tokens from every contact that has
+	// them: their provider said they are no longer valid. Removing a
+	// token that is not there is not an error.
+	RetireDeviceTokens(ctx context.Context, tokens []string) error
 
 	// RecordConsent appends c to the contact's consent history.
 	RecordConsent(ctx context.Context, c Consent) error

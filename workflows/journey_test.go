@@ -14,7 +14,9 @@ import (
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/webhook"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -24,7 +26,7 @@ import (
 // the channels and the business number that wa_link links to.
 var testOptions = Options{
 	ContactKey:     []byte("test contact key"),
-	Channels:       channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}),
+	Channels:       channels.MustRegistry(whatsapp.Driver{}, sms.Driver{}, email.Driver{}, push.Driver{}, webhook.Driver{}),
 	BusinessNumber: "+15550009999",
 }
 

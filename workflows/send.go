@@ -140,7 +140,8 @@ type try struct {
 	spec journeys.Attempt
 	ev   Event  // its timeline event so far
 	to   string // its address: a number or an email
-	// devices are its device tokens, on a channel of AddressDevice.
+	// device marks a channel of AddressDevice, and devices are its tokens.
+	device  bool
 	devices []string
 	el      activities.Eligibility
 	// start and limit bound the attempt: its within, or the journey's
@@ -156,11 +157,7 @@ type try struct {
 func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, canDefer bool) (attemptOutcome, error) {
 	r.sends.attempt++
 	t := &try{spec: a, ev: Event{Step: step, Attempt: r.sends.attempt, Channel: a.Channel}}
-	if !r.address(t) {
-		t.el.Reason, t.el.Class = fmt.Sprintf("no %s address for this contact", a.Channel), store.ClassNoAddress
-	} else {
-		t.el = r.eligible(ctx, a, canDefer)
-	}
+	r.check(ctx, t, canDefer)
 	switch {
 	case !t.el.Allowed:
 		r.skip(ctx, t.ev, why{t.el.Class.OrOther(), t.el.Reason})
@@ -179,6 +176,23 @@ func (r *run) attempt(ctx workflow.Context, step string, a journeys.Attempt, can
 	return r.send(ctx, t)
 }
 
+// check sets the attempt's address and eligibility; an attempt without
+// an address is not eligible.
+func (r *run) check(ctx workflow.Context, t *try, canDefer bool) {
+	noAddress := activities.Eligibility{Reason: fmt.Sprintf("no %s address for this contact", t.spec.Channel), Class: store.ClassNoAddress}
+	if !r.address(t) {
+		t.el = noAddress
+		return
+	}
+	t.el = r.eligible(ctx, t.spec, canDefer)
+	if t.device && len(t.devices) == 0 {
+		// No tokens in the input: those the contact store keeps.
+		if t.devices = t.el.Devices; len(t.devices) == 0 && t.el.Allowed {
+			t.el = noAddress
+		}
+	}
+}
+
 // address sets the contact's address for the attempt, of the kind its
 // channel's driver says: the journey's number, email or device tokens, or
 // none for a channel whose attempt names where it goes. It reports false
@@ -192,8 +206,9 @@ func (r *run) address(t *try) bool {
 	case channels.AddressEmail:
 		t.to = r.in.Email
 	case channels.AddressDevice:
-		t.devices = r.in.PushTokens
-		return len(t.devices) > 0
+		t.device, t.devices = true, r.in.PushTokens
+		// Without tokens in the input, eligibility gives the contact's.
+		return len(t.devices) > 0 || r.exec.checks
 	case channels.AddressNone:
 		return true
 	default:
@@ -225,7 +240,7 @@ func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
 	}
 	r.record(ctx, withReason(t.ev, EventAttempt, r.attemptWhy(t, msg)))
 	r.setChannel(ctx, t.spec.Channel)
-	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg})
+	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg, Contact: r.in.To})
 	if err != nil {
 		return r.sendFailed(ctx, t, msg, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -104,7 +105,7 @@ func TestSendTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (channels.SendResult{Provider: "sendgrid", MessageID: "XBg2anf2TqCy6WXKQFhieQ", Status: channels.StatusAccepted}) {
+	if !reflect.DeepEqual(res, channels.SendResult{Provider: "sendgrid", MessageID: "XBg2anf2TqCy6WXKQFhieQ", Status: channels.StatusAccepted}) {
 		t.Errorf("result = %+v", res)
 	}
 	r := g.req

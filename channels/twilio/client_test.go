@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -147,7 +148,7 @@ func TestSendRequest(t *testing.T) {
 				t.Fatalf("Send: %v", err)
 			}
 			want := channels.SendResult{Provider: "twilio", MessageID: "SM1f0e8ae6ade43cb3c0ce4525424e404f", Status: channels.StatusAccepted}
-			if res != want {
+			if !reflect.DeepEqual(res, want) {
 				t.Errorf("result = %+v, want %+v", res, want)
 			}
 			if wantPath := "/2010-04-01/Accounts/" + testSID + "/Messages.json"; f.method != http.MethodPost || f.path != wantPath {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestWhatsAppSendTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := channels.SendResult{Provider: "twilio", MessageID: "SM1f0e8ae6ade43cb3c0ce4525424e404f", Status: channels.StatusAccepted}
-	if res != want {
+	if !reflect.DeepEqual(res, want) {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
 	if f.path != "/2010-04-01/Accounts/"+testSID+"/Messages.json" || f.user != testSID || f.pass != testToken {

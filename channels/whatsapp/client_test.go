@@ -153,7 +153,7 @@ func TestSendRequest(t *testing.T) {
 				t.Fatalf("Send: %v", err)
 			}
 			want := channels.SendResult{Provider: "whatsapp", MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBIyQjM2RTlERTY4QjFGNzUwNDgA", Status: channels.StatusAccepted}
-			if res != want {
+			if !reflect.DeepEqual(res, want) {
 				t.Errorf("result = %+v, want %+v", res, want)
 			}
 			if g.method != http.MethodPost || g.path != "/v23.0/106540352242922/messages" {

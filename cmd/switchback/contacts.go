@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
@@ -50,6 +51,9 @@ func runContacts(ctx context.Context, e *env, args []string) error {
 type importRow struct {
 	contact  store.Contact
 	consents []store.Consent
+	// tokens are the contact's device tokens, added at the import's time.
+	tokens []string
+	at     time.Time
 }
 
 // consentColumn is a consent_CHANNEL_PURPOSE column of a contacts CSV.
@@ -94,6 +98,11 @@ func saveContacts(ctx context.Context, st store.Store, rows []importRow) (int, e
 		if err := st.UpsertContact(ctx, r.contact); err != nil {
 			return changed, err
 		}
+		if len(r.tokens) > 0 {
+			if err := st.AddDeviceTokens(ctx, r.contact.Key, r.tokens, r.at); err != nil {
+				return changed, err
+			}
+		}
 		for _, c := range r.consents {
 			ok, err := store.ChangeConsent(ctx, st, c)
 			if err != nil {
@@ -126,7 +135,8 @@ func readContactsFile(path string, secret []byte, source string) ([]importRow, e
 }
 
 // readContacts reads a contacts CSV: a header naming number (required),
-// email, locale, timezone, tags (see parseTags), source, consent_at (RFC 3339) and any
+// email, locale, timezone, tags (see parseTags), push_tokens (see
+// parsePushTokens), source, consent_at (RFC 3339) and any
 // consent_CHANNEL_PURPOSE columns (yes/no, granted/withdrawn, true/false,
 // 1/0; empty: nothing recorded). Every invalid line is reported, and then
 // nothing is imported.
@@ -202,6 +212,10 @@ func contactRow(rec []string, field func([]string, string) string, consentCols [
 		return importRow{}, err
 	}
 	row.contact.Tags = tags
+	if row.tokens, err = parsePushTokens(field(rec, "push_tokens")); err != nil {
+		return importRow{}, err
+	}
+	row.at = now
 	if tz := row.contact.TimeZone; tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil {
 			return importRow{}, fmt.Errorf("timezone %q: %w", tz, err)
@@ -250,6 +264,19 @@ func parseTags(s string) ([]string, error) {
 		}
 	}
 	return tags, nil
+}
+
+// parsePushTokens parses a push_tokens field: device tokens separated by
+// spaces or semicolons. They are added to the contact's; an import never
+// removes one.
+func parsePushTokens(s string) ([]string, error) {
+	tokens := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ';' })
+	for _, t := range tokens {
+		if err := push.CheckToken(t); err != nil {
+			return nil, fmt.Errorf("push_tokens: %w", err)
+		}
+	}
+	return tokens, nil
 }
 
 // parseNumber parses a command line that names one E.164 phone number.
@@ -318,14 +345,19 @@ func showContact(ctx context.Context, w io.Writer, st store.Store, c store.Conta
 	if err != nil {
 		return err
 	}
-	var consent, suppressed, chans, recent [][]string
+	tokens, err := st.DeviceTokens(ctx, c.Key)
+	if err != nil {
+		return err
+	}
+	var consent, suppressed, chans, devices, recent [][]string
 	for _, h := range hist {
 		consent = append(consent, []string{stamp(h.At), string(h.Channel), h.Purpose, h.State(), h.Source})
 	}
 	for _, s := range sups {
 		suppressed = append(suppressed, []string{stamp(s.At), string(s.Channel), string(s.Reason), s.Source})
 	}
-	for _, ch := range app.Channels().Channels(channels.AddressPhone) {
+	reg := app.Channels()
+	for _, ch := range append(reg.Channels(channels.AddressPhone), reg.Channels(channels.AddressDevice)...) {
 		last, window := "never", "-"
 		if ch == channels.WhatsApp {
 			window = "closed"
@@ -342,6 +374,9 @@ func showContact(ctx context.Context, w io.Writer, st store.Store, c store.Conta
 		}
 		chans = append(chans, []string{string(ch), last, window, reachability(reach, ch)})
 	}
+	for _, d := range tokens {
+		devices = append(devices, []string{push.Mask(d.Token), stamp(d.AddedAt)})
+	}
 	for _, ev := range evs {
 		recent = append(recent, []string{stamp(ev.At), ev.WorkflowID, string(ev.Channel), string(ev.Status),
 			strings.TrimSpace(ev.ErrorCode + " " + ev.ErrorReason)})
@@ -349,6 +384,7 @@ func showContact(ctx context.Context, w io.Writer, st store.Store, c store.Conta
 	section(w, "consent (latest last)", []string{"TIME", "CHANNEL", "PURPOSE", "STATE", "SOURCE"}, consent)
 	section(w, "suppressions", []string{"TIME", "CHANNEL", "REASON", "SOURCE"}, suppressed)
 	section(w, "channels", []string{"CHANNEL", "LAST INBOUND", "WINDOW", "REACHABILITY"}, chans)
+	section(w, "device tokens (push, latest first)", []string{"TOKEN", "ADDED"}, devices)
 	section(w, fmt.Sprintf("last %d events", events), []string{"TIME", "JOURNEY", "CHANNEL", "STATUS", "DETAIL"}, recent)
 	return nil
 }

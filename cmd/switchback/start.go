@@ -7,11 +7,12 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
 func runStart(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "start", "start JOURNEY|--file journey.yaml --to NUMBER [--var name=value ...] [--id KEY] [--wait]")
+	fs := newFlagSet(e, "start", "start JOURNEY|--file journey.yaml --to NUMBER [--var name=value ...] [--push-token T ...] [--id KEY] [--wait]")
 	to := fs.String("to", "", "recipient phone number, E.164 (+15551234567)")
 	email := fs.String("email", "", "recipient email address, for email attempts")
 	tz := fs.String("timezone", "", "recipient IANA time zone, for quiet hours")
@@ -20,6 +21,8 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY); JOURNEY, if given, must be its name")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "journey variable name=value (repeatable)")
+	var tokens tokensFlag
+	fs.Var(&tokens, "push-token", "device token of the recipient's app, for push attempts; kept with the contact (repeatable)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,8 +38,11 @@ func runStart(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars, ID: *id, ContactKey: cfg.ContactKeyOrDefault()}
+	opts := journeys.StartOptions{Journey: j, To: *to, Email: *email, PushTokens: tokens, TimeZone: *tz, Vars: vars, ID: *id, ContactKey: cfg.ContactKeyOrDefault()}
 	if err := opts.Check(); err != nil {
+		return err
+	}
+	if err := keepTokens(ctx, e, *to, tokens); err != nil {
 		return err
 	}
 	c, err := dial(ctx, cfg, newLogger(e, cfg))
@@ -56,6 +62,34 @@ func runStart(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return waitJourney(ctx, e, c, run)
+}
+
+// tokensFlag collects the values of a repeated --push-token, each checked.
+type tokensFlag []string
+
+// String shows no token: flag prints it as the default.
+func (f *tokensFlag) String() string { return "" }
+
+func (f *tokensFlag) Set(s string) error {
+	if err := push.CheckToken(s); err != nil {
+		return err
+	}
+	*f = append(*f, s)
+	return nil
+}
+
+// keepTokens stores the device tokens of a start with the contact of
+// number, before the journey starts: a later journey sends to them too.
+func keepTokens(ctx context.Context, e *env, number string, tokens []string) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	st, secret, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.AddDeviceTokens(ctx, journeys.ContactKey(secret, number), tokens, time.Now().UTC())
 }
 
 // waitJourney waits until the journey ends, or waits only for the customer

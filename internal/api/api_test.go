@@ -186,6 +186,8 @@ func TestRequestErrors(t *testing.T) {
 		{"missing var", call{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567"}`}, 400, api.CodeMissingField, "vars.code"},
 		{"bad email", call{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","email":"nobody","vars":{"code":"493817"}}`}, 400, api.CodeInvalidField, "email"},
 		{"bad time zone", call{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","timezone":"Mars/Base","vars":{"code":"493817"}}`}, 400, api.CodeInvalidField, "timezone"},
+		{"bad push token", call{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","push_tokens":["tok-1:abc","two words"],"vars":{"code":"493817"}}`}, 400, api.CodeInvalidField, "push_tokens[1]"},
+		{"push tokens not a list", call{method: "POST", path: "/v1/journeys", body: `{"journey":"otp","to":"+15551234567","push_tokens":"tok-1","vars":{"code":"493817"}}`}, 400, api.CodeInvalidField, "push_tokens"},
 		{"key with space", call{method: "POST", path: "/v1/journeys", body: otp, header: map[string]string{"Idempotency-Key": "a b"}}, 400, api.CodeInvalidHeader, "Idempotency-Key"},
 		{"key too long", call{method: "POST", path: "/v1/journeys", body: otp, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}}, 400, api.CodeInvalidHeader, "255"},
 		{"no content type", call{method: "POST", path: "/v1/journeys", body: otp, header: map[string]string{"Content-Type": ""}}, 415, api.CodeUnsupportedMedia, "application/json"},

@@ -102,6 +102,7 @@ func TestStartIdempotent(t *testing.T) {
 		fmt.Sprintf(`{"journey":"otp","to":%q,"vars":{"code":"111111"}}`, to),
 		`{"journey":"otp","to":"+15551230002","vars":{"code":"493817"}}`,
 		fmt.Sprintf(`{"journey":"otp","to":%q,"email":"a@example.com","vars":{"code":"493817"}}`, to),
+		fmt.Sprintf(`{"journey":"otp","to":%q,"push_tokens":["fcm-token-1"],"vars":{"code":"493817"}}`, to),
 		fmt.Sprintf(`{"journey":"order_update","to":%q,"vars":{"order_id":"493817"}}`, to),
 	} {
 		a := do(t, h, call{method: "POST", path: "/v1/journeys", body: other, header: key})

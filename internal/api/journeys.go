@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/journeys"
 )
 
@@ -27,6 +28,9 @@ type StartRequest struct {
 	To string `json:"to"`
 	// Email is the recipient's address, for email attempts.
 	Email string `json:"email,omitempty"`
+	// PushTokens are the device tokens of the recipient's app installs,
+	// for push attempts.
+	PushTokens []string `json:"push_tokens,omitempty"`
 	// TimeZone is the recipient's IANA time zone, for quiet hours.
 	TimeZone string `json:"timezone,omitempty"`
 	// Vars fill the journey's params.
@@ -182,7 +186,12 @@ func (s *server) startOptions(req StartRequest, id string) (journeys.StartOption
 			return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field timezone: unknown IANA time zone %q", req.TimeZone)
 		}
 	}
-	opts := journeys.StartOptions{Journey: j, To: req.To, Email: req.Email, TimeZone: req.TimeZone, Vars: req.Vars, Channels: s.opts.Channels,
+	for i, tok := range req.PushTokens {
+		if err := push.CheckToken(tok); err != nil {
+			return journeys.StartOptions{}, errorf(http.StatusBadRequest, CodeInvalidField, "field push_tokens[%d]: %v", i, err)
+		}
+	}
+	opts := journeys.StartOptions{Journey: j, To: req.To, Email: req.Email, PushTokens: req.PushTokens, TimeZone: req.TimeZone, Vars: req.Vars, Channels: s.opts.Channels,
 		ID: id, ContactKey: s.opts.ContactKey}
 	// What is left to check: the email address.
 	if err := opts.Check(); err != nil {
@@ -204,7 +213,7 @@ func (s *server) sameStart(ctx context.Context, id string, opts journeys.StartOp
 	}
 	in := st.Input
 	same = in.Journey.Name == opts.Journey.Name && in.To == opts.To && in.Email == opts.Email &&
-		in.TimeZone == opts.TimeZone && maps.Equal(in.Vars, opts.Vars)
+		slices.Equal(in.PushTokens, opts.PushTokens) && in.TimeZone == opts.TimeZone && maps.Equal(in.Vars, opts.Vars)
 	return st.RunID, same, nil
 }
 

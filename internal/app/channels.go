@@ -5,7 +5,9 @@ import (
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
+	"github.com/switchbackhq/switchback/channels/push"
 	"github.com/switchbackhq/switchback/channels/sms"
+	"github.com/switchbackhq/switchback/channels/webhook"
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
 
@@ -27,5 +29,7 @@ func Channels() *channels.Registry {
 		whatsapp.Driver{},
 		sms.Driver{},
 		email.Driver{},
+		push.Driver{},
+		webhook.Driver{},
 	)
 }

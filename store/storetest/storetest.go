@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	})
 	runEach(t, open, store.Options{}, capTests)
 	runEach(t, open, store.Options{}, segmentTests)
+	runEach(t, open, store.Options{}, deviceTests)
 	runEach(t, open, store.Options{EventOutbox: true}, outboxTests)
 }
 
