@@ -150,3 +150,19 @@ func BenchmarkWaiting(b *testing.B) {
 		b.ReportMetric(r.Get("db_mib_per_1000"), "db-MiB/1000")
 	})
 }
+
+// The broadcast benchmark broadcasts to a small segment, continuing as new,
+// and reports every figure of its line.
+func TestBroadcastSmoke(t *testing.T) {
+	e := startEnv(t, Options{DataDir: t.TempDir()})
+	r, err := e.Broadcast(context.Background(), BroadcastOptions{Recipients: 12, Rate: 500, PageSize: 1, Settle: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Get("n") != 12 || r.Get("runs") < 2 || r.Get("max_history_events") == 0 || r.Get("delivered") != 12 {
+		t.Errorf("%s: want n=12, at least 2 runs (13 pages of 1, 10 a run), a history, 12 delivered", r)
+	}
+	if !regexp.MustCompile(`^broadcast n=12 seed_s=[0-9.]+ run_s=[0-9.]+ starts_per_s=[0-9.]+ runs=[0-9]+ max_history_events=[0-9]+ `).MatchString(r.String()) {
+		t.Errorf("line %q is not in the documented form", r)
+	}
+}

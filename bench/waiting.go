@@ -78,9 +78,12 @@ func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 }
 
 // databaseBytes returns the size of Temporal's database files.
-func (e *Env) databaseBytes() int64 {
+func (e *Env) databaseBytes() int64 { return filesBytes(e.TemporalFiles()...) }
+
+// filesBytes returns the total size of the files that exist.
+func filesBytes(files ...string) int64 {
 	var total int64
-	for _, f := range e.TemporalFiles() {
+	for _, f := range files {
 		fi, err := os.Stat(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

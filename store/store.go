@@ -199,6 +199,17 @@ type EventFilter struct {
 	Newest int
 }
 
+// Deliveries counts journeys by what the message event log says of them so
+// far.
+type Deliveries struct {
+	// Delivered counts journeys with a delivered or read message.
+	Delivered int `json:"delivered"`
+	// Failed counts journeys with a failed message and none delivered:
+	// a journey whose fallback is still under way counts here until its
+	// next channel delivers.
+	Failed int `json:"failed"`
+}
+
 // Options configures a store when it is opened (sqlite.OpenWith,
 // postgres.OpenWith).
 type Options struct {
@@ -327,6 +338,10 @@ type Store interface {
 	RecordEvent(ctx context.Context, e MessageEvent) (bool, error)
 	// Events returns the events f selects, oldest first.
 	Events(ctx context.Context, f EventFilter) ([]MessageEvent, error)
+	// Deliveries counts the outcomes so far of the journeys whose workflow
+	// ids start with prefix (a broadcast's: its id and "/"), from the
+	// message event log.
+	Deliveries(ctx context.Context, prefix string) (Deliveries, error)
 
 	// ReserveSend takes one of the sends that limit allows key in the
 	// window ending at at, unless the window's sends already reach the

@@ -54,9 +54,11 @@ type Registrar interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }
 
-// Register registers Switchback's workflows with r, configured by opts.
+// Register registers Switchback's workflows with r, configured by opts:
+// Journey and Broadcast.
 func Register(r Registrar, opts Options) {
 	r.RegisterWorkflowWithOptions(New(opts).Journey, workflow.RegisterOptions{Name: journeys.WorkflowType})
+	r.RegisterWorkflowWithOptions(Broadcast, workflow.RegisterOptions{Name: BroadcastWorkflowType})
 }
 
 // MissingSettingType is the type of the non-retryable ApplicationError

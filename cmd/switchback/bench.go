@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -22,12 +23,13 @@ type benchFlags struct {
 	parts                        []string
 	cpuprofile                   string
 	console                      bench.ConsoleOptions
+	broadcast                    bench.BroadcastOptions
 	databaseURL                  string
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	all := []string{"journey", "fallback", "webhook", "waiting", "console"}
-	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console] [--console-journeys 10000] [--console-events 1000000] [--database-url postgres://...] [--cpuprofile FILE]")
+	all := []string{"journey", "fallback", "webhook", "waiting", "console", "broadcast"}
+	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console|broadcast] [--console-journeys 10000] [--console-events 1000000] [--broadcast 2000 [--broadcast-rate 1000] [--broadcast-page 500]] [--database-url postgres://...] [--cpuprofile FILE]")
 	var f benchFlags
 	fs.IntVar(&f.journeys, "journeys", 200, "journeys (and baseline workflows) per throughput run")
 	fs.IntVar(&f.callbacks, "callbacks", 2000, "status callbacks (and bare signals) in the ingestion run")
@@ -37,6 +39,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.console.Events, "console-events", 1000000, "console: message events inserted into the store")
 	fs.IntVar(&f.console.Contacts, "console-contacts", 2000, "console: distinct customers the journeys and events are spread over")
 	fs.IntVar(&f.console.Requests, "console-requests", 200, "console: requests of each page")
+	fs.IntVar(&f.broadcast.Recipients, "broadcast", 0, "broadcast: contacts in the segment; set, it runs the broadcast benchmark (alone unless --only names others)")
+	fs.Float64Var(&f.broadcast.Rate, "broadcast-rate", 1000, "broadcast: the most journeys started per second")
+	fs.IntVar(&f.broadcast.PageSize, "broadcast-page", 0, "broadcast: contacts read per page (default: the workflow's)")
 	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
 	if pos, err := parse(fs, args); err != nil {
@@ -45,6 +50,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	f.parts = strings.Split(*only, ",")
+	if f.broadcast.Recipients > 0 && !flagSet(fs, "only") {
+		f.parts = []string{"broadcast"}
+	}
 	for _, p := range f.parts {
 		if !slices.Contains(all, p) {
 			return &usageError{fmt.Sprintf("--only: unknown benchmark %q (%s)", p, strings.Join(all, ", "))}
@@ -53,7 +61,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.journeys < 2 || f.callbacks < 1 || f.waiting < 1 {
 		return &usageError{"--journeys must be at least 2, --callbacks and --waiting at least 1"}
 	}
-	fmt.Fprintf(e.stderr, "switchback bench: in-process Temporal (SQLite), sandbox providers answering at once, %d journeys per run\n", f.journeys)
+	if slices.Contains(f.parts, "broadcast") && (f.broadcast.Recipients < 1 || f.broadcast.Rate <= 0 || f.broadcast.PageSize < 0) {
+		return &usageError{"the broadcast benchmark needs --broadcast N of 1 or more, --broadcast-rate above 0 and --broadcast-page of 0 or more"}
+	}
 
 	failed, err := benchInMemory(ctx, e, f)
 	if err != nil {
@@ -69,6 +79,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if slices.Contains(f.parts, "broadcast") {
+		if err := benchBroadcast(ctx, e, f.broadcast); err != nil {
+			return err
+		}
+	}
 	if len(failed) > 0 {
 		return errors.New("some operations failed:\n  " + strings.Join(failed, "\n  "))
 	}
@@ -78,9 +93,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 // benchInMemory runs the throughput and ingestion benchmarks on an
 // in-memory server and returns what failed.
 func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) {
-	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" && p != "console" }) {
+	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" && p != "console" && p != "broadcast" }) {
 		return nil, nil
 	}
+	fmt.Fprintf(e.stderr, "switchback bench: in-process Temporal (SQLite), sandbox providers answering at once, %d journeys per run\n", f.journeys)
 	var failed []string
 	check := func(name string, sts ...bench.Stats) {
 		for _, st := range sts {
@@ -131,52 +147,74 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 // benchWaiting runs the waiting benchmark on a file-backed server in a
 // temporary directory.
 func benchWaiting(ctx context.Context, e *env, n int) error {
-	dir, err := os.MkdirTemp("", "switchback-bench-waiting-")
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir})
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	r, err := env.Waiting(ctx, n, 32)
-	if err != nil {
-		return err
-	}
-	printResults(e, r)
-	return nil
+	return withFileEnv(ctx, "waiting", "", func(env *bench.Env) error {
+		r, err := env.Waiting(ctx, n, 32)
+		if err != nil {
+			return err
+		}
+		printResults(e, r)
+		return nil
+	})
 }
 
 // benchConsole runs the console benchmark on a file-backed server in a
 // temporary directory, with the store on f.databaseURL when set.
 func benchConsole(ctx context.Context, e *env, f benchFlags) error {
-	dir, err := os.MkdirTemp("", "switchback-bench-console-")
+	return withFileEnv(ctx, "console", f.databaseURL, func(env *bench.Env) error {
+		store := "SQLite"
+		if f.databaseURL != "" {
+			store = "PostgreSQL"
+		}
+		fmt.Fprintf(e.stderr, "switchback bench console: %d journeys, %d events in the store (%s), %d requests a page\n",
+			f.console.Journeys, f.console.Events, store, f.console.Requests)
+		rs, notes, err := env.Console(ctx, f.console)
+		if err != nil {
+			return err
+		}
+		printResults(e, rs...)
+		for _, n := range notes {
+			fmt.Fprintln(e.stdout, "# "+n)
+		}
+		return nil
+	})
+}
+
+// benchBroadcast runs the broadcast benchmark on a file-backed server in
+// a temporary directory.
+func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error {
+	return withFileEnv(ctx, "broadcast", "", func(env *bench.Env) error {
+		fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
+		r, err := env.Broadcast(ctx, o)
+		if err != nil {
+			return err
+		}
+		printResults(e, r)
+		return nil
+	})
+}
+
+// withFileEnv runs f on a file-backed Env in a temporary directory named
+// for the benchmark, with the store on databaseURL when set, and removes
+// the directory after.
+func withFileEnv(ctx context.Context, name, databaseURL string, f func(*bench.Env) error) error {
+	dir, err := os.MkdirTemp("", "switchback-bench-"+name+"-")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: f.databaseURL})
+	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: databaseURL})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	store := "SQLite"
-	if f.databaseURL != "" {
-		store = "PostgreSQL"
-	}
-	fmt.Fprintf(e.stderr, "switchback bench console: %d journeys, %d events in the store (%s), %d requests a page\n",
-		f.console.Journeys, f.console.Events, store, f.console.Requests)
-	rs, notes, err := env.Console(ctx, f.console)
-	if err != nil {
-		return err
-	}
-	printResults(e, rs...)
-	for _, n := range notes {
-		fmt.Fprintln(e.stdout, "# "+n)
-	}
-	return nil
+	return f(env)
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func printResults(e *env, rs ...bench.Result) {

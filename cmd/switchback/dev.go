@@ -145,7 +145,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	// Without a token, the API and the codec (whose caller, the embedded
 	// Web UI, sends none) answer only callers on this machine that name it:
 	// not a tunnel, a proxy or a page that rebinds its DNS name.
-	apiH, err := app.APIHandler(c, cfg, log, exemptUnless(cfg.APIToken))
+	apiH, err := app.APIHandler(c, cfg, st, log, exemptUnless(cfg.APIToken))
 	if err != nil {
 		return err
 	}

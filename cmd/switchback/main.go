@@ -42,6 +42,7 @@ func commands() []command {
 		{"cancel", "cancel a running journey: cancel ID", runCancel},
 		{"contacts", "import contacts or show one: contacts import FILE.csv | contacts show NUMBER", runContacts},
 		{"segment", "audiences: segment save NAME [filters] | import NAME FILE.csv | show NAME | list", runSegment},
+		{"broadcast", "send a journey to a segment: broadcast start JOURNEY --segment S [--var k=v] [--rate R] | status|pause|resume|cancel ID", runBroadcast},
 		{"consent", "record consent: consent grant|withdraw NUMBER --channel C --purpose P [--source S]", runConsent},
 		{"report", "message counts per journey, step, channel, template: report [--journey J] [--since 7d] [--csv]", runReport},
 		{"verify", "check the code a customer typed: verify ID CODE", runVerify},

@@ -101,7 +101,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	apiH, err := app.APIHandler(c, cfg, log, nil)
+	apiH, err := app.APIHandler(c, cfg, st, log, nil)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 // Package api serves Switchback's HTTP API under /v1, for backends that
 // have no Temporal SDK: start a journey, send it an event, verify a code,
-// read its timeline, cancel it. It calls the same helpers of package
-// journeys as the CLI, so both behave alike.
+// read its timeline, cancel it; start a broadcast of a journey to a
+// segment, read its progress, pause, resume or cancel it. It calls the
+// same helpers of packages journeys and workflows as the CLI, so both
+// behave alike.
 //
 // Every endpoint but GET /v1/openapi.json needs "Authorization: Bearer
 // <token>". Errors are JSON: {"error": {"code": ..., "message": ...}}.
@@ -28,6 +30,7 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/httpauth"
 	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/workflows"
 )
 
 // Prefix is the path under which the API is served; mount the handler New
@@ -77,6 +80,10 @@ type Options struct {
 	// Channels are the channels journeys are checked against (the
 	// worker's: app.Channels). Nil: journeys are taken as they are found.
 	Channels *channels.Registry
+	// Broadcasts has the segments broadcasts name and counts their
+	// deliveries. Nil: POST /v1/broadcasts answers 501, and a broadcast's
+	// status has no deliveries.
+	Broadcasts Broadcasts
 	// Logger receives server-side failures (5xx). Nil: discarded.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a request body. Zero: DefaultMaxBodyBytes.
@@ -103,6 +110,11 @@ func routes() []route {
 		{pattern: "DELETE /v1/journeys/{id}", handle: (*server).cancel},
 		{pattern: "POST /v1/journeys/{id}/events", handle: (*server).event},
 		{pattern: "POST /v1/journeys/{id}/verify", handle: (*server).verify},
+		{pattern: "POST /v1/broadcasts", handle: (*server).startBroadcast},
+		{pattern: "GET /v1/broadcasts/{id}", handle: (*server).broadcastStatus},
+		{pattern: "POST /v1/broadcasts/{id}/pause", handle: steerBroadcast(workflows.UpdatePause)},
+		{pattern: "POST /v1/broadcasts/{id}/resume", handle: steerBroadcast(workflows.UpdateResume)},
+		{pattern: "POST /v1/broadcasts/{id}/cancel", handle: steerBroadcast(workflows.UpdateCancel)},
 	}
 }
 

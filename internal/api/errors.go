@@ -47,8 +47,11 @@ const (
 	CodeNotFound             = "not_found"              // 404: no such endpoint
 	CodeUnknownJourney       = "unknown_journey"        // 404: no journey definition of that name
 	CodeJourneyNotFound      = "journey_not_found"      // 404: no journey with that id
+	CodeBroadcastNotFound    = "broadcast_not_found"    // 404: no broadcast with that id
+	CodeUnknownSegment       = "unknown_segment"        // 404: no segment of that name
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the endpoint does not take this method
 	CodeIdempotencyKeyReused = "idempotency_key_reused" // 409: the key started a journey with another request
+	CodeBroadcastTransition  = "broadcast_transition"   // 409: the broadcast's phase does not allow the pause, resume or cancel
 	CodeBodyTooLarge         = "body_too_large"         // 413: the body exceeds MaxBodyBytes
 	CodeUnsupportedMedia     = "unsupported_media_type" // 415: the body is not application/json
 	CodeJourneyEnded         = "journey_ended"          // 422: the journey has ended
@@ -56,6 +59,7 @@ const (
 	CodeNotVerifiable        = "not_verifiable"         // 422: the journey checks no code
 	CodeVerifyRefused        = "verify_refused"         // 422: the journey refused the check (expired, no checks left, ...)
 	CodeInternal             = "internal"               // 500: a bug; the log has the details
+	CodeBroadcastsOff        = "broadcasts_not_served"  // 501: the server has no store for broadcasts
 	CodeNotConfigured        = "api_not_configured"     // 503: SWITCHBACK_API_TOKEN is not set
 	CodeTemporalUnavailable  = "temporal_unavailable"   // 503: Temporal did not answer; retry
 )

@@ -212,6 +212,8 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
+	// Broadcasts read their segment and start journeys beside them.
+	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels})
 	ws := []worker.Worker{wf}
 	for _, d := range acts.Channels.Drivers() {
 		ch := d.Channel()

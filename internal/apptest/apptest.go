@@ -159,7 +159,7 @@ func StartWith(t *testing.T, opts Options) *Stack {
 		providers = app.SandboxHandler(opts.Providers(sb.Handler()))
 	}
 	// The /v1 API without a token, as `dev` serves it on loopback.
-	apiH, err := app.APIHandler(c, cfg, opts.Logger, httpauth.Local)
+	apiH, err := app.APIHandler(c, cfg, st, opts.Logger, httpauth.Local)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func OpenWith(ctx context.Context, url string, opts store.Options) (*Store, erro
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
-	d := sqlstore.Dialect{Goose: goose.DialectPostgres, Numbered: true}
+	d := sqlstore.Dialect{Goose: goose.DialectPostgres, Numbered: true, Bytewise: ` COLLATE "C"`}
 	st, err := sqlstore.Open(ctx, db, d, opts, migrations, goose.WithSessionLocker(locker))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", where, err)

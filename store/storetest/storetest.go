@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Events", testEvents},
 		{"EventFilter", testEventFilter},
 		{"EventReasonClass", testEventReasonClass},
+		{"Deliveries", testDeliveries},
 		{"Templates", testTemplates},
 		{"OutboxOff", testOutboxOff},
 	})

@@ -30,6 +30,10 @@ type Dialect struct {
 	Goose goose.Dialect
 	// Numbered selects $1, $2, ... placeholders instead of ?.
 	Numbered bool
+	// Bytewise is the clause that makes a text comparison bytewise, as
+	// the indexes of prefix searches are ordered (` COLLATE "C"` for
+	// PostgreSQL); empty where comparisons are bytewise already (SQLite).
+	Bytewise string
 }
 
 // Store is a store.Store on a *sql.DB. The drivers embed it.
