@@ -121,7 +121,11 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 			return nil, err
 		}
 		check("journey", j, b)
-		printResults(e, bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"))
+		h, err := env.History(ctx, sandbox.DefaultRecipient, channels.WhatsApp)
+		if err != nil {
+			return nil, err
+		}
+		printResults(e, bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"), h)
 	}
 	if slices.Contains(f.parts, "fallback") {
 		j, b, err := env.Compare(ctx, f.journeys, sandbox.WhatsAppUndeliverable, channels.SMS)
