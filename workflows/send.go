@@ -338,7 +338,7 @@ func (r *run) accepted(ctx workflow.Context, t *try, msg channels.Message, sent 
 	r.advance(key, channels.StatusAccepted)
 	// A provider may answer with a later status: a webhook's 2xx is its
 	// delivery. Journeys started before keep to accepted.
-	if sent.Status != channels.StatusFailed && workflow.GetVersion(ctx, sendStatusChange, workflow.DefaultVersion, 1) == 1 {
+	if sent.Status != channels.StatusFailed && r.changed(ctx, sendStatusChange) {
 		r.advance(key, sent.Status)
 	}
 	return key
