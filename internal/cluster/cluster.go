@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -147,14 +148,20 @@ func New(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	c.StoreURL = c.pg.URL(store)
 
-	ports, err := freePorts(11 + opts.Workers)
+	ports, err := freePorts(7 + opts.Workers)
+	if err != nil {
+		return c, err
+	}
+	// Temporal keeps membership ports in a smallint column: below 32768,
+	// where the system's ephemeral ports (port 0) do not come from.
+	membership, err := freeLowPorts(4)
 	if err != nil {
 		return c, err
 	}
 	tc := temporalConfig{
 		Postgres: c.pg, Database: history, VisibilityDB: visibility, Shards: opts.Shards,
 		Frontend: ports[0], FrontendHTTP: ports[1], Matching: ports[2], History: ports[3], Worker: ports[4],
-		Membership:    [4]int{ports[5], ports[6], ports[7], ports[8]},
+		Membership:    [4]int(membership),
 		DynamicConfig: filepath.Join(opts.Root, "deploy", "temporal", "dynamicconfig.yaml"),
 	}
 	c.temporalConfig = filepath.Join(opts.Dir, "temporal.yaml")
@@ -162,10 +169,10 @@ func New(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 	c.FrontendAddr = loopback(ports[0])
-	c.PublicURL = "http://" + loopback(ports[9])
-	c.serveMetrics = loopback(ports[10])
+	c.PublicURL = "http://" + loopback(ports[5])
+	c.serveMetrics = loopback(ports[6])
 	for i := range opts.Workers {
-		c.workerMetrics = append(c.workerMetrics, loopback(ports[11+i]))
+		c.workerMetrics = append(c.workerMetrics, loopback(ports[7+i]))
 	}
 	return c, nil
 }
@@ -209,6 +216,14 @@ func (c *Cluster) Start(ctx context.Context, env []string) error {
 // setup runs `switchback setup` as the compose file's temporal-setup
 // service does, and waits for it.
 func (c *Cluster) setup(ctx context.Context, env []string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for !c.Temporal.Exited() && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		cancel()
+	}()
 	p := c.switchback("setup", env)
 	cmd := exec.CommandContext(ctx, p.Path, "setup", "--retention", "24h", "--wait", "2m")
 	cmd.Env = p.Env
@@ -385,6 +400,24 @@ func freePorts(n int) ([]int, error) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// freeLowPorts returns n distinct free loopback ports between 20000 and
+// 32767, drawn at random.
+func freeLowPorts(n int) ([]int, error) {
+	var ports []int
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			return nil, errors.New("no free loopback port between 20000 and 32767")
+		}
+		ln, err := net.Listen("tcp", loopback(20000+mathrand.IntN(12768)))
+		if err != nil {
+			continue
 		}
 		defer ln.Close()
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)

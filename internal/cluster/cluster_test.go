@@ -104,15 +104,16 @@ func TestCluster(t *testing.T) {
 	if cb.Dropped != 0 || cb.Pending() != 0 || cb.Answered != cb.Started {
 		t.Errorf("callbacks: %+v (pending %d): want every one answered 2xx", cb, cb.Pending())
 	}
-	p50, p99 := sendLatency(all, sb.Sent())
+	bp50, bp99 := sendLatency(b, sb.Sent())
+	lp50, lp99 := sendLatency(rs, sb.Sent())
 	var parts []string
 	for _, d := range ds {
-		parts = append(parts, d.name+"="+d.recovery)
+		parts = append(parts, fmt.Sprintf("%s=%s,longest_pause_in_sends_%s", d.name, d.recovery, longestPause(d, sb.Sent()).Round(100*time.Millisecond)))
 	}
-	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d disruptions: %s throughput_journeys_per_s=%.1f send_latency_p50=%s p99=%s %s total=%s",
+	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d disruptions: %s burst_journeys_per_s=%.1f send_latency_burst_p50=%s p99=%s send_latency_load_with_disruptions_p50=%s p99=%s %s total=%s",
 		len(all), counts.right, counts.outcomes, counts.timeoutFallbacks, dups, allowed, len(sb.Sent()),
 		cb.Started, cb.Answered, cb.Retried, cb.Dropped, a.retries.Load(), strings.Join(parts, " "),
-		throughput, p50, p99, memory, time.Since(began).Round(time.Second))
+		throughput, bp50, bp99, lp50, lp99, memory, time.Since(began).Round(time.Second))
 }
 
 // startSandbox serves the provider lookalikes on loopback, posting
@@ -284,6 +285,21 @@ func killedAfter(sent time.Time, ds []disruption) bool {
 	return slices.ContainsFunc(ds, func(d disruption) bool {
 		return d.name == "worker" && !d.start.Before(sent) && d.start.Sub(sent) < 15*time.Second
 	})
+}
+
+// longestPause is the longest time without a send reaching the sandbox
+// from d's start until settle after its end: how long journeys stalled.
+func longestPause(d disruption, sent []sandbox.SentMessage) time.Duration {
+	var longest time.Duration
+	last := d.start
+	for _, m := range sent {
+		if m.Time.Before(d.start) || m.Time.After(d.end.Add(settle)) {
+			continue
+		}
+		longest = max(longest, m.Time.Sub(last))
+		last = m.Time
+	}
+	return longest
 }
 
 // perSecond is how many journeys a second ended, from the first start to
