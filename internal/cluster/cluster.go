@@ -362,6 +362,20 @@ func (c *Cluster) RestartPostgres(ctx context.Context) (postgres, switchback tim
 	return postgres, switchback, err
 }
 
+// DatabaseSize returns the total size of the cluster's databases in
+// bytes: Temporal's history and visibility, and the store.
+func (c *Cluster) DatabaseSize(ctx context.Context) (int64, error) {
+	var total int64
+	for _, db := range c.dbs {
+		n, err := c.pg.Size(ctx, db)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
 // Close stops every process (SIGTERM) and drops the databases.
 func (c *Cluster) Close(ctx context.Context) error {
 	var errs []error

@@ -55,6 +55,20 @@ func (pg Postgres) DropDatabase(ctx context.Context, db string) error {
 	return pg.exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
 }
 
+// Size returns the size of database db in bytes (pg_database_size).
+func (pg Postgres) Size(ctx context.Context, db string) (int64, error) {
+	conn, err := pgx.Connect(ctx, pg.URL("postgres"))
+	if err != nil {
+		return 0, fmt.Errorf("connect to PostgreSQL at %s:%s: %w", pg.Host, pg.Port, err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT pg_database_size($1)", db).Scan(&n); err != nil {
+		return 0, fmt.Errorf("size of %s: %w", db, err)
+	}
+	return n, nil
+}
+
 // SetupTemporalSchema brings db to the latest schema of kind ("temporal"
 // or "visibility") with temporal-sql-tool, as deploy/temporal/setup-schema.sh
 // does in the compose file: setup-schema at 0.0, then update-schema, here
