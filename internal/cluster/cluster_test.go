@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -249,7 +250,8 @@ func check(t *testing.T, rs []result) counts {
 			c.right++
 			continue
 		}
-		t.Errorf("journey %s (%s): ended %q on %q, want %q on %q (error %v)", r.id, r.kind.name, r.outcome, r.channel, r.kind.outcome, r.kind.channel, r.err)
+		t.Errorf("journey %s (%s): ended %q on %q, want %q on %q (error %v); last timeline read:\n%s",
+			r.id, r.kind.name, r.outcome, r.channel, r.kind.outcome, r.kind.channel, r.err, explain(r.timeline))
 	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(by)) {
@@ -257,6 +259,17 @@ func check(t *testing.T, rs []result) counts {
 	}
 	c.outcomes = strings.Join(parts, ",")
 	return c
+}
+
+// explain returns a timeline an entry a line.
+func explain(tl journeys.Timeline) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\toutcome %s, awaiting %q, delivery %+v\n", tl.Outcome, tl.Awaiting, tl.Delivery)
+	for _, e := range tl.Events {
+		fmt.Fprintf(&b, "\t%s %s attempt=%d %s %s %s %s: %s\n", e.Time.Format("15:04:05.000"), e.Kind, e.Attempt,
+			e.Channel, e.Status, e.Code, e.ReasonClass, e.Reason)
+	}
+	return b.String()
 }
 
 // duplicates reports the journey attempts sent more than once. The

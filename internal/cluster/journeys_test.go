@@ -112,7 +112,9 @@ type result struct {
 	// timeoutFallback: the first attempt fell back for lack of a status in
 	// time, which a disruption may cause.
 	timeoutFallback bool
-	err             error
+	// timeline is the last one read.
+	timeline journeys.Timeline
+	err      error
 }
 
 // right reports whether the journey ended as its kind says, or fell back
@@ -143,6 +145,7 @@ func (a *apiClient) run(ctx context.Context, id string, k kind) result {
 			return r
 		}
 		if tl.Outcome != journeys.OutcomeRunning {
+			r.timeline = tl.Timeline
 			r.ended, r.outcome = time.Now(), tl.Outcome
 			if tl.Delivery != nil {
 				r.channel = tl.Delivery.Channel
@@ -152,9 +155,15 @@ func (a *apiClient) run(ctx context.Context, id string, k kind) result {
 			})
 			return r
 		}
+		r.timeline = tl.Timeline
 		if tl.Delivery != nil && !verified {
+			// A check whose answer was lost (serve or Temporal down) and
+			// that is made again finds the code verified or the journey
+			// ended: 422, and the timeline tells how it ended.
 			var v api.VerifyResponse
-			if _, r.err = a.call(ctx, http.MethodPost, "/v1/journeys/"+url.PathEscape(id)+"/verify", "", api.VerifyRequest{Code: code}, &v); r.err != nil {
+			status, err := a.call(ctx, http.MethodPost, "/v1/journeys/"+url.PathEscape(id)+"/verify", "", api.VerifyRequest{Code: code}, &v)
+			if err != nil && status != http.StatusUnprocessableEntity {
+				r.err = err
 				return r
 			}
 			verified = true
