@@ -49,7 +49,9 @@ func TestCluster(t *testing.T) {
 		t.Skip("the cluster test builds Temporal's server, runs it on the PostgreSQL of 127.0.0.1:5432 and restarts PostgreSQL: run it alone with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
 	}
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	// Under go test's default -timeout of 10 minutes, so that a stuck run
+	// still stops its processes and drops its databases.
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

@@ -35,25 +35,9 @@ persistence:
   visibilityStore: visibility
   datastores:
     default:
-      sql:
-        pluginName: postgres12
-        databaseName: {{.Database}}
-        connectAddr: "{{.Postgres.Host}}:{{.Postgres.Port}}"
-        connectProtocol: tcp
-        user: {{.Postgres.User}}
-        maxConns: 10
-        maxIdleConns: 10
-        maxConnLifetime: 1h
+{{template "sql" (.Store .Database 10)}}
     visibility:
-      sql:
-        pluginName: postgres12
-        databaseName: {{.VisibilityDB}}
-        connectAddr: "{{.Postgres.Host}}:{{.Postgres.Port}}"
-        connectProtocol: tcp
-        user: {{.Postgres.User}}
-        maxConns: 5
-        maxIdleConns: 5
-        maxConnLifetime: 1h
+{{template "sql" (.Store .VisibilityDB 5)}}
 global:
   membership:
     maxJoinDuration: 30s
@@ -110,7 +94,27 @@ publicClient:
 dynamicConfigClient:
   filepath: {{.DynamicConfig}}
   pollInterval: 60s
-`))
+{{define "sql"}}      sql:
+        pluginName: postgres12
+        databaseName: {{.Database}}
+        connectAddr: "{{.Postgres.Host}}:{{.Postgres.Port}}"
+        connectProtocol: tcp
+        user: {{.Postgres.User}}
+        maxConns: {{.Conns}}
+        maxIdleConns: {{.Conns}}
+        maxConnLifetime: 1h{{end}}`))
+
+// sqlStore is one datastore of the configuration.
+type sqlStore struct {
+	Postgres Postgres
+	Database string
+	Conns    int
+}
+
+// Store returns the datastore of database db with a pool of conns.
+func (c temporalConfig) Store(db string, conns int) sqlStore {
+	return sqlStore{Postgres: c.Postgres, Database: db, Conns: conns}
+}
 
 // writeTemporalConfig writes the server's configuration file to path.
 func writeTemporalConfig(path string, c temporalConfig) error {
