@@ -276,10 +276,11 @@ func explain(tl journeys.Timeline) string {
 
 // duplicates reports the journey attempts sent more than once. The
 // documented guarantee (README "Reliability") is at least once per
-// attempt: a worker that dies after the provider accepted a send and
-// before Temporal recorded it may send that attempt again. A duplicate
-// whose first send came in the seconds before a worker was killed is
-// within it; any other is an error.
+// attempt: a send the provider accepted but Temporal never recorded (its
+// worker killed, or Temporal down until the send timed out) may be sent
+// again. A duplicate whose first send came in the 15 s (the send's
+// timeout) before a worker was killed or Temporal stopped is within it;
+// any other is an error.
 func duplicates(t *testing.T, sent []sandbox.SentMessage, ds []disruption) (all, allowed int) {
 	t.Helper()
 	first := map[string]time.Time{}
@@ -292,9 +293,9 @@ func duplicates(t *testing.T, sent []sandbox.SentMessage, ds []disruption) (all,
 	}
 	for k, n := range apptest.Duplicates(sent) {
 		all++
-		if killedAfter(first[k], ds) {
+		if d, ok := unrecorded(first[k], ds); ok {
 			allowed++
-			t.Logf("attempt %s sent %d times: its worker was killed after the first send", k, n)
+			t.Logf("attempt %s sent %d times: %s stopped %s after the first send", k, n, d.name, d.start.Sub(first[k]).Round(time.Millisecond))
 			continue
 		}
 		t.Errorf("attempt %s sent %d times (first at %s)", k, n, first[k].Format("15:04:05.000"))
@@ -302,12 +303,16 @@ func duplicates(t *testing.T, sent []sandbox.SentMessage, ds []disruption) (all,
 	return all, allowed
 }
 
-// killedAfter reports whether a worker was killed within 15s (the send's
-// timeout) after sent.
-func killedAfter(sent time.Time, ds []disruption) bool {
-	return slices.ContainsFunc(ds, func(d disruption) bool {
-		return d.name == "worker" && !d.start.Before(sent) && d.start.Sub(sent) < 15*time.Second
-	})
+// unrecorded returns the disruption that may have kept a send at sent
+// from being recorded: a worker killed or Temporal stopped within 15 s
+// after it.
+func unrecorded(sent time.Time, ds []disruption) (disruption, bool) {
+	for _, d := range ds {
+		if (d.name == "worker" || d.name == "temporal") && !d.start.Before(sent) && d.start.Sub(sent) < 15*time.Second {
+			return d, true
+		}
+	}
+	return disruption{}, false
 }
 
 // longestPause is the longest time without a send reaching the sandbox
