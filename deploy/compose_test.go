@@ -386,13 +386,6 @@ func value(env types.MappingWithEquals, name string) string {
 	return ""
 }
 
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
-
 func TestCompose(t *testing.T) {
 	for _, p := range checkCompose(readFiles(t), readFacts(t)) {
 		t.Error(p)
