@@ -317,16 +317,20 @@ func unrecorded(sent time.Time, ds []disruption) (disruption, bool) {
 }
 
 // longestPause is the longest time without a send reaching the sandbox
-// from d's start until settle after its end: how long journeys stalled.
+// from d's start until the first send after settle past its end: how long
+// journeys stalled.
 func longestPause(d disruption, sent []sandbox.SentMessage) time.Duration {
 	var longest time.Duration
 	last := d.start
 	for _, m := range sent {
-		if m.Time.Before(d.start) || m.Time.After(d.end.Add(settle)) {
+		if m.Time.Before(d.start) {
 			continue
 		}
 		longest = max(longest, m.Time.Sub(last))
 		last = m.Time
+		if m.Time.After(d.end.Add(settle)) {
+			break
+		}
 	}
 	return longest
 }
