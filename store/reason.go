@@ -27,6 +27,11 @@ const (
 	// ClassFrequencyCapped: the contact had as many sends of the purpose
 	// on the channel as its frequency cap allows within the cap's window.
 	ClassFrequencyCapped ReasonClass = "frequency_capped"
+	// ClassTierLimited: a WhatsApp template outside the customer-service
+	// window to a new recipient, when the number's messaging limit (its
+	// tier, or the warm-up of the day) has no room left in the rolling 24
+	// hours.
+	ClassTierLimited ReasonClass = "tier_limited"
 )
 
 // Why an attempt was deferred (a timeline's deferred event).
