@@ -158,15 +158,24 @@ func testRecentOutcomes(t *testing.T, ctx context.Context, s store.Store) {
 		{1, store.SendOutcomes{Sends: 1, Failures: map[string]int{"131026": 1}}},
 	}
 	for _, tt := range tests {
-		got, err := s.RecentOutcomes(ctx, "b1/", wa, tt.n)
+		got, err := s.RecentOutcomes(ctx, "b1/", wa, time.Time{}, tt.n)
 		must(t, err)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("RecentOutcomes(n=%d) = %+v, want %+v", tt.n, got, tt.want)
 		}
 	}
-	got, err := s.RecentOutcomes(ctx, "b2/", wa, 10)
+	got, err := s.RecentOutcomes(ctx, "b2/", wa, time.Time{}, 10)
 	must(t, err)
 	if got.Sends != 0 || got.Failed() != 0 {
 		t.Errorf("RecentOutcomes of an empty prefix = %+v", got)
+	}
+	// Since the third message (b1/c, at seq 6): b1/c and b1/g.
+	got, err = s.RecentOutcomes(ctx, "b1/", wa, t0().Add(6*time.Second), 10)
+	must(t, err)
+	if want := (store.SendOutcomes{Sends: 2, Failures: map[string]int{"132015": 1, "131026": 1}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("RecentOutcomes since the third message = %+v, want %+v", got, want)
+	}
+	if got.Failed("131049", "131026") != 1 || got.Failed() != 2 {
+		t.Errorf("Failed by code of %+v: wrong", got)
 	}
 }

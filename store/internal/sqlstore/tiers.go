@@ -126,7 +126,7 @@ func (s *Store) NumberStates(ctx context.Context) ([]store.NumberState, error) {
 
 // RecentOutcomes groups the events under prefix on ch by message, newest
 // first by the message's first event, and counts the newest n.
-func (s *Store) RecentOutcomes(ctx context.Context, prefix string, ch channels.Channel, n int) (store.SendOutcomes, error) {
+func (s *Store) RecentOutcomes(ctx context.Context, prefix string, ch channels.Channel, since time.Time, n int) (store.SendOutcomes, error) {
 	upper, err := prefixEnd(prefix)
 	if err != nil {
 		return store.SendOutcomes{}, err
@@ -134,10 +134,10 @@ func (s *Store) RecentOutcomes(ctx context.Context, prefix string, ch channels.C
 	col := "workflow_id" + s.dialect.Bytewise
 	q := `SELECT MAX(CASE WHEN status = ? THEN 1 ELSE 0 END), MAX(CASE WHEN status = ? THEN error_code ELSE '' END)
 		FROM message_events WHERE ` + col + ` >= ? AND ` + col + ` < ? AND channel = ? AND status IN (?, ?, ?, ?, ?)
-		GROUP BY provider, message_id ORDER BY MIN(id) DESC LIMIT ?`
+		GROUP BY provider, message_id HAVING MIN(at) >= ? ORDER BY MIN(id) DESC LIMIT ?`
 	failed := string(store.EventFailed)
 	rows, err := s.query(ctx, q, failed, failed, prefix, upper, string(ch), string(store.EventAccepted), string(store.EventSent),
-		string(store.EventDelivered), string(store.EventRead), failed, n)
+		string(store.EventDelivered), string(store.EventRead), failed, ts(since), n)
 	if err != nil {
 		return store.SendOutcomes{}, fmt.Errorf("count outcomes under %q: %w", prefix, err)
 	}
