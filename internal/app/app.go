@@ -317,6 +317,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	if opts.Messages != nil {
 		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
+		wc.NumberState = opts.Messages.SetNumberState
 	}
 	var hooks http.Handler
 	if tel := opts.Telemetry; tel != nil {
