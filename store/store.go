@@ -149,6 +149,10 @@ const (
 	EventReply EventStatus = "reply"
 	// EventConverted: a goal event arrived.
 	EventConverted EventStatus = "converted"
+	// EventBroadcastPaused: a broadcast of the journey paused itself
+	// (WorkflowID is the broadcast's id; ReasonClass and ErrorReason say
+	// why).
+	EventBroadcastPaused EventStatus = "broadcast_paused"
 )
 
 // MessageEvent is one entry of the message event log: an attempt, a

@@ -107,6 +107,8 @@ type BroadcastProgress struct {
 	// waits.
 	TierWaitUntil time.Time `json:"tier_wait_until,omitzero"`
 	TierWaits     int       `json:"tier_waits,omitempty"`
+	// GuardPauses counts the pauses of the quality guard.
+	GuardPauses int `json:"guard_pauses,omitempty"`
 }
 
 // RateSample is the number of journeys a broadcast had started at a time.

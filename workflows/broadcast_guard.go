@@ -55,8 +55,7 @@ func (b *broadcast) check(ctx workflow.Context) (bool, int, error) {
 	}
 	switch {
 	case res.Pause != "":
-		b.pause(ctx, res)
-		return false, 0, nil
+		return false, 0, b.pause(ctx, res)
 	case !res.Capped || res.NextChannel:
 		return true, -1, nil
 	case res.Room > 0:
@@ -67,12 +66,25 @@ func (b *broadcast) check(ctx workflow.Context) (bool, int, error) {
 }
 
 // pause pauses the broadcast for a condition of its guard, and says so in
-// its status, its log and its metrics.
-func (b *broadcast) pause(ctx workflow.Context, res activities.CheckResult) {
+// its status, its log, its metrics and the message event log (`switchback
+// report`).
+func (b *broadcast) pause(ctx workflow.Context, res activities.CheckResult) error {
 	b.p.Paused, b.p.PauseClass, b.p.PauseReason, b.p.PauseKey = true, res.Pause, res.Reason, res.Key
+	b.p.GuardPauses++
 	workflow.GetLogger(ctx).Warn("broadcast paused by its quality guard; a person resumes it", "broadcast", b.id,
 		"class", string(res.Pause), "reason", res.Reason)
 	countPause(ctx, res.Pause)
+	ao := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	e := store.MessageEvent{Provider: store.LocalProvider, MessageID: fmt.Sprintf("%s#pause-%d", b.id, b.p.GuardPauses),
+		Status: store.EventBroadcastPaused, Journey: b.in.Journey, WorkflowID: b.id, ReasonClass: res.Pause,
+		ErrorReason: res.Reason, At: workflow.Now(ctx)}
+	if err := workflow.ExecuteActivity(ao, activities.RecordEventName, activities.EventRequest{Event: e}).Get(ctx, nil); err != nil {
+		return fmt.Errorf("record the pause of broadcast %s: %w", b.id, err)
+	}
+	return nil
 }
 
 // countPause counts a pause by its class.

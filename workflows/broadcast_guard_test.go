@@ -75,6 +75,10 @@ func TestBroadcastGuardPauses(t *testing.T) {
 			if s.Phase != PhaseCompleted || s.Started != 200 || s.PauseClass != "" || s.PauseReason != "" {
 				t.Errorf("status = %+v, want completed, 200 started, no pause reason", s)
 			}
+			if len(f.events) != 1 || f.events[0].Status != store.EventBroadcastPaused || f.events[0].ReasonClass != class ||
+				f.events[0].Journey != "otp" || f.events[0].WorkflowID != "sale" {
+				t.Errorf("events recorded = %+v, want one broadcast_paused of class %s", f.events, class)
+			}
 			last := f.checks[len(f.checks)-1]
 			if !slices.Contains(last.Acked, key) {
 				t.Errorf("checks after the resume acknowledge %v, want %s", last.Acked, key)

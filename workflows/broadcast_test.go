@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // fakeAudience plays the store and Temporal for the broadcast activities:
@@ -48,6 +49,8 @@ type fakeAudience struct {
 	nextChannel bool
 	// now is the test clock of the run (the activities' time).
 	now func() time.Time
+	// events are the events the broadcast recorded.
+	events []store.MessageEvent
 	// queryAt are times after the start at which runBroadcast queries the
 	// first run's status (broadcastRun.queried).
 	queryAt []time.Duration
@@ -105,6 +108,14 @@ func (f *fakeAudience) check(_ context.Context, req activities.CheckRequest) (ac
 		}
 	}
 	return res, nil
+}
+
+// record keeps the events the broadcast records (its pauses).
+func (f *fakeAudience) record(_ context.Context, req activities.EventRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, req.Event)
+	return nil
 }
 
 // reserve plays store.Store.ReserveRecipient at the activity's time.
@@ -191,6 +202,7 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 		env.RegisterActivityWithOptions(f.page, activity.RegisterOptions{Name: activities.BroadcastPageName})
 		env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: activities.BroadcastStartName})
 		env.RegisterActivityWithOptions(f.check, activity.RegisterOptions{Name: activities.BroadcastCheckName})
+		env.RegisterActivityWithOptions(f.record, activity.RegisterOptions{Name: activities.RecordEventName})
 		f.now = env.Now
 		timers := 0
 		env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })

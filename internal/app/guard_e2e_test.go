@@ -65,6 +65,10 @@ func TestEndToEndBroadcastPausesOnTemplatePaused(t *testing.T) {
 	if paused.PauseClass != store.ClassTemplatePaused || paused.PauseReason == "" || paused.Started >= 30 {
 		t.Errorf("paused: %+v, want class %s with a reason, before the end", paused, store.ClassTemplatePaused)
 	}
+	events, err := s.Store.Events(ctx, store.EventFilter{WorkflowID: "guarded"})
+	if err != nil || len(events) != 1 || events[0].Status != store.EventBroadcastPaused || events[0].ReasonClass != store.ClassTemplatePaused {
+		t.Errorf("the broadcast's events = %+v, %v; want its pause, of class %s", events, err, store.ClassTemplatePaused)
+	}
 	time.Sleep(500 * time.Millisecond)
 	if st, err := workflows.GetBroadcastStatus(ctx, s.Client, nil, "guarded"); err != nil || st.Started != paused.Started || st.Phase != workflows.PhasePaused {
 		t.Errorf("half a second later: %+v, %v; want still paused at %d started", st, err, paused.Started)
