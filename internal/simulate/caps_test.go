@@ -59,3 +59,46 @@ func TestParseSentRecently(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTierLimit: with the messaging limit's 250 recipients counted
+// today, abandoned_cart's WhatsApp reminders are skipped as tier_limited
+// and go by email; one recipient short of the limit, the first reminder
+// counts the contact and the second goes on WhatsApp too.
+func TestRunTierLimit(t *testing.T) {
+	j, err := journeys.Builtin("abandoned_cart", testChannels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		today int
+		want  []string
+	}{
+		{250, []string{"first_reminder skipped whatsapp (tier_limited)", "first_reminder sent email",
+			"second_reminder skipped whatsapp (tier_limited)", "second_reminder sent email"}},
+		{249, []string{"first_reminder sent whatsapp", "second_reminder sent whatsapp"}},
+	} {
+		tl, err := Run(Options{
+			Input:    journeys.Input{Journey: j, To: "+15551234567", Email: "ana@example.com", Vars: map[string]string{"cart_url": "https://shop.example/c/1"}},
+			Start:    time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+			Channels: testChannels, Tier: "TIER_250", SentToday: c.today,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range tl.Events {
+			switch ev.Kind {
+			case journeys.EventSent:
+				got = append(got, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
+			case journeys.EventSkipped:
+				got = append(got, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%d sent today: timeline\n got %q\nwant %q", c.today, got, c.want)
+		}
+	}
+	if _, err := Run(Options{Input: journeys.Input{Journey: j}, Channels: testChannels, Tier: "TIER_3K"}); err == nil {
+		t.Error("an unknown tier: no error")
+	}
+}
