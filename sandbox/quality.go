@@ -23,10 +23,7 @@ func (s *Sandbox) serveNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("phone_number_id"); id != s.cfg.PhoneNumberID {
-		writeGraphError(w, http.StatusBadRequest, graphError{
-			Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id),
-			Type:    "GraphMethodException", Code: codeGraphInvalidParam, ErrorSubcode: 33,
-		})
+		writeNoObject(w, id)
 		return
 	}
 	s.mu.Lock()

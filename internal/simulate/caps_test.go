@@ -33,15 +33,7 @@ func TestRunFrequencyCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, ev := range tl.Events {
-		switch ev.Kind {
-		case journeys.EventSent:
-			got = append(got, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
-		case journeys.EventSkipped:
-			got = append(got, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
-		}
-	}
+	got := sendsAndSkips(tl)
 	want := []string{"first_reminder sent whatsapp", "second_reminder skipped whatsapp (frequency_capped)", "second_reminder sent email"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("timeline:\n got %q\nwant %q", got, want)
@@ -85,15 +77,7 @@ func TestRunTierLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, ev := range tl.Events {
-			switch ev.Kind {
-			case journeys.EventSent:
-				got = append(got, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
-			case journeys.EventSkipped:
-				got = append(got, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
-			}
-		}
+		got := sendsAndSkips(tl)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%d sent today: timeline\n got %q\nwant %q", c.today, got, c.want)
 		}
@@ -101,4 +85,18 @@ func TestRunTierLimit(t *testing.T) {
 	if _, err := Run(Options{Input: journeys.Input{Journey: j}, Channels: testChannels, Tier: "TIER_3K"}); err == nil {
 		t.Error("an unknown tier: no error")
 	}
+}
+
+// sendsAndSkips writes a timeline's sends and skips, one a line.
+func sendsAndSkips(tl journeys.Timeline) []string {
+	var out []string
+	for _, ev := range tl.Events {
+		switch ev.Kind {
+		case journeys.EventSent:
+			out = append(out, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
+		case journeys.EventSkipped:
+			out = append(out, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
+		}
+	}
+	return out
 }

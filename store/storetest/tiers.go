@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,24 +75,10 @@ func testReserveRecipientRace(t *testing.T, ctx context.Context, s store.Store) 
 		if !reserveRecipient(t, ctx, s, fmt.Sprintf("first-%d", round), 2, at) {
 			t.Fatal("first reservation = false")
 		}
-		var won atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 8 {
-			wg.Go(func() {
-				<-start
-				ok, err := s.ReserveRecipient(ctx, fmt.Sprintf("racer-%d-%d", round, i), 2, at.Add(time.Minute))
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					won.Add(1)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if n := won.Load(); n != 1 {
+		n := raceOf(t, func(i int) (bool, error) {
+			return s.ReserveRecipient(ctx, fmt.Sprintf("racer-%d-%d", round, i), 2, at.Add(time.Minute))
+		})
+		if n != 1 {
 			t.Errorf("round %d: %d racers got the last slot, want exactly 1", round, n)
 		}
 	}
