@@ -172,14 +172,6 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 	if req.Channel != channels.WhatsApp || (req.Session && !el.UseTemplate) {
 		return el, nil
 	}
-	// A template: business-initiated unless the window is open.
-	open, err := a.windowOpen(ctx, key)
-	if err != nil {
-		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
-	}
-	if open {
-		return el, nil
-	}
 	limited, ok, err := a.reserveRecipient(ctx, key)
 	switch {
 	case err != nil:

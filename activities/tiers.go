@@ -134,12 +134,17 @@ func (a *Activities) tierLimit(ctx context.Context) (int, bool, error) {
 	return limit, capped, nil
 }
 
-// reserveRecipient counts the contact against the messaging limit, if one
-// is in force: false with the skip's eligibility when the limit is
-// reached.
+// reserveRecipient counts the contact, sent a template, against the
+// messaging limit, if one is in force and the contact's service window is
+// closed (a template inside it is not business-initiated): false with the
+// skip's eligibility when the limit is reached.
 func (a *Activities) reserveRecipient(ctx context.Context, key string) (Eligibility, bool, error) {
 	limit, capped, err := a.tierLimit(ctx)
 	if err != nil || !capped {
+		return Eligibility{}, true, err
+	}
+	open, err := a.windowOpen(ctx, key)
+	if err != nil || open {
 		return Eligibility{}, true, err
 	}
 	ok, err := a.Messages.ReserveRecipient(ctx, key, limit, a.now())
