@@ -105,7 +105,8 @@ type GuardStore interface {
 // templates (PAUSED or DISABLED, or a 132015/132016 failure since
 // req.Since) and the failure rate of the broadcast's newest WhatsApp sends
 // since req.Since; the first condition not in req.Acked pauses the
-// broadcast. Then it reports the messaging limit's room.
+// broadcast. Then, for a journey that starts on WhatsApp, it reports the
+// messaging limit's room.
 func (b *Broadcasts) BroadcastCheck(ctx context.Context, req CheckRequest) (CheckResult, error) {
 	j, err := b.journey(req.Journey)
 	if err != nil || b.Guard == nil {
@@ -114,6 +115,9 @@ func (b *Broadcasts) BroadcastCheck(ctx context.Context, req CheckRequest) (Chec
 	res, err := b.guard(ctx, req, j)
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("check broadcast %s: %w", req.Broadcast, err)
+	}
+	if res.Pause != "" || j.FirstChannel() != channels.WhatsApp {
+		return res, nil
 	}
 	if err := b.room(ctx, &res); err != nil {
 		return CheckResult{}, fmt.Errorf("check broadcast %s: %w", req.Broadcast, err)

@@ -136,8 +136,24 @@ func TestBroadcastCheckRoom(t *testing.T) {
 		}
 	}
 	res := check(t, b, now)
-	if !res.Capped || res.Limit != 3 || res.Room != 1 || !res.FreeAt.Equal(now.Add(21*time.Hour)) {
+	if !res.Capped || res.Limit != 3 || res.Room != 1 || !res.FreeAt.Equal(now.Add(21*time.Hour)) || res.NextChannel {
 		t.Errorf("check = %+v, want capped at 3 (warm-up day 1) with room 1, free at +21h", res)
+	}
+	j, _ := b.Journeys("promo")
+	journeyOf := func(j journeys.Journey) func(string) (journeys.Journey, error) {
+		return func(string) (journeys.Journey, error) { return j, nil }
+	}
+	next := j
+	next.TierLimit = journeys.TierLimitNextChannel
+	b.Journeys = journeyOf(next)
+	if res := check(t, b, now); !res.Capped || !res.NextChannel {
+		t.Errorf("a next_channel journey: %+v, want capped and next_channel", res)
+	}
+	sms := j
+	sms.Steps = []journeys.Step{{Send: &journeys.SendStep{ID: "s", Attempts: j.Steps[0].Send.Attempts[1:]}}}
+	b.Journeys = journeyOf(sms)
+	if res := check(t, b, now); res.Capped {
+		t.Errorf("a journey that starts on SMS: %+v, want not capped", res)
 	}
 }
 
