@@ -1,9 +1,13 @@
 package workflows
 
 import (
+	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/store"
@@ -16,8 +20,13 @@ func TestBroadcastTierWait(t *testing.T) {
 	f := newAudience(5)
 	f.tierLimit = 2
 	f.queryAt = []time.Duration{time.Hour}
+	m := newCounters()
+	f.metrics = m
 	in := BroadcastInput{Journey: "otp", Segment: "all", Rate: 100, PageSize: 50, BatchSize: 50}
 	got := runBroadcast(t, f, "sale", in, nil)
+	if n := m.count(MetricBroadcastTierWaits, ""); n != 2 {
+		t.Errorf("%s = %d, want 2", MetricBroadcastTierWaits, n)
+	}
 	s := got.status
 	if s.Phase != PhaseCompleted || s.Started != 5 || s.TierWaits != 2 {
 		t.Errorf("status = %+v, want completed, 5 started after 2 tier waits", s)
@@ -65,6 +74,8 @@ func TestBroadcastGuardPauses(t *testing.T) {
 				return activities.CheckResult{Pause: class, Reason: "because " + string(class), Key: key}
 			}
 			f.queryAt = []time.Duration{30 * time.Minute}
+			m := newCounters()
+			f.metrics = m
 			in := BroadcastInput{Journey: "otp", Segment: "all", Rate: 10, PageSize: 50, BatchSize: 10}
 			got := runBroadcast(t, f, "sale", in, []update{{after: time.Hour, name: UpdateResume}})
 			p := got.queried[0]
@@ -78,6 +89,9 @@ func TestBroadcastGuardPauses(t *testing.T) {
 			if len(f.events) != 1 || f.events[0].Status != store.EventBroadcastPaused || f.events[0].ReasonClass != class ||
 				f.events[0].Journey != "otp" || f.events[0].WorkflowID != "sale" {
 				t.Errorf("events recorded = %+v, want one broadcast_paused of class %s", f.events, class)
+			}
+			if n := m.count(MetricBroadcastPauses, string(class)); n != 1 {
+				t.Errorf("%s{reason=%s} = %d, want 1", MetricBroadcastPauses, class, n)
 			}
 			last := f.checks[len(f.checks)-1]
 			if !slices.Contains(last.Acked, key) {
@@ -101,4 +115,48 @@ func TestBroadcastPauseByPerson(t *testing.T) {
 	if got.status.PauseClass != "" {
 		t.Errorf("after the resume: %+v, want no pause class", got.status)
 	}
+}
+
+// counters is a metrics handler that counts the workflow's counters by
+// name and tags.
+type counters struct {
+	mu     *sync.Mutex
+	tags   map[string]string
+	counts map[string]int64
+}
+
+func newCounters() counters {
+	return counters{mu: &sync.Mutex{}, counts: map[string]int64{}}
+}
+
+func (c counters) WithTags(tags map[string]string) client.MetricsHandler {
+	merged := maps.Clone(c.tags)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, tags)
+	return counters{mu: c.mu, tags: merged, counts: c.counts}
+}
+
+func (c counters) Counter(name string) client.MetricsCounter { return counter{c, name} }
+func (c counters) Gauge(name string) client.MetricsGauge     { return client.MetricsNopHandler.Gauge(name) }
+func (c counters) Timer(name string) client.MetricsTimer     { return client.MetricsNopHandler.Timer(name) }
+
+// count returns the counter's total with the reason tag (empty: without
+// one).
+func (c counters) count(name, reason string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[name+"|"+reason]
+}
+
+type counter struct {
+	c    counters
+	name string
+}
+
+func (n counter) Inc(d int64) {
+	n.c.mu.Lock()
+	defer n.c.mu.Unlock()
+	n.c.counts[n.name+"|"+n.c.tags["reason"]] += d
 }

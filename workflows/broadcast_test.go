@@ -51,6 +51,8 @@ type fakeAudience struct {
 	now func() time.Time
 	// events are the events the broadcast recorded.
 	events []store.MessageEvent
+	// metrics, if set, receives the workflow's metrics.
+	metrics client.MetricsHandler
 	// queryAt are times after the start at which runBroadcast queries the
 	// first run's status (broadcastRun.queried).
 	queryAt []time.Duration
@@ -193,6 +195,9 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 	var now time.Time
 	for out.runs = 1; ; out.runs++ {
 		var ts testsuite.WorkflowTestSuite
+		if f.metrics != nil {
+			ts.SetMetricsHandler(f.metrics)
+		}
 		env := ts.NewTestWorkflowEnvironment()
 		if !now.IsZero() {
 			env.SetStartTime(now) // the next run starts when the last ended
