@@ -107,8 +107,13 @@ func TestBroadcastGuardPauses(t *testing.T) {
 // A person's pause says so in the status.
 func TestBroadcastPauseByPerson(t *testing.T) {
 	f := newAudience(200)
+	m := newCounters()
+	f.metrics = m
 	in := BroadcastInput{Journey: "otp", Segment: "all", Rate: 10, PageSize: 50, BatchSize: 10}
 	got := runBroadcast(t, f, "sale", in, []update{{after: 5 * time.Second, name: UpdatePause}, {after: time.Hour, name: UpdateResume}})
+	if n := m.count(MetricBroadcastPauses, string(store.ClassPausedByPerson)); n != 1 {
+		t.Errorf("%s{reason=%s} = %d, want 1", MetricBroadcastPauses, store.ClassPausedByPerson, n)
+	}
 	if p := got.paused; p.PauseClass != store.ClassPausedByPerson || p.PauseReason == "" {
 		t.Errorf("paused by a person: %+v, want class %s and a reason", p, store.ClassPausedByPerson)
 	}
