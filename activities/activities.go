@@ -71,6 +71,9 @@ type Store interface {
 	// log and what an outcome says of the contact.
 	RecordMessage(ctx context.Context, ref store.MessageRef) error
 	RecordEvent(ctx context.Context, e store.MessageEvent) (bool, error)
+	// Events reads the event log: a retried send asks it whether the
+	// provider already accepted the attempt.
+	Events(ctx context.Context, f store.EventFilter) ([]store.MessageEvent, error)
 	SetReachability(ctx context.Context, r store.Reachability) error
 	Suppress(ctx context.Context, s store.Suppression) error
 }
@@ -118,6 +121,9 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 			fmt.Sprintf("channel %q is not configured on this worker", msg.Channel), SendErrorType, nil,
 			SendFailure{Code: "not_configured", Reason: fmt.Sprintf("channel %s is not configured", msg.Channel), Permanent: true, Config: true})
 	}
+	if res, ok := a.acceptedBefore(ctx, msg); ok {
+		return res, nil
+	}
 	res, err := sender.Send(ctx, msg)
 	var se *channels.SendError
 	if errors.As(err, &se) {
@@ -142,6 +148,35 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 	}
 	a.recordAccepted(ctx, req, res)
 	return res, nil
+}
+
+// acceptedBefore returns what the provider answered an earlier try of
+// this send, when the event log says it accepted the attempt: the try
+// sent it, then could not report it (the worker lost Temporal, or died),
+// and sending again would give the customer a second message. Only a
+// retry asks, and only of events since this activity was scheduled, so a
+// journey that reuses an old id finds nothing of its predecessor. A store
+// that cannot answer lets the send go: at least once.
+func (a *Activities) acceptedBefore(ctx context.Context, msg channels.Message) (channels.SendResult, bool) {
+	info := activity.GetInfo(ctx)
+	corr := msg.Correlation
+	if info.Attempt < 2 || corr.WorkflowID == "" {
+		return channels.SendResult{}, false
+	}
+	// A minute before: the worker's clock, which dated the event, may be behind the server's.
+	evs, err := a.Messages.Events(ctx, store.EventFilter{WorkflowID: corr.WorkflowID, Since: info.ScheduledTime.Add(-time.Minute)})
+	if err != nil {
+		a.logger().WarnContext(ctx, "read the event log before a retried send", "error", err)
+		return channels.SendResult{}, false
+	}
+	for _, e := range evs {
+		if e.Status == store.EventAccepted && e.Attempt == corr.Attempt && e.Channel == msg.Channel {
+			a.logger().InfoContext(ctx, "a retried send was accepted by its earlier try: not sent again",
+				"provider", e.Provider, "message_id", e.MessageID)
+			return channels.SendResult{Provider: e.Provider, MessageID: e.MessageID, Status: channels.StatusAccepted}, true
+		}
+	}
+	return channels.SendResult{}, false
 }
 
 // retire removes device tokens a provider called invalid from every

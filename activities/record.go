@@ -78,9 +78,9 @@ func (a *Activities) noteOutcome(ctx context.Context, e store.MessageEvent) erro
 	if err := a.Messages.SetReachability(ctx, r); err != nil {
 		return err
 	}
-	if e.Channel == channels.SMS && e.ErrorCode == "21211" {
-		return a.Messages.Suppress(ctx, store.Suppression{ContactKey: e.ContactKey, Channel: channels.SMS,
-			Reason: store.ReasonInvalidNumber, Source: "twilio 21211", At: e.At})
+	if a.Channels.Suppresses(e.Channel, e.ErrorCode) {
+		return a.Messages.Suppress(ctx, store.Suppression{ContactKey: e.ContactKey, Channel: e.Channel,
+			Reason: store.ReasonInvalidNumber, Source: e.Provider + " " + e.ErrorCode, At: e.At})
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestRecordEvent(t *testing.T) {
 		{"a passing failure says nothing", []EventRequest{status(channels.WhatsApp, store.EventFailed, "131049")}, nil, nil},
 		{"21211 suppresses SMS", []EventRequest{status(channels.SMS, store.EventFailed, "21211")},
 			[]store.Reachability{{ContactKey: key, Channel: channels.SMS, Code: "21211", Reason: "r21211", At: now}},
-			[]store.Suppression{{ContactKey: key, Channel: channels.SMS, Reason: store.ReasonInvalidNumber, Source: "twilio 21211", At: now}}},
+			[]store.Suppression{{ContactKey: key, Channel: channels.SMS, Reason: store.ReasonInvalidNumber, Source: "p 21211", At: now}}},
 		{"skips say nothing", []EventRequest{{To: testNumber, Event: store.MessageEvent{Status: store.EventSkipped, Channel: channels.WhatsApp, ErrorReason: ReasonWindowClosed}}}, nil, nil},
 	}
 	for _, tt := range tests {

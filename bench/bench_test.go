@@ -43,6 +43,13 @@ func TestCompareSmoke(t *testing.T) {
 	if !regexp.MustCompile(`^journey_vs_baseline ratio=[0-9.]+ journeys_per_s=[0-9.]+ baseline_per_s=[0-9.]+$`).MatchString(line) {
 		t.Errorf("line %q is not in the documented form", line)
 	}
+	h, err := e.History(context.Background(), sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^history_per_otp journey_events=[1-9][0-9]* journey_actions=[1-9][0-9]* baseline_events=[1-9][0-9]* baseline_actions=[1-9][0-9]*$`).MatchString(h.String()) {
+		t.Errorf("line %q is not in the documented form", h)
+	}
 	w, s, err := e.Ingest(context.Background(), 20, 4)
 	if err != nil {
 		t.Fatal(err)

@@ -18,8 +18,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -50,6 +52,10 @@ type Options struct {
 	// DatabaseURL, if set, puts the store on PostgreSQL
 	// (SWITCHBACK_DATABASE_URL); otherwise SQLite under DataDir.
 	DatabaseURL string
+	// WorkerBinary, if set, runs Switchback's workers as `WorkerBinary
+	// worker` in a process of their own, so that their memory is measured
+	// apart from the server's (Env.WorkerRSS); otherwise in this process.
+	WorkerBinary string
 }
 
 // Env is a whole Switchback in this process, plus the baseline worker.
@@ -71,6 +77,8 @@ type Env struct {
 	stack   *devstack.Stack
 	store   store.Store
 	workers []worker.Worker
+	// worker is the workers' process, when they run in one.
+	worker *exec.Cmd
 	// stopEvents stops the event stream (app.StartEventStream).
 	stopEvents func()
 	cancel     context.CancelFunc
@@ -144,7 +152,12 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.Client, err = client.DialContext(ctx, copts); err != nil {
 		return nil, fmt.Errorf("bench: connect to Temporal: %w", err)
 	}
-	ws, err := app.Workers(e.Client, app.WorkerOptions{Config: cfg, Store: e.store})
+	var ws []worker.Worker
+	if opts.WorkerBinary != "" {
+		err = e.startWorkerProcess(opts.WorkerBinary)
+	} else {
+		ws, err = app.Workers(e.Client, app.WorkerOptions{Config: cfg, Store: e.store})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -169,6 +182,33 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.cancel, e.served = cancel, make(chan error, 1)
 	go func() { e.served <- app.Serve(sctx, ln, h) }()
 	return e, nil
+}
+
+// startWorkerProcess starts `bin worker` under the Env's configuration,
+// its log in worker.log under the data directory.
+func (e *Env) startWorkerProcess(bin string) error {
+	log, err := os.Create(filepath.Join(e.DataDir, "worker.log"))
+	if err != nil {
+		return fmt.Errorf("worker log: %w", err)
+	}
+	defer log.Close() // the process has its own descriptor
+	cmd := exec.Command(bin, "worker")
+	cmd.Env = append(app.WorkerEnviron(e.Config), "SWITCHBACK_METRICS_ADDR=127.0.0.1:0", "PATH="+os.Getenv("PATH"))
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the worker process: %w", err)
+	}
+	e.worker = cmd
+	return nil
+}
+
+// WorkerRSS returns the resident set size of the workers' process, or 0
+// when the workers run in this process (Options.WorkerBinary unset).
+func (e *Env) WorkerRSS() int64 {
+	if e.worker == nil {
+		return 0
+	}
+	return processRSS(e.worker.Process.Pid)
 }
 
 // benchConfig is the production configuration with a fresh encryption key
@@ -210,6 +250,12 @@ func (e *Env) Close() error {
 		e.stopEvents()
 	}
 	app.StopWorkers(e.workers)
+	if w := e.worker; w != nil {
+		// SIGTERM stops a worker as a deploy does; it exits 0.
+		if err := w.Process.Signal(syscall.SIGTERM); err == nil {
+			errs = append(errs, w.Wait())
+		}
+	}
 	if e.Client != nil {
 		e.Client.Close()
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -362,4 +363,74 @@ func statusBody(id, phoneNumberID string) ([]byte, error) {
 		return nil, fmt.Errorf("bench: encode status: %w", err)
 	}
 	return body, nil
+}
+
+// History runs one journey and one baseline workflow to recipient and
+// counts what each wrote to its history: the events, and the commands
+// Temporal Cloud bills as actions (activities, local activities and other
+// markers, timers, search-attribute upserts, signals received), so that a
+// delivered OTP's cost is read beside the hand-written workflow's.
+func (e *Env) History(ctx context.Context, to string, want channels.Channel) (Result, error) {
+	otp, err := OTPJourney(30 * time.Second)
+	if err != nil {
+		return Result{}, err
+	}
+	jid, bid := "bench-history-"+rand.Text()[:12], "baseline-history-"+rand.Text()[:12]
+	opts := journeys.StartOptions{Journey: otp, To: to, ID: jid, Vars: map[string]string{"code": "493817"}, ContactKey: e.Config.ContactKeyOrDefault()}
+	if err := runJourney(ctx, e.Client, opts, want); err != nil {
+		return Result{}, err
+	}
+	in := BaselineInput{To: to, Code: "493817", Channels: []channels.Channel{channels.WhatsApp, channels.SMS}, Within: 30 * time.Second}
+	run, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: bid, TaskQueue: BaselineTaskQueue}, BaselineWorkflowName, in)
+	if err != nil {
+		return Result{}, fmt.Errorf("start baseline: %w", err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return Result{}, fmt.Errorf("baseline %s: %w", bid, err)
+	}
+	var fields []Field
+	for _, w := range []struct{ prefix, id string }{{"journey", jid}, {"baseline", bid}} {
+		c, err := e.countHistory(ctx, w.id)
+		if err != nil {
+			return Result{}, err
+		}
+		fields = append(fields, Field{w.prefix + "_events", float64(c.events)}, Field{w.prefix + "_actions", float64(c.actions())})
+	}
+	return Result{Name: "history_per_otp", Fields: fields}, nil
+}
+
+// historyCount counts a workflow's history events and its billed commands.
+type historyCount struct {
+	events, activities, markers, timers, upserts, signals int
+}
+
+// actions estimates the billed actions: the start, and each command and
+// signal counted.
+func (c historyCount) actions() int {
+	return 1 + c.activities + c.markers + c.timers + c.upserts + c.signals
+}
+
+func (e *Env) countHistory(ctx context.Context, id string) (historyCount, error) {
+	var c historyCount
+	it := e.Client.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return c, fmt.Errorf("history of %s: %w", id, err)
+		}
+		c.events++
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			c.activities++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			c.markers++
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			c.timers++
+		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			c.upserts++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			c.signals++
+		}
+	}
+	return c, nil
 }

@@ -66,7 +66,7 @@ func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 	rss1, db1 := rssBytes(), e.databaseBytes()
 	per := 1000 / float64(n)
 	const mib = 1 << 20
-	return Result{Name: "waiting", Fields: []Field{
+	fields := []Field{
 		{"n", float64(n)},
 		{"starts_per_s", round(st.PerSecond())},
 		{"waiting_per_s", round(float64(n) / settled.Seconds())},
@@ -74,7 +74,12 @@ func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
 		{"db_mib_per_1000", round(float64(db1-db0) / mib * per)},
 		{"rss_mib", round(float64(rss1) / mib)},
 		{"db_mib", round(float64(db1) / mib)},
-	}}, nil
+	}
+	if w := e.WorkerRSS(); w > 0 {
+		// The workers in their own process: this one is the server.
+		fields = append(fields, Field{"worker_rss_mib", round(float64(w) / mib)}, Field{"server_rss_mib", round(float64(rss1) / mib)})
+	}
+	return Result{Name: "waiting", Fields: fields}, nil
 }
 
 // databaseBytes returns the size of Temporal's database files.
@@ -96,8 +101,11 @@ func filesBytes(files ...string) int64 {
 }
 
 // rssBytes returns this process's resident set size (Linux), or 0.
-func rssBytes() int64 {
-	f, err := os.Open("/proc/self/status")
+func rssBytes() int64 { return processRSS(os.Getpid()) }
+
+// processRSS returns process pid's resident set size (Linux), or 0.
+func processRSS(pid int) int64 {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}

@@ -80,6 +80,13 @@ type Sandboxed interface {
 	Sandbox() http.Handler
 }
 
+// Suppressing is a driver whose provider's errors can say an address
+// must get nothing more on the channel (an invalid number), beyond being
+// unreachable for now.
+type Suppressing interface {
+	Suppresses(code string) bool
+}
+
 // Simulation is how a channel's provider answers, for `simulate`: its
 // name, the status it gives a send it accepts, and its error codes for a
 // send it refuses and for a message that fails after it was accepted.
@@ -160,6 +167,14 @@ func (r *Registry) Channels(k AddressKind) []Channel {
 		}
 	}
 	return out
+}
+
+// Suppresses reports whether code, an error of channel ch's provider,
+// says the address must get nothing more on ch (Suppressing).
+func (r *Registry) Suppresses(ch Channel, code string) bool {
+	d, _ := r.Lookup(ch)
+	s, ok := d.(Suppressing)
+	return ok && s.Suppresses(code)
 }
 
 // Simulation returns how ch's provider answers, as its driver describes

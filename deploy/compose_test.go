@@ -20,7 +20,6 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
-	"github.com/switchbackhq/switchback/journeys"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -295,7 +294,6 @@ func checkTemporal(p *types.Project, fx facts) []string {
 	for service, want := range map[string]string{
 		"temporal":        "temporalio/server:" + fx.temporalServer,
 		"temporal-schema": "temporalio/admin-tools:" + fx.temporalServer,
-		"temporal-setup":  "temporalio/admin-tools:" + fx.temporalServer,
 		"temporal-ui":     "temporalio/ui:" + fx.uiServer,
 	} {
 		if got := p.Services[service].Image; got != want {
@@ -316,12 +314,30 @@ func checkTemporal(p *types.Project, fx facts) []string {
 		problems = append(problems, fmt.Sprintf("temporal: DYNAMIC_CONFIG_FILE_PATH=%q is not a mounted file", dc))
 	}
 
-	setup := strings.Fields(value(p.Services["temporal-setup"].Environment, "SWITCHBACK_SEARCH_ATTRIBUTES"))
-	if want := journeys.SearchAttributeNames(); !sameSet(setup, want) {
-		problems = append(problems, fmt.Sprintf("temporal-setup creates search attributes %v, journeys use %v", setup, want))
+	return append(problems, checkSetup(p, fx)...)
+}
+
+// checkSetup checks the temporal-setup service: `switchback setup` (which
+// creates journeys.SearchAttributeNames) from the worker's image, on the
+// worker's Temporal and namespace.
+func checkSetup(p *types.Project, fx facts) []string {
+	var problems []string
+	setup, worker := p.Services["temporal-setup"], p.Services["worker"]
+	if setup.Image != worker.Image {
+		problems = append(problems, fmt.Sprintf("temporal-setup: image %s, want the worker's %s (it runs `switchback setup`)", setup.Image, worker.Image))
 	}
-	if got, want := value(p.Services["temporal-setup"].Environment, "TEMPORAL_NAMESPACE"), value(p.Services["worker"].Environment, "SWITCHBACK_TEMPORAL_NAMESPACE"); got != want {
-		problems = append(problems, fmt.Sprintf("temporal-setup creates namespace %q, the worker uses %q", got, want))
+	if len(setup.Command) == 0 || setup.Command[0] != "setup" {
+		problems = append(problems, fmt.Sprintf("temporal-setup: command %q, want switchback's setup", []string(setup.Command)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(setup.Environment)) {
+		if !fx.envNames[name] && !strings.HasPrefix(name, "OTEL_") {
+			problems = append(problems, fmt.Sprintf("temporal-setup: environment %s is not a setting the code reads", name))
+		}
+	}
+	for _, name := range []string{"SWITCHBACK_TEMPORAL_ADDRESS", "SWITCHBACK_TEMPORAL_NAMESPACE", "SWITCHBACK_TEMPORAL_TLS_CA", "SWITCHBACK_TEMPORAL_API_KEY"} {
+		if got, want := value(setup.Environment, name), value(worker.Environment, name); got != want {
+			problems = append(problems, fmt.Sprintf("temporal-setup: %s=%q, the worker uses %q", name, got, want))
+		}
 	}
 	return problems
 }
@@ -370,13 +386,6 @@ func value(env types.MappingWithEquals, name string) string {
 	return ""
 }
 
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
-
 func TestCompose(t *testing.T) {
 	for _, p := range checkCompose(readFiles(t), readFacts(t)) {
 		t.Error(p)
@@ -421,7 +430,9 @@ func TestComposeChecksFail(t *testing.T) {
 		{name: "replicas", old: "replicas: 2", new: "replicas: 1", want: "replicas 2"},
 		{name: "depends on nothing", old: "      temporal-schema:\n        condition: service_completed_successfully", new: "      temporal-schemas:\n        condition: service_completed_successfully", want: "temporal-schemas"},
 		{name: "one-shot started", old: "    temporal-setup:\n      condition: service_completed_successfully", new: "    temporal-setup:\n      condition: service_started", want: "one-shot temporal-setup"},
-		{name: "search attributes", old: " SwitchbackOutcome\n", new: "\n", want: "search attributes"},
+		{name: "setup command", old: `command: ["setup"`, new: `command: ["sleep"`, want: "want switchback's setup"},
+		{name: "setup image", old: "image: switchback:${SWITCHBACK_IMAGE_TAG:-local}\n    build:\n      context: .\n    restart: on-failure:3", new: "image: temporalio/admin-tools:1.32.1\n    restart: on-failure:3", want: "want the worker's"},
+		{name: "setup namespace", old: "      <<: *switchback-env\n\n  temporal-ui:", new: "      <<: *switchback-env\n      SWITCHBACK_TEMPORAL_NAMESPACE: other\n\n  temporal-ui:", want: `SWITCHBACK_TEMPORAL_NAMESPACE="other"`},
 		{name: "undeclared variable", old: "${TEMPORAL_LOG_LEVEL:-warn}", new: "${TEMPORAL_LOGLEVEL:-warn}", want: "${TEMPORAL_LOGLEVEL}"},
 		{name: "missing mount", old: "./deploy/temporal/dynamicconfig.yaml", new: "./deploy/temporal/dynamic.yaml", want: "dynamic.yaml"},
 		{name: "schema error", old: "    restart: on-failure:3\n", new: "    restart: on-failure:3\n    replicas_typo: 1\n", want: "does not load"},

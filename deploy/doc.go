@@ -5,7 +5,7 @@
 //
 // The package has no code of its own: its tests load docker-compose.yml
 // with compose-go, the loader of `docker compose` itself, and check it
-// against the code (the settings internal/config reads, the search
-// attributes of package journeys, the Temporal version in go.mod), so that
-// CI catches drift without a Docker engine.
+// against the code (the settings internal/config reads, the temporal-setup
+// service running `switchback setup` from the worker's image, the Temporal
+// version in go.mod), so that CI catches drift without a Docker engine.
 package deploy

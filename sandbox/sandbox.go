@@ -162,7 +162,26 @@ type Sandbox struct {
 	closed  bool
 	sent    []SentMessage
 	refused map[string]bool // digits of recipients already refused once
+	calls   CallbackStats
 }
+
+// CallbackStats counts the status callbacks a Sandbox has posted.
+type CallbackStats struct {
+	// Started counts callbacks begun: each is tried until it is answered
+	// 2xx, its attempts run out, or the Sandbox closes.
+	Started int
+	// Answered counts callbacks finally answered 2xx.
+	Answered int
+	// Retried counts tries that failed (a non-2xx answer or no answer)
+	// and were followed by another try.
+	Retried int
+	// Dropped counts callbacks given up after their last attempt, or
+	// stopped by Close.
+	Dropped int
+}
+
+// Pending is the number of callbacks still being tried.
+func (c CallbackStats) Pending() int { return c.Started - c.Answered - c.Dropped }
 
 // New checks cfg, fills in defaults and returns a Sandbox.
 func New(cfg Config) (*Sandbox, error) {
@@ -278,6 +297,20 @@ func (s *Sandbox) Sent() []SentMessage {
 	return out
 }
 
+// Callbacks returns the counts of status callbacks so far.
+func (s *Sandbox) Callbacks() CallbackStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// count adds to the callback counts under mu.
+func (s *Sandbox) count(f func(*CallbackStats)) {
+	s.mu.Lock()
+	f(&s.calls)
+	s.mu.Unlock()
+}
+
 // refuseOnce reports whether a send to the number with digits d should be
 // refused under r, and remembers the refusal when r refuses only the first
 // send.
@@ -365,6 +398,20 @@ type callback struct {
 // deliver posts cb, retrying with backoff on network errors and non-2xx
 // answers, as a real provider does, until the attempts run out or ctx ends.
 func (s *Sandbox) deliver(ctx context.Context, cb callback) error {
+	s.count(func(c *CallbackStats) { c.Started++ })
+	err := s.retry(ctx, cb)
+	s.count(func(c *CallbackStats) {
+		if err == nil {
+			c.Answered++
+		} else {
+			c.Dropped++
+		}
+	})
+	return err
+}
+
+// retry makes the tries of deliver.
+func (s *Sandbox) retry(ctx context.Context, cb callback) error {
 	backoff := s.cfg.CallbackBackoff
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -382,6 +429,7 @@ func (s *Sandbox) deliver(ctx context.Context, cb callback) error {
 		if attempt >= s.cfg.CallbackAttempts {
 			break
 		}
+		s.count(func(c *CallbackStats) { c.Retried++ })
 		if !pause(ctx, backoff) {
 			return fmt.Errorf("%s %s callback for %s: %w", cb.provider, cb.status, cb.id, ctx.Err())
 		}

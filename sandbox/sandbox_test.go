@@ -879,6 +879,9 @@ func TestCallbackRetry(t *testing.T) {
 			if reqs[0] != reqs[1] {
 				t.Errorf("retry differs from the first try:\n%+v\n%+v", reqs[0], reqs[1])
 			}
+			if got, want := sb.Callbacks(), (CallbackStats{Started: len(want), Answered: len(want), Retried: 1}); got != want {
+				t.Errorf("Callbacks() = %+v, want %+v", got, want)
+			}
 		})
 	}
 }
@@ -904,6 +907,9 @@ func TestCallbackGivesUp(t *testing.T) {
 	_, reqs := rc.snapshot()
 	if len(reqs) != 9 {
 		t.Errorf("receiver saw %d tries, want 9", len(reqs))
+	}
+	if got, want := sb.Callbacks(), (CallbackStats{Started: 3, Retried: 6, Dropped: 3}); got != want || got.Pending() != 0 {
+		t.Errorf("Callbacks() = %+v (pending %d), want %+v", got, got.Pending(), want)
 	}
 	var statuses []string
 	for _, r := range reqs {

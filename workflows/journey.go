@@ -93,6 +93,9 @@ type execution struct {
 	// fewerWrites: this execution upserts SwitchbackChannel only when it
 	// changes and batches the event log (see fewerWritesChange).
 	fewerWrites bool
+	// current: this execution started under currentChange, and runs every
+	// change it covers.
+	current bool
 }
 
 // inbox is where signals and updates reach a run.
@@ -170,8 +173,9 @@ func newRun(ctx workflow.Context, j *Journeys, in journeys.Input) *run {
 func (r *run) begin(ctx workflow.Context) error {
 	r.exec.started = workflow.Now(ctx)
 	r.exec.workflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
-	r.exec.checks = workflow.GetVersion(ctx, checksChange, workflow.DefaultVersion, 1) == 1
-	if workflow.GetVersion(ctx, fewerWritesChange, workflow.DefaultVersion, 1) == 1 {
+	r.exec.current = workflow.GetVersion(ctx, currentChange, workflow.DefaultVersion, 1) == 1
+	r.exec.checks = r.changed(ctx, checksChange)
+	if r.changed(ctx, fewerWritesChange) {
 		// The starter set the first channel; upsert it only when it changes,
 		// and write the event log at decisions, not at every status.
 		r.exec.fewerWrites = true

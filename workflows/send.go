@@ -272,7 +272,7 @@ func (r *run) compose(ctx workflow.Context, t *try) (channels.Message, error) {
 // attemptWhy is the reason of an attempt's timeline event: what it sends
 // and awaits, and whether the template goes instead of the text.
 func (r *run) attemptWhy(t *try, msg channels.Message) why {
-	text := fmt.Sprintf("%s, awaiting %s within %s", describe(msg), t.spec.AwaitOrDefault(), t.limit.Sub(t.start))
+	text := fmt.Sprintf("%s, awaiting %s within %s", r.describe(t, msg), t.spec.AwaitOrDefault(), t.limit.Sub(t.start))
 	if t.templateInstead {
 		return why{store.ClassTemplateInstead, windowClosedTemplate + ": " + text}
 	}
@@ -338,7 +338,7 @@ func (r *run) accepted(ctx workflow.Context, t *try, msg channels.Message, sent 
 	r.advance(key, channels.StatusAccepted)
 	// A provider may answer with a later status: a webhook's 2xx is its
 	// delivery. Journeys started before keep to accepted.
-	if sent.Status != channels.StatusFailed && workflow.GetVersion(ctx, sendStatusChange, workflow.DefaultVersion, 1) == 1 {
+	if sent.Status != channels.StatusFailed && r.changed(ctx, sendStatusChange) {
 		r.advance(key, sent.Status)
 	}
 	return key
@@ -428,8 +428,10 @@ func withReason(ev Event, kind EventKind, w why) Event {
 	return ev
 }
 
-// describe says what a message is, without its content (which may be a code).
-func describe(m channels.Message) string {
+// describe says what an attempt's message is, without its content (which
+// may be a code): the template or form it sends, else what its channel's
+// driver says of it.
+func (r *run) describe(t *try, m channels.Message) string {
 	switch {
 	case m.Template != nil:
 		return fmt.Sprintf("template %s (%s)", m.Template.Name, m.Template.Language)
@@ -441,6 +443,9 @@ func describe(m channels.Message) string {
 		return "session message"
 	case m.Text != "":
 		return "text message"
+	}
+	if _, c, err := t.spec.Content(r.cfg.channels); err == nil {
+		return c.Describe()
 	}
 	return string(m.Channel) + " message"
 }

@@ -80,7 +80,7 @@ func (r *run) setOwnSearchAttributes(ctx workflow.Context) {
 	if len(set) == 0 && (hasContact || r.in.To == "") {
 		return
 	}
-	if workflow.GetVersion(ctx, ownAttributesChange, workflow.DefaultVersion, 1) != 1 {
+	if !r.changed(ctx, ownAttributesChange) {
 		return
 	}
 	if !hasContact && r.in.To != "" {

@@ -46,7 +46,7 @@ func (r *run) setVerify(ctx workflow.Context, v *journeys.Verification) error {
 	if r.verify.max == 0 {
 		r.verify.max = defaultVerifyAttempts
 	}
-	r.verify.guarded = workflow.GetVersion(ctx, verifyGuardChange, workflow.DefaultVersion, 1) == 1
+	r.verify.guarded = r.changed(ctx, verifyGuardChange)
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify, r.checkCode, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, code string) error {
 			if code == "" {

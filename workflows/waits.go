@@ -48,7 +48,7 @@ const nextEventChange = "wait-next-event"
 // since.
 func (r *run) untilCond(ctx workflow.Context, event string) func() bool {
 	taken := r.events.taken[event]
-	if taken > 0 && workflow.GetVersion(ctx, nextEventChange, workflow.DefaultVersion, 1) == 1 {
+	if taken > 0 && r.changed(ctx, nextEventChange) {
 		return func() bool { return r.events.counts[event] > taken }
 	}
 	return func() bool { return r.events.seen[event] }

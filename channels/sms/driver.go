@@ -42,6 +42,10 @@ func (Driver) Simulation() channels.Simulation {
 	return channels.Simulation{Provider: "twilio", Answer: channels.StatusAccepted, Refused: "21211", Failed: "30003"}
 }
 
+// Suppresses reports 21211: the number is not a valid phone number, and
+// will not become one.
+func (Driver) Suppresses(code string) bool { return code == "21211" }
+
 // Unreachable reports Twilio's invalid, non-mobile, unknown-handset and
 // landline errors.
 func (Driver) Unreachable(code string) bool { return slices.Contains(unreachableCodes, code) }

@@ -121,7 +121,11 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 			return nil, err
 		}
 		check("journey", j, b)
-		printResults(e, bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"))
+		h, err := env.History(ctx, sandbox.DefaultRecipient, channels.WhatsApp)
+		if err != nil {
+			return nil, err
+		}
+		printResults(e, bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"), h)
 	}
 	if slices.Contains(f.parts, "fallback") {
 		j, b, err := env.Compare(ctx, f.journeys, sandbox.WhatsAppUndeliverable, channels.SMS)
@@ -145,9 +149,14 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 }
 
 // benchWaiting runs the waiting benchmark on a file-backed server in a
-// temporary directory.
+// temporary directory, the workers in a process of their own (this
+// binary's `worker`), so that the line gives their memory apart.
 func benchWaiting(ctx context.Context, e *env, n int) error {
-	return withFileEnv(ctx, "waiting", "", func(env *bench.Env) error {
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: the worker binary: %w", err)
+	}
+	return withFileEnv(ctx, bench.Options{WorkerBinary: bin}, "waiting", func(env *bench.Env) error {
 		r, err := env.Waiting(ctx, n, 32)
 		if err != nil {
 			return err
@@ -160,7 +169,7 @@ func benchWaiting(ctx context.Context, e *env, n int) error {
 // benchConsole runs the console benchmark on a file-backed server in a
 // temporary directory, with the store on f.databaseURL when set.
 func benchConsole(ctx context.Context, e *env, f benchFlags) error {
-	return withFileEnv(ctx, "console", f.databaseURL, func(env *bench.Env) error {
+	return withFileEnv(ctx, bench.Options{DatabaseURL: f.databaseURL}, "console", func(env *bench.Env) error {
 		store := "SQLite"
 		if f.databaseURL != "" {
 			store = "PostgreSQL"
@@ -182,7 +191,7 @@ func benchConsole(ctx context.Context, e *env, f benchFlags) error {
 // benchBroadcast runs the broadcast benchmark on a file-backed server in
 // a temporary directory.
 func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error {
-	return withFileEnv(ctx, "broadcast", "", func(env *bench.Env) error {
+	return withFileEnv(ctx, bench.Options{}, "broadcast", func(env *bench.Env) error {
 		fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
 		r, err := env.Broadcast(ctx, o)
 		if err != nil {
@@ -193,16 +202,17 @@ func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error
 	})
 }
 
-// withFileEnv runs f on a file-backed Env in a temporary directory named
-// for the benchmark, with the store on databaseURL when set, and removes
-// the directory after.
-func withFileEnv(ctx context.Context, name, databaseURL string, f func(*bench.Env) error) error {
+// withFileEnv runs f on a file-backed Env, started with opts, in a
+// temporary directory named for the benchmark, and removes the directory
+// after.
+func withFileEnv(ctx context.Context, opts bench.Options, name string, f func(*bench.Env) error) error {
 	dir, err := os.MkdirTemp("", "switchback-bench-"+name+"-")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	env, err := bench.Start(ctx, bench.Options{DataDir: dir, DatabaseURL: databaseURL})
+	opts.DataDir = dir
+	env, err := bench.Start(ctx, opts)
 	if err != nil {
 		return err
 	}

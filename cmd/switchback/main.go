@@ -37,6 +37,7 @@ func commands() []command {
 		{"dev", "run everything in one process: Temporal, Web UI, worker, webhooks, sandbox providers", runDev},
 		{"worker", "run the journey worker against an existing Temporal", runWorker},
 		{"serve", "run the webhook HTTP server against an existing Temporal", runServe},
+		{"setup", "create the namespace and search attributes on a self-hosted Temporal: setup [--retention 168h]", runSetup},
 		{"start", "start a journey: start JOURNEY|--file F --to NUMBER --var k=v [--id KEY] [--wait]", runStart},
 		{"status", "show a journey's timeline: status ID [--json]", runStatus},
 		{"cancel", "cancel a running journey: cancel ID", runCancel},

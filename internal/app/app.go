@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -208,6 +209,9 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 			return nil, fmt.Errorf("journey counters: %w", err)
 		}
 	}
+	// The SDK's sticky cache is one per process, sized before the first
+	// worker starts: every process that runs journeys sizes it here.
+	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
 	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber})
 	// The journey's own checks (eligibility, the event log) run as local

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestSandboxSendGridThroughWebhook(t *testing.T) {
 	}
 	cfg.HTTPAddr = ln.Addr().String()
 	cfg, sc, replaced := app.UseSandbox(cfg)
-	if replaced[len(replaced)-1] != "SendGrid email" || cfg.SendGrid.WebhookPublicKey == "" {
+	if !slices.Contains(replaced, "SendGrid email") || !slices.Contains(replaced, "push") || cfg.SendGrid.WebhookPublicKey == "" {
 		t.Fatalf("UseSandbox replaced %v, SendGrid %+v", replaced, cfg.SendGrid)
 	}
 	sc.StatusDelay = 5 * time.Millisecond

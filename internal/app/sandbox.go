@@ -82,7 +82,27 @@ func UseSandbox(cfg config.Config) (config.Config, sandbox.Config, []string) {
 		}
 	}
 	cfg.SandboxURL = base
-	return cfg, sc, replaced
+	return cfg, sc, append(replaced, sandboxedChannels(cfg)...)
+}
+
+// sandboxedChannels names the channels whose own settings are unset and
+// whose driver has a lookalike: they send to the sandbox.
+func sandboxedChannels(cfg config.Config) []string {
+	env := channels.Env{Getenv: cfg.Getenv}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	var names []string
+	for _, d := range Channels().Drivers() {
+		c, configurable := d.(channels.Configurable)
+		if _, ok := d.(channels.Sandboxed); !ok || !configurable {
+			continue
+		}
+		if s, err := c.NewSender(env); err == nil && s == nil {
+			names = append(names, string(d.Channel()))
+		}
+	}
+	return names
 }
 
 // SandboxHandler serves the sandbox lookalikes under SandboxPrefix: each

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -14,45 +13,17 @@ import (
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/twilio"
 	"github.com/switchbackhq/switchback/internal/app"
-	"github.com/switchbackhq/switchback/internal/codec"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
-// WorkerEnv returns the environment (NAME=value) under which config.FromEnv
-// reads the Stack's configuration, for a worker in another process
-// (RunWorker): Temporal, the store's data directory and the sandbox's
-// WhatsApp and Twilio credentials and business number, the encryption key
-// and the rate limits.
+// WorkerEnv returns the environment (NAME=value) under which
+// config.FromEnv reads the Stack's configuration, for a worker in another
+// process (RunWorker): app.WorkerEnviron of its configuration.
 func (s *Stack) WorkerEnv() []string {
 	c := s.Config
-	env := []string{
-		"SWITCHBACK_TEMPORAL_ADDRESS=" + s.FrontendAddr,
-		"SWITCHBACK_TEMPORAL_NAMESPACE=" + s.Namespace,
-		"SWITCHBACK_HTTP_ADDR=" + c.HTTPAddr,
-		"SWITCHBACK_DATA_DIR=" + c.DataDir,
-		"SWITCHBACK_ENCRYPTION_KEY=" + codec.FormatKeys(c.EncryptionKeys),
-	}
-	if c.InsecurePlaintext {
-		env = append(env, "SWITCHBACK_INSECURE_PLAINTEXT=1")
-	}
-	for _, d := range app.Channels().Drivers() {
-		if r, err := c.Rate(d); err == nil {
-			env = append(env, fmt.Sprintf("SWITCHBACK_RATE_%s=%g", strings.ToUpper(string(d.Channel())), r))
-		}
-	}
-	if w := c.WhatsApp; w != nil {
-		env = append(env, "WHATSAPP_ACCESS_TOKEN="+w.AccessToken, "WHATSAPP_PHONE_NUMBER_ID="+w.PhoneNumberID,
-			"WHATSAPP_APP_SECRET="+w.AppSecret, "WHATSAPP_VERIFY_TOKEN="+w.VerifyToken, "WHATSAPP_API_URL="+w.APIURL)
-	}
-	if n := c.WhatsAppBusinessNumber; n != "" {
-		env = append(env, "WHATSAPP_BUSINESS_NUMBER="+n)
-	}
-	if t := c.Twilio; t != nil {
-		env = append(env, "TWILIO_ACCOUNT_SID="+t.AccountSID, "TWILIO_AUTH_TOKEN="+t.AuthToken,
-			"TWILIO_FROM="+t.From, "TWILIO_API_URL="+t.APIURL)
-	}
-	return env
+	c.TemporalAddress, c.TemporalNamespace = s.FrontendAddr, s.Namespace
+	return app.WorkerEnviron(c)
 }
 
 // RunWorker runs Switchback's workers, configured from getenv as

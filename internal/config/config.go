@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/switchbackhq/switchback/activities"
@@ -58,6 +59,12 @@ type Config struct {
 	// that read their own (channels.Configurable) and their rates (Rate)
 	// use it.
 	Getenv func(string) string
+	// WorkerCache is how many workflows a worker process keeps in memory
+	// between their tasks (SWITCHBACK_WORKER_CACHE, default
+	// DefaultWorkerCache): Temporal's sticky cache, shared by the
+	// process's workers. A journey evicted from it is replayed from its
+	// history at its next task; a waiting journey costs the worker nothing.
+	WorkerCache int
 	// SandboxURL is the base URL of the sandbox lookalikes when `dev`
 	// serves them (app.UseSandbox); empty elsewhere.
 	SandboxURL string
@@ -157,6 +164,10 @@ const (
 	DefaultDataDir           = ".switchback"
 	DefaultWhatsAppAPIURL    = "https://graph.facebook.com/v23.0"
 	DefaultTwilioAPIURL      = "https://api.twilio.com"
+	// DefaultWorkerCache is the workflows a worker keeps in memory by
+	// default: enough for the journeys busy at once, far fewer than those
+	// that wait (the SDK's own default, 10,000, holds memory for them).
+	DefaultWorkerCache = 1000
 	// DevContactKey keys contact hashes when SWITCHBACK_CONTACT_KEY is unset.
 	// It is public: set your own key in production.
 	DevContactKey = "switchback-development-contact-key"
@@ -221,6 +232,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if (c.TemporalTLS.CertFile == "") != (c.TemporalTLS.KeyFile == "") {
 		errs = append(errs, errors.New("SWITCHBACK_TEMPORAL_TLS_CERT and SWITCHBACK_TEMPORAL_TLS_KEY: set both (mutual TLS) or neither"))
+	}
+	c.WorkerCache = DefaultWorkerCache
+	if v := get("SWITCHBACK_WORKER_CACHE", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_CACHE=%q: want a number of workflows, 1 or more", v))
+		}
+		c.WorkerCache = n
 	}
 	switch v := strings.ToLower(get("SWITCHBACK_INSECURE_PLAINTEXT", "")); v {
 	case "", "0", "false":

@@ -402,3 +402,29 @@ func TestEmailFindsTheContact(t *testing.T) {
 		t.Errorf("a national number = %d, want 422 explaining", w.Code)
 	}
 }
+
+// Past LoginFailures wrong tokens within LoginWindow, a client's logins
+// are answered 429 with Retry-After, even with the right token, until the
+// oldest failure leaves the window; a success forgets the failures.
+func TestLoginLimitsWrongTokens(t *testing.T) {
+	tc := newTestConsole(t, Options{Token: testToken, LoginFailures: 3, LoginWindow: 10 * time.Minute})
+	for i := range 3 {
+		if w := tc.postLogin(t, url.Values{"token": {"guess"}}); w.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d = %d, want 401", i, w.Code)
+		}
+		tc.now = tc.now.Add(time.Minute)
+	}
+	w := tc.postLogin(t, url.Values{"token": {testToken}})
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "421" || len(w.Result().Cookies()) > 1 {
+		t.Fatalf("login after 3 wrong tokens = %d, Retry-After %q: want 429 after 421 s and no session", w.Code, w.Header().Get("Retry-After"))
+	}
+	tc.now = tc.now.Add(7*time.Minute + time.Second) // the first failure leaves the window
+	if w := tc.postLogin(t, url.Values{"token": {testToken}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("login once the window moved = %d, want 303", w.Code)
+	}
+	for i := range 2 {
+		if w := tc.postLogin(t, url.Values{"token": {"guess"}}); w.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d after a success = %d, want 401: a success forgets the failures", i, w.Code)
+		}
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,6 +91,12 @@ type Options struct {
 	TemporalUIURL string
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
+	// LoginFailures and LoginWindow limit wrong tokens: past LoginFailures
+	// from one client within LoginWindow, its logins are answered 429
+	// until the oldest leaves the window (defaults DefaultLoginFailures,
+	// DefaultLoginWindow).
+	LoginFailures int
+	LoginWindow   time.Duration
 	// Logger receives the action log (nil: slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
@@ -110,6 +117,7 @@ type Console struct {
 	opts  Options
 	log   *slog.Logger
 	sess  *sessions
+	limit *loginLimiter
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 }
@@ -141,7 +149,8 @@ func New(opts Options) (http.Handler, error) {
 	}
 	c := &Console{
 		opts: opts, log: opts.Logger.With("component", "console"), pages: pages,
-		sess: &sessions{key: sessionKey(opts.Token), ttl: opts.SessionTTL, secure: opts.SecureCookie, now: opts.Now},
+		sess:  &sessions{key: sessionKey(opts.Token), ttl: opts.SessionTTL, secure: opts.SecureCookie, now: opts.Now},
+		limit: newLoginLimiter(opts.LoginFailures, opts.LoginWindow, opts.Now),
 	}
 	c.routes()
 	return c, nil
@@ -298,11 +307,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusForbidden, next, "The form had expired or came from another page: log in again.")
 		return
 	}
+	if wait := c.limit.wait(r); wait > 0 {
+		c.log.Warn("console login refused: too many wrong tokens", "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		c.renderLogin(w, r, http.StatusTooManyRequests, next, "Too many wrong tokens from here: try again in "+wait.Round(time.Second).String()+".")
+		return
+	}
 	if !httpauth.TokenEqual(r.PostFormValue("token"), c.opts.Token) {
+		c.limit.fail(r)
 		c.log.Warn("console login refused: wrong token", "remote", r.RemoteAddr)
 		c.renderLogin(w, r, http.StatusUnauthorized, next, "That is not the console token.")
 		return
 	}
+	c.limit.succeed(r)
 	http.SetCookie(w, c.sess.cookie(c.sess.newSession(kindToken)))
 	c.log.Info("console login", "who", whoToken, "remote", r.RemoteAddr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
