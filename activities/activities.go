@@ -62,6 +62,10 @@ type Store interface {
 	RetireDeviceTokens(ctx context.Context, tokens []string) error
 	// ReserveSend takes a send of a frequency cap.
 	ReserveSend(ctx context.Context, key store.CapKey, limit store.CapLimit, reservationID string, at time.Time) (bool, error)
+	// ReserveRecipient counts a recipient against the messaging limit,
+	// whose tier NumberStates may say.
+	ReserveRecipient(ctx context.Context, contactKey string, limit int, at time.Time) (bool, error)
+	NumberStates(ctx context.Context) ([]store.NumberState, error)
 
 	// Sending and recording write the message index, the message event
 	// log and what an outcome says of the contact.
@@ -95,6 +99,9 @@ type Activities struct {
 	// Caps are the frequency caps that eligibility applies; nil caps
 	// nothing.
 	Caps FrequencyCaps
+	// Limits are the WhatsApp messaging limits that eligibility applies
+	// to templates outside the service window; nil caps nothing.
+	Limits *MessagingLimits
 	// Metrics, if not nil, counts the journey's decisions as their events
 	// are added to the message event log (see NewMetrics).
 	Metrics *Metrics

@@ -66,6 +66,16 @@ type Broadcasts struct {
 	// Start starts one journey; nil: journeys.Start with the activity's
 	// Temporal client (the worker's).
 	Start JourneyStarter
+	// Guard is the store of the quality guard and the messaging limit
+	// (nil: the broadcast check finds nothing); Limits are the messaging
+	// limits (nil: none) and Quality the failure-rate guard.
+	Guard   GuardStore
+	Limits  *MessagingLimits
+	Quality QualityGuard
+	// Metrics, if not nil, shows the messaging limit's use.
+	Metrics *Metrics
+	// Now is the clock of the messaging limit (default time.Now).
+	Now func() time.Time
 }
 
 // PageRequest asks for a page of a segment's contact keys.
@@ -119,6 +129,10 @@ type StartBatchRequest struct {
 	Journey   string            `json:"journey"`
 	Vars      map[string]string `json:"vars,omitempty"`
 	Keys      []string          `json:"keys"`
+	// TierLimit, when not zero, is the messaging limit that each member
+	// is counted against before its journey starts (a journey that starts
+	// on WhatsApp): the batch stops at the first that finds no room.
+	TierLimit int `json:"tier_limit,omitempty"`
 }
 
 // BatchCounts counts what a batch did with its contacts.
@@ -128,6 +142,10 @@ type BatchCounts struct {
 	// run, a retried batch or a double submit. Nothing was sent again.
 	Existing int                `json:"existing,omitempty"`
 	Skipped  map[SkipReason]int `json:"skipped,omitempty"`
+	// Left counts the batch's last members not handled: the messaging
+	// limit had no room for them. The broadcast tries them again; Add
+	// does not add them.
+	Left int `json:"left,omitempty"`
 }
 
 // Add adds o to c.
@@ -157,7 +175,8 @@ type batchProgress struct {
 func JourneyID(broadcast, contactKey string) string { return broadcast + "/" + contactKey }
 
 // BroadcastStart starts the journey for each contact of the batch, with
-// the contact's number, email and time zone from the store. It heartbeats
+// the contact's number, email and time zone from the store, counting each
+// against req.TierLimit first when it is set. It heartbeats
 // its progress, and a retry goes on from the last heartbeat; a journey
 // that exists already counts as existing and is not started again.
 func (b *Broadcasts) BroadcastStart(ctx context.Context, req StartBatchRequest) (BatchCounts, error) {
@@ -173,8 +192,20 @@ func (b *Broadcasts) BroadcastStart(ctx context.Context, req StartBatchRequest) 
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &p)
 	}
+	tier := req.TierLimit > 0 && b.Guard != nil && j.FirstChannel() == channels.WhatsApp
 	for ; p.Done < len(req.Keys); p.Done++ {
-		if err := b.startOne(ctx, req, j, req.Keys[p.Done], &p.Counts); err != nil {
+		key := req.Keys[p.Done]
+		if tier {
+			ok, err := b.Guard.ReserveRecipient(ctx, key, req.TierLimit, b.now())
+			if err != nil {
+				return BatchCounts{}, fmt.Errorf("broadcast %s: %w", req.Broadcast, err)
+			}
+			if !ok {
+				p.Counts.Left = len(req.Keys) - p.Done
+				return p.Counts, nil
+			}
+		}
+		if err := b.startOne(ctx, req, j, key, &p.Counts); err != nil {
 			return BatchCounts{}, err
 		}
 		activity.RecordHeartbeat(ctx, batchProgress{Done: p.Done + 1, Counts: p.Counts})

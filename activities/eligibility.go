@@ -92,10 +92,12 @@ type Eligibility struct {
 // needs the latest consent for marketing on the channel to be a grant;
 // free-form WhatsApp content needs the customer to have written within
 // ServiceWindow, else the attempt's template goes instead, or it is
-// skipped with ReasonWindowClosed; last, a send that Activities.Caps
+// skipped with ReasonWindowClosed; a send that Activities.Caps
 // caps takes one of the cap's sends, or is skipped with class
-// store.ClassFrequencyCapped when none is left. It reads the clock
-// through Activities.Now.
+// store.ClassFrequencyCapped when none is left; last, a WhatsApp template
+// outside the window counts its recipient against Activities.Limits, or
+// is skipped with class store.ClassTierLimited when the messaging limit
+// has no room. It reads the clock through Activities.Now.
 func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityRequest) (Eligibility, error) {
 	if a.Messages == nil {
 		return Eligibility{}, errors.New("check eligibility: the worker has no store")
@@ -166,6 +168,16 @@ func (a *Activities) CheckEligibility(ctx context.Context, req EligibilityReques
 		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
 	case !ok:
 		return capped, nil
+	}
+	if req.Channel != channels.WhatsApp || (req.Session && !el.UseTemplate) {
+		return el, nil
+	}
+	limited, ok, err := a.reserveRecipient(ctx, key)
+	switch {
+	case err != nil:
+		return Eligibility{}, fmt.Errorf("check eligibility: %w", err)
+	case !ok:
+		return limited, nil
 	}
 	return el, nil
 }

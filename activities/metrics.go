@@ -29,6 +29,12 @@ const (
 	// MetricSkips counts attempts not made, by channel, journey and
 	// reason class (as MetricFallbacks).
 	MetricSkips = "switchback_skips_total"
+	// MetricTierLimit is the WhatsApp messaging limit in force (the tier,
+	// or the warm-up day's), as a broadcast last read it.
+	MetricTierLimit = "switchback_whatsapp_tier_limit"
+	// MetricTierRecipients is the unique recipients counted against it
+	// in the rolling 24 hours, as a broadcast last read them.
+	MetricTierRecipients = "switchback_whatsapp_tier_recipients"
 )
 
 // Label values of the journey counters.
@@ -52,6 +58,8 @@ type Metrics struct {
 	statuses  *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
 	skips     *prometheus.CounterVec
+	// tier is the messaging limit's gauges, by what (limit, recipients).
+	tierLimit, tierRecipients *prometheus.GaugeVec
 }
 
 // NewMetrics registers the journey counters on reg, or takes those already
@@ -82,7 +90,25 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 		*c.dst = v
 	}
+	var err error
+	if m.tierLimit, err = promreg.GaugeVec(reg, prometheus.GaugeOpts{Name: MetricTierLimit,
+		Help: "The WhatsApp messaging limit in force: unique recipients of business-initiated messages in 24 hours."}); err != nil {
+		return nil, err
+	}
+	if m.tierRecipients, err = promreg.GaugeVec(reg, prometheus.GaugeOpts{Name: MetricTierRecipients,
+		Help: "Unique WhatsApp recipients of business-initiated messages counted in the rolling 24 hours."}); err != nil {
+		return nil, err
+	}
 	return &m, nil
+}
+
+// tierUsage shows the messaging limit and its use.
+func (m *Metrics) tierUsage(limit, recipients int) {
+	if m == nil {
+		return
+	}
+	m.tierLimit.WithLabelValues().Set(float64(limit))
+	m.tierRecipients.WithLabelValues().Set(float64(recipients))
 }
 
 // count counts e, an event just added to the message event log, in the

@@ -43,10 +43,22 @@ type Journey struct {
 	// (the Update "verify"); it stays open until verified or expired.
 	Verify *Verification `yaml:"verify,omitempty" json:"verify,omitempty"`
 	Steps  []Step        `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// TierLimit says what a broadcast of the journey does when the
+	// WhatsApp messaging limit has no room for new recipients:
+	// TierLimitWait (the default) holds the broadcast until it has;
+	// TierLimitNextChannel starts the journeys anyway, and an attempt the
+	// limit refuses gives way to the next (a tier_limited skip).
+	TierLimit string `yaml:"tier_limit,omitempty" json:"tier_limit,omitempty"`
 	// On reacts to events the backend sends, after Steps: each handler runs
 	// its steps when its event arrives.
 	On []Handler `yaml:"on,omitempty" json:"on,omitempty"`
 }
+
+// What a broadcast does at the messaging limit (Journey.TierLimit).
+const (
+	TierLimitWait        = "wait"
+	TierLimitNextChannel = "next_channel"
+)
 
 // FirstChannel is the channel of the journey's first send attempt, or ""
 // (a journey that waits first, or reacts to events, starts on no channel).

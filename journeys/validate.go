@@ -24,6 +24,11 @@ func (j Journey) Validate(reg *channels.Registry) error {
 		v.add("", "purpose", "must be authentication, utility or marketing, not %q", j.Purpose)
 	}
 	params := v.params("params", j.Params)
+	switch j.TierLimit {
+	case "", TierLimitWait, TierLimitNextChannel:
+	default:
+		v.add("", "tier_limit", "must be %s or %s, not %q", TierLimitWait, TierLimitNextChannel, j.TierLimit)
+	}
 	for i, g := range j.Goal {
 		if g == "" {
 			v.add("", fmt.Sprintf("goal[%d]", i), "is empty")

@@ -63,25 +63,10 @@ func (o RenderOptions) waLink(parts ...string) (string, error) {
 // handlers', calls wa_link. Attempts whose fields reg's drivers do not
 // parse have no texts: validation reports them.
 func (j Journey) UsesWALink(reg *channels.Registry) bool {
-	lists := [][]Step{j.Steps}
-	for _, h := range j.On {
-		lists = append(lists, h.Steps)
-	}
-	for _, steps := range lists {
-		for _, s := range steps {
-			if s.Send == nil {
-				continue
-			}
-			for _, a := range s.Send.Attempts {
-				_, c, err := a.Content(reg)
-				if err != nil {
-					continue
-				}
-				for _, t := range c.Texts() {
-					if callsWALink(t.Text) {
-						return true
-					}
-				}
+	for _, c := range j.contents(reg) {
+		for _, t := range c.Texts() {
+			if callsWALink(t.Text) {
+				return true
 			}
 		}
 	}

@@ -28,3 +28,19 @@ func CounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels .
 	}
 	return c, nil
 }
+
+// GaugeVec registers a gauge vector on reg, or returns the one already
+// registered there under the same name and labels, as CounterVec does.
+func GaugeVec(reg prometheus.Registerer, opts prometheus.GaugeOpts, labels ...string) (*prometheus.GaugeVec, error) {
+	g := prometheus.NewGaugeVec(opts, labels)
+	if err := reg.Register(g); err != nil {
+		var dup prometheus.AlreadyRegisteredError
+		if errors.As(err, &dup) {
+			if existing, ok := dup.ExistingCollector.(*prometheus.GaugeVec); ok {
+				return existing, nil
+			}
+		}
+		return nil, fmt.Errorf("register %s: %w", opts.Name, err)
+	}
+	return g, nil
+}

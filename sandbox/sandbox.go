@@ -79,6 +79,9 @@ type Config struct {
 	// DisplayPhoneNumber is the business number put in callback metadata.
 	// Default DefaultDisplayPhone.
 	DisplayPhoneNumber string
+	// MessagingLimit is the tier GET /{version}/{phone_number_id}
+	// reports, e.g. TIER_250. Default DefaultMessagingLimit.
+	MessagingLimit string
 
 	// TwilioAccountSID and TwilioAuthToken are the Basic auth credentials
 	// the Twilio lookalike requires. The auth token also signs callbacks.
@@ -207,6 +210,9 @@ func New(cfg Config) (*Sandbox, error) {
 	if cfg.DisplayPhoneNumber == "" {
 		cfg.DisplayPhoneNumber = DefaultDisplayPhone
 	}
+	if cfg.MessagingLimit == "" {
+		cfg.MessagingLimit = DefaultMessagingLimit
+	}
 	switch {
 	case cfg.StatusDelay == 0:
 		cfg.StatusDelay = DefaultStatusDelay
@@ -239,6 +245,7 @@ func New(cfg Config) (*Sandbox, error) {
 	s.mux.HandleFunc("POST /{version}/{phone_number_id}/messages", s.serveWhatsApp)
 	s.mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", s.serveTwilio)
 	s.mux.HandleFunc("GET /{version}/{waba_id}/message_templates", s.serveTemplates)
+	s.mux.HandleFunc("GET /{version}/{phone_number_id}", s.serveNumber)
 	s.mux.HandleFunc("POST /inbound/whatsapp", s.serveInbound)
 	if cfg.SendGridAPIKey != "" {
 		if err := checkCallbackURL(cfg.SendGridWebhookURL); err != nil {
@@ -261,6 +268,7 @@ func New(cfg Config) (*Sandbox, error) {
 //
 //	POST /{version}/{phone_number_id}/messages        (WhatsApp Cloud API)
 //	GET  /{version}/{waba_id}/message_templates       (WhatsApp templates)
+//	GET  /{version}/{phone_number_id}                 (WhatsApp number: tier)
 //	POST /2010-04-01/Accounts/{sid}/Messages.json     (Twilio)
 //	POST /v3/mail/send                                (SendGrid, when configured)
 func (s *Sandbox) Handler() http.Handler { return s.mux }

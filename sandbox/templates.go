@@ -82,6 +82,15 @@ func Templates() []Template {
 	}
 }
 
+// writeNoObject answers a GET of a Graph object the sandbox does not
+// have, as the Graph API does.
+func writeNoObject(w http.ResponseWriter, id string) {
+	writeGraphError(w, http.StatusBadRequest, graphError{
+		Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id),
+		Type:    "GraphMethodException", Code: codeGraphInvalidParam, ErrorSubcode: 33,
+	})
+}
+
 // serveTemplates handles GET /{version}/{waba_id}/message_templates, with
 // cursor paging (limit, after) as the Graph API pages.
 func (s *Sandbox) serveTemplates(w http.ResponseWriter, r *http.Request) {
@@ -89,10 +98,7 @@ func (s *Sandbox) serveTemplates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("waba_id"); id != s.cfg.WABAID {
-		writeGraphError(w, http.StatusBadRequest, graphError{
-			Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id),
-			Type:    "GraphMethodException", Code: codeGraphInvalidParam, ErrorSubcode: 33,
-		})
+		writeNoObject(w, id)
 		return
 	}
 	q := r.URL.Query()

@@ -27,6 +27,11 @@ const (
 	// ClassFrequencyCapped: the contact had as many sends of the purpose
 	// on the channel as its frequency cap allows within the cap's window.
 	ClassFrequencyCapped ReasonClass = "frequency_capped"
+	// ClassTierLimited: a WhatsApp template outside the customer-service
+	// window to a new recipient, when the number's messaging limit (its
+	// tier, or the warm-up of the day) has no room left in the rolling 24
+	// hours.
+	ClassTierLimited ReasonClass = "tier_limited"
 )
 
 // Why an attempt was deferred (a timeline's deferred event).
@@ -63,6 +68,26 @@ const (
 	ClassTimeout ReasonClass = "timeout"
 	// ClassRenderFailed: the attempt's message did not render.
 	ClassRenderFailed ReasonClass = "render_failed"
+)
+
+// Why a broadcast paused (its status's pause class, the
+// switchback_broadcast_pauses_total metric's reason label).
+const (
+	// ClassPausedByPerson: a person paused it.
+	ClassPausedByPerson ReasonClass = "paused_by_person"
+	// ClassNumberFlagged: the business number was FLAGGED
+	// (phone_number_quality_update).
+	ClassNumberFlagged ReasonClass = "number_flagged"
+	// ClassNumberQuality: the business number's quality dropped (a
+	// DOWNGRADE, or a RED rating).
+	ClassNumberQuality ReasonClass = "number_quality"
+	// ClassTemplatePaused: a template of the journey is PAUSED or
+	// DISABLED (message_template_status_update), or a send failed with
+	// 132015 or 132016.
+	ClassTemplatePaused ReasonClass = "template_paused"
+	// ClassFailureSurge: too many of the newest sends failed with 131049
+	// or 131026.
+	ClassFailureSurge ReasonClass = "failure_surge"
 )
 
 // Why a status or an event was not taken as it came (timeline only).

@@ -37,7 +37,15 @@ type ReportRow struct {
 	// (ClassOther for events recorded without one).
 	SkippedBy   map[ReasonClass]int `json:"skipped_by,omitempty"`
 	FallbacksBy map[ReasonClass]int `json:"fallbacks_by,omitempty"`
+	// BroadcastPauses counts the pauses of the journey's broadcasts, on
+	// the journey's BroadcastStep row, by reason class in PausedBy.
+	BroadcastPauses int                 `json:"broadcast_pauses,omitempty"`
+	PausedBy        map[ReasonClass]int `json:"paused_by,omitempty"`
 }
+
+// BroadcastStep is the step of the report row that counts the pauses of a
+// journey's broadcasts.
+const BroadcastStep = "(broadcast)"
 
 // FailedTotal returns the number of failed messages.
 func (r ReportRow) FailedTotal() int {
@@ -103,6 +111,10 @@ func Summarize(events []MessageEvent) []ReportRow {
 			row(keyOf(e)).Replies++
 		case EventConverted:
 			row(keyOf(e)).Conversions++
+		case EventBroadcastPaused:
+			r := row(ReportKey{Journey: e.Journey, Step: BroadcastStep})
+			r.BroadcastPauses++
+			r.PausedBy = addClass(r.PausedBy, e.ReasonClass.OrOther(), 1)
 		case EventAccepted, EventSent, EventDelivered, EventRead, EventFailed:
 			m := msgKey{e.Provider, e.MessageID}
 			if _, ok := msgRow[m]; !ok {

@@ -149,6 +149,10 @@ const (
 	EventReply EventStatus = "reply"
 	// EventConverted: a goal event arrived.
 	EventConverted EventStatus = "converted"
+	// EventBroadcastPaused: a broadcast of the journey paused itself
+	// (WorkflowID is the broadcast's id; ReasonClass and ErrorReason say
+	// why).
+	EventBroadcastPaused EventStatus = "broadcast_paused"
 )
 
 // MessageEvent is one entry of the message event log: an attempt, a
@@ -351,6 +355,27 @@ type Store interface {
 	// without taking another send. Reservations that left the window may
 	// be forgotten.
 	ReserveSend(ctx context.Context, key CapKey, limit CapLimit, reservationID string, at time.Time) (bool, error)
+
+	// ReserveRecipient counts contactKey among the unique recipients of
+	// business-initiated WhatsApp messages in the TierWindow ending at at,
+	// unless the window's recipients already reach limit: it reports
+	// whether the message may go. A recipient counted in the window
+	// already may go again and is not counted again (its time moves to
+	// at). Reservations are serialized, so racing callers never count
+	// more than limit. Recipients that left the window may be forgotten.
+	ReserveRecipient(ctx context.Context, contactKey string, limit int, at time.Time) (bool, error)
+	// TierUsage returns what the messaging-limit counter holds in the
+	// TierWindow ending at at.
+	TierUsage(ctx context.Context, at time.Time) (TierUsage, error)
+	// SetNumberState records what Meta said of an account's number;
+	// empty Tier, Quality and Event leave the stored ones as they are.
+	SetNumberState(ctx context.Context, st NumberState) error
+	// NumberStates returns every account's number state, by account.
+	NumberStates(ctx context.Context) ([]NumberState, error)
+	// RecentOutcomes counts how the newest n messages on channel ch of the
+	// journeys whose workflow ids start with prefix ended so far, from
+	// their events in the message event log recorded at or after since.
+	RecentOutcomes(ctx context.Context, prefix string, ch channels.Channel, since time.Time, n int) (SendOutcomes, error)
 
 	// ClaimOutbox claims up to limit outbox events due at now, oldest
 	// first, leasing them until now+lease: no other claim returns them

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels/whatsapp"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // SyncConfig says where to read templates from.
@@ -24,6 +25,9 @@ type SyncConfig struct {
 	WABAID string
 	// AccessToken needs whatsapp_business_management (WHATSAPP_ACCESS_TOKEN).
 	AccessToken string
+	// PhoneNumberID is the business number whose messaging limit FetchTier
+	// reads (WHATSAPP_PHONE_NUMBER_ID).
+	PhoneNumberID string
 	// PageSize is the limit asked per page; 0 means 100.
 	PageSize int
 	// HTTPClient makes the requests; nil means one with a 30s timeout.
@@ -113,6 +117,20 @@ func Fetch(ctx context.Context, cfg SyncConfig) ([]Template, error) {
 }
 
 func fetchPage(ctx context.Context, hc *http.Client, u, token string) (*graphPage, error) {
+	body, err := graphGet(ctx, hc, u, token, "message_templates")
+	if err != nil {
+		return nil, err
+	}
+	var p graphPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("message_templates response is not the documented JSON: %w", err)
+	}
+	return &p, nil
+}
+
+// graphGet GETs u with the token and returns the body of a 200 answer; a
+// Graph API error is a *whatsapp.APIError. what names the node in errors.
+func graphGet(ctx context.Context, hc *http.Client, u, token, what string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
@@ -120,24 +138,20 @@ func fetchPage(ctx context.Context, hc *http.Client, u, token string) (*graphPag
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET message_templates: %w", err)
+		return nil, fmt.Errorf("GET %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read message_templates: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		if apiErr, ok := whatsapp.ParseAPIError(resp.StatusCode, body); ok {
 			return nil, apiErr
 		}
-		return nil, fmt.Errorf("GET message_templates: HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("GET %s: HTTP %d", what, resp.StatusCode)
 	}
-	var p graphPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("message_templates response is not the documented JSON: %w", err)
-	}
-	return &p, nil
+	return body, nil
 }
 
 // template converts g, counting the parameters of each component.
@@ -181,4 +195,52 @@ func Sync(ctx context.Context, cfg SyncConfig, reg *Registry) (int, error) {
 		return 0, err
 	}
 	return len(ts), nil
+}
+
+// FetchTier reads the messaging-limit tier of the business phone number:
+// GET /<PHONE_NUMBER_ID>?fields=whatsapp_business_manager_messaging_limit
+// (the portfolio's limit), falling back on the deprecated
+// messaging_limit_tier. Empty when the API reports neither.
+func FetchTier(ctx context.Context, cfg SyncConfig) (string, error) {
+	switch {
+	case cfg.APIURL == "":
+		return "", errors.New("messaging limit: WHATSAPP_API_URL is not set")
+	case cfg.PhoneNumberID == "":
+		return "", errors.New("messaging limit: WHATSAPP_PHONE_NUMBER_ID is not set")
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	u := strings.TrimRight(cfg.APIURL, "/") + "/" + url.PathEscape(cfg.PhoneNumberID) + "?" +
+		url.Values{"fields": {"whatsapp_business_manager_messaging_limit,messaging_limit_tier"}}.Encode()
+	body, err := graphGet(ctx, hc, u, cfg.AccessToken, "phone number")
+	if err != nil {
+		return "", fmt.Errorf("messaging limit: %w", err)
+	}
+	var n struct {
+		Limit string `json:"whatsapp_business_manager_messaging_limit"`
+		Tier  string `json:"messaging_limit_tier"`
+	}
+	if err := json.Unmarshal(body, &n); err != nil {
+		return "", fmt.Errorf("messaging limit: the phone number response is not the documented JSON: %w", err)
+	}
+	if n.Limit != "" {
+		return n.Limit, nil
+	}
+	return n.Tier, nil
+}
+
+// SyncTier reads the number's messaging-limit tier (FetchTier) and
+// records it as the account's number state, received at; an empty tier
+// records nothing. It returns the tier.
+func SyncTier(ctx context.Context, cfg SyncConfig, record func(context.Context, store.NumberState) error, at time.Time) (string, error) {
+	tier, err := FetchTier(ctx, cfg)
+	if err != nil || tier == "" {
+		return tier, err
+	}
+	if err := record(ctx, store.NumberState{Account: cfg.WABAID, Tier: tier, UpdatedAt: at}); err != nil {
+		return "", fmt.Errorf("messaging limit: record %s: %w", tier, err)
+	}
+	return tier, nil
 }

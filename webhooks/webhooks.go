@@ -91,6 +91,11 @@ type Config struct {
 	// message_template_status_update (the template registry applies it).
 	// An error answers 503 so that Meta retries. Nil: logged only.
 	TemplateStatus func(ctx context.Context, u whatsapp.TemplateStatusUpdate) error
+	// NumberState, if set, receives what each WhatsApp
+	// phone_number_quality_update says of the business number (its tier,
+	// FLAGGED, ...), for the store to record: broadcasts read it. An error
+	// answers 503 so that Meta retries. Nil: logged only.
+	NumberState func(ctx context.Context, st store.NumberState) error
 	// PublicURL is the externally visible base URL of this server
 	// (SWITCHBACK_PUBLIC_URL): Twilio signs the URL it called.
 	PublicURL string
@@ -211,7 +216,7 @@ func (h *Handler) whatsAppNotification(w http.ResponseWriter, r *http.Request) {
 		h.inboundFailed(w, "whatsapp", "", err)
 		return
 	}
-	if !h.whatsAppTemplateStatus(ctx, w, n) {
+	if !h.whatsAppTemplateStatus(ctx, w, n) || !h.whatsAppNumberQuality(ctx, w, n) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)

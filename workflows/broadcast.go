@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // BroadcastWorkflowType is the registered name of the Broadcast workflow.
@@ -90,6 +91,24 @@ type BroadcastProgress struct {
 	NextAt time.Time `json:"next_at"`
 	// Samples are (time, journeys started) points of the rate window.
 	Samples []RateSample `json:"samples,omitempty"`
+	// PauseClass and PauseReason say why the broadcast is paused: by a
+	// person (store.ClassPausedByPerson) or by its quality guard;
+	// PauseKey names the guard's condition, which a resume acknowledges.
+	PauseClass  store.ReasonClass `json:"pause_class,omitempty"`
+	PauseReason string            `json:"pause_reason,omitempty"`
+	PauseKey    string            `json:"pause_key,omitempty"`
+	// Acked are the guard conditions a person resumed the broadcast over.
+	Acked []string `json:"acked,omitempty"`
+	// GuardSince is when the guard's watch began: the first check, or the
+	// last resume.
+	GuardSince time.Time `json:"guard_since,omitzero"`
+	// TierWaitUntil is when a wait for messaging-limit room ends; zero
+	// when the broadcast is not waiting for room. TierWaits counts the
+	// waits.
+	TierWaitUntil time.Time `json:"tier_wait_until,omitzero"`
+	TierWaits     int       `json:"tier_waits,omitempty"`
+	// GuardPauses counts the pauses of the quality guard.
+	GuardPauses int `json:"guard_pauses,omitempty"`
 }
 
 // RateSample is the number of journeys a broadcast had started at a time.
@@ -122,6 +141,13 @@ type BroadcastStatus struct {
 	MaxHistory int `json:"max_history_events,omitempty"`
 	Delivered  int `json:"delivered"`
 	Failed     int `json:"failed"`
+	// PauseClass and PauseReason say why a paused broadcast is paused.
+	PauseClass  store.ReasonClass `json:"pause_class,omitempty"`
+	PauseReason string            `json:"pause_reason,omitempty"`
+	// TierWaitUntil is when a wait for room under the WhatsApp messaging
+	// limit ends, while the broadcast waits; TierWaits counts its waits.
+	TierWaitUntil time.Time `json:"tier_wait_until,omitzero"`
+	TierWaits     int       `json:"tier_waits,omitempty"`
 }
 
 // Done returns the members handled: started, found started, or skipped.
@@ -146,6 +172,9 @@ type broadcast struct {
 	done bool
 	// pages and batches count this run's.
 	pages, batches int
+	// tierLimit is the messaging limit the last check found (guard
+	// version).
+	tierLimit int
 }
 
 // Broadcast starts in.Journey for every member of in.Segment, at most
@@ -220,8 +249,11 @@ func (b *broadcast) handle(ctx workflow.Context) error {
 		allow func() error
 		apply func()
 	}{
-		{UpdatePause, func() error { return b.allow(UpdatePause, PhaseRunning) }, func() { b.p.Paused = true }},
-		{UpdateResume, func() error { return b.allow(UpdateResume, PhasePaused) }, func() { b.p.Paused = false }},
+		{UpdatePause, func() error { return b.allow(UpdatePause, PhaseRunning) }, func() {
+			b.p.Paused, b.p.PauseClass, b.p.PauseReason, b.p.PauseKey = true, store.ClassPausedByPerson, "paused by a person", ""
+			countPause(ctx, store.ClassPausedByPerson)
+		}},
+		{UpdateResume, func() error { return b.allow(UpdateResume, PhasePaused) }, func() { b.resume(ctx) }},
 		{UpdateCancel, func() error { return b.allow(UpdateCancel, PhaseRunning, PhasePaused) }, func() { b.p.Canceled = true }},
 	}
 	for _, u := range updates {
@@ -298,37 +330,57 @@ func (b *broadcast) page(ctx workflow.Context) error {
 		b.p.Total = res.Size
 	}
 	size := b.batchSize()
-	for i := 0; i < len(res.Keys); i += size {
+	for i := 0; i < len(res.Keys); {
 		if b.p.Canceled || b.batches >= b.in.BatchesPerRun {
 			return nil
 		}
-		if err := b.batch(ctx, res.Keys[i:min(i+size, len(res.Keys))]); err != nil {
+		n, err := b.batch(ctx, res.Keys[i:min(i+size, len(res.Keys))])
+		if err != nil {
 			return err
 		}
+		i += n
 	}
 	b.done = len(res.Keys) < b.in.PageSize && !b.p.Canceled
 	return nil
 }
 
-// batch waits while paused and for the rate, then starts a batch of
-// journeys and moves the cursor past it, unless the broadcast is canceled
-// meanwhile.
-func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
+// batch waits while paused and for the rate, then (guard version) for its
+// quality guard and messaging-limit room; then it starts a batch of
+// journeys, or as many as the limit has room for, and moves the cursor
+// past them, unless the broadcast is canceled meanwhile. It returns how
+// many of keys it handled: all of them when canceled.
+func (b *broadcast) batch(ctx workflow.Context, keys []string) (int, error) {
+	guarded := workflow.GetVersion(ctx, guardVersion, workflow.DefaultVersion, 1) >= 1
+	limit := 0
 	for {
 		if err := workflow.Await(ctx, func() bool { return !b.p.Paused || b.p.Canceled }); err != nil {
-			return err
+			return 0, err
 		}
 		if b.p.Canceled {
-			return nil
+			return len(keys), nil
 		}
 		wait := b.p.NextAt.Sub(workflow.Now(ctx))
-		if wait <= 0 {
+		if wait > 0 {
+			// Wait for the rate, unless paused or canceled meanwhile.
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return b.p.Canceled || b.p.Paused }); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if !guarded {
 			break
 		}
-		// Wait for the rate, unless paused or canceled meanwhile.
-		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return b.p.Canceled || b.p.Paused }); err != nil {
-			return err
+		ok, room, err := b.check(ctx)
+		if err != nil {
+			return 0, err
 		}
+		if !ok {
+			continue
+		}
+		if room >= 0 {
+			keys, limit = keys[:min(len(keys), room)], b.tierLimit
+		}
+		break
 	}
 	ao := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
@@ -336,17 +388,20 @@ func (b *broadcast) batch(ctx workflow.Context, keys []string) error {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	start := workflow.Now(ctx)
-	req := activities.StartBatchRequest{Broadcast: b.id, Journey: b.in.Journey, Vars: b.in.Vars, Keys: keys}
+	req := activities.StartBatchRequest{Broadcast: b.id, Journey: b.in.Journey, Vars: b.in.Vars, Keys: keys, TierLimit: limit}
 	var n activities.BatchCounts
 	if err := workflow.ExecuteActivity(ao, activities.BroadcastStartName, req).Get(ctx, &n); err != nil {
-		return fmt.Errorf("start journeys of broadcast %s: %w", b.id, err)
+		return 0, fmt.Errorf("start journeys of broadcast %s: %w", b.id, err)
 	}
 	b.p.Counts.Add(n)
-	b.p.Cursor = keys[len(keys)-1]
+	done := len(keys) - n.Left
+	if done > 0 {
+		b.p.Cursor = keys[done-1]
+	}
 	b.batches++
-	b.p.NextAt = start.Add(time.Duration(float64(len(keys)) / b.in.Rate * float64(time.Second)))
+	b.p.NextAt = start.Add(time.Duration(float64(done) / b.in.Rate * float64(time.Second)))
 	b.sample(workflow.Now(ctx))
-	return nil
+	return done, nil
 }
 
 // sample records the journeys started at now and forgets the samples that
@@ -393,6 +448,8 @@ func (b *broadcast) status(ctx workflow.Context) BroadcastStatus {
 		Total: max(b.p.Total, 0), Started: b.p.Counts.Started, AlreadyStarted: b.p.Counts.Existing,
 		Skipped: b.p.Counts.Skipped, Rate: b.rate(), Limit: b.in.Rate, Runs: b.p.Runs + 1,
 		MaxHistory: max(b.p.MaxHistory, workflow.GetInfo(ctx).GetCurrentHistoryLength()),
+		PauseClass: b.p.PauseClass, PauseReason: b.p.PauseReason,
+		TierWaitUntil: b.p.TierWaitUntil, TierWaits: b.p.TierWaits,
 	}
 	if s.Phase != PhaseCompleted {
 		// Canceled: the members that will not get the journey.

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/store"
 )
 
 // fakeAudience plays the store and Temporal for the broadcast activities:
@@ -35,6 +36,26 @@ type fakeAudience struct {
 	calls int
 	// maxBatch is the largest batch started.
 	maxBatch int
+	// checks are the broadcast checks asked, in order; guard, if set,
+	// answers the nth (from 1) with a pause or nothing.
+	checks []activities.CheckRequest
+	guard  func(n int, req activities.CheckRequest) activities.CheckResult
+	// tierLimit, when set, plays the messaging limit: recipients counted
+	// by the time they were (the activity's start, on the test clock).
+	tierLimit int
+	counted   map[string]time.Time
+	// nextChannel answers checks as for a journey whose tier_limit is
+	// next_channel.
+	nextChannel bool
+	// now is the test clock of the run (the activities' time).
+	now func() time.Time
+	// events are the events the broadcast recorded.
+	events []store.MessageEvent
+	// metrics, if set, receives the workflow's metrics.
+	metrics client.MetricsHandler
+	// queryAt are times after the start at which runBroadcast queries the
+	// first run's status (broadcastRun.queried).
+	queryAt []time.Duration
 }
 
 func newAudience(n int) *fakeAudience {
@@ -66,13 +87,71 @@ func (f *fakeAudience) page(_ context.Context, req activities.PageRequest) (acti
 	return res, nil
 }
 
+func (f *fakeAudience) check(_ context.Context, req activities.CheckRequest) (activities.CheckResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checks = append(f.checks, req)
+	if f.guard != nil {
+		if res := f.guard(len(f.checks), req); res.Pause != "" {
+			return res, nil
+		}
+	}
+	if f.tierLimit == 0 {
+		return activities.CheckResult{}, nil
+	}
+	now := f.now()
+	res := activities.CheckResult{Capped: true, Limit: f.tierLimit, Room: f.tierLimit, NextChannel: f.nextChannel}
+	for _, at := range f.counted {
+		if now.Sub(at) < 24*time.Hour {
+			res.Room--
+			if res.FreeAt.IsZero() || at.Add(24*time.Hour).Before(res.FreeAt) {
+				res.FreeAt = at.Add(24 * time.Hour)
+			}
+		}
+	}
+	return res, nil
+}
+
+// record keeps the events the broadcast records (its pauses).
+func (f *fakeAudience) record(_ context.Context, req activities.EventRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, req.Event)
+	return nil
+}
+
+// reserve plays store.Store.ReserveRecipient at the activity's time.
+func (f *fakeAudience) reserve(now time.Time, key string, limit int) bool {
+	if f.counted == nil {
+		f.counted = map[string]time.Time{}
+	}
+	n := 0
+	for k, at := range f.counted {
+		if now.Sub(at) < 24*time.Hour {
+			if k == key {
+				return true
+			}
+			n++
+		}
+	}
+	if n >= limit {
+		return false
+	}
+	f.counted[key] = now
+	return true
+}
+
 func (f *fakeAudience) start(_ context.Context, req activities.StartBatchRequest) (activities.BatchCounts, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	f.maxBatch = max(f.maxBatch, len(req.Keys))
 	var n activities.BatchCounts
-	for _, k := range req.Keys {
+	for i, k := range req.Keys {
+		if req.TierLimit > 0 && !f.reserve(f.now(), k, req.TierLimit) {
+			n.Left = len(req.Keys) - i
+			return n, nil
+		}
 		id := activities.JourneyID(req.Broadcast, k)
 		switch {
 		case f.noPhone[k]:
@@ -103,6 +182,9 @@ type broadcastRun struct {
 	maxCalls int // activity calls and timers of the busiest run
 	paused   BroadcastStatus
 	rejected []string
+	queried  []BroadcastStatus
+	// start and end are when the first run started and the last ended.
+	start, end time.Time
 }
 
 // runBroadcast runs the broadcast id to its end, run after run, with the
@@ -113,6 +195,9 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 	var now time.Time
 	for out.runs = 1; ; out.runs++ {
 		var ts testsuite.WorkflowTestSuite
+		if f.metrics != nil {
+			ts.SetMetricsHandler(f.metrics)
+		}
 		env := ts.NewTestWorkflowEnvironment()
 		if !now.IsZero() {
 			env.SetStartTime(now) // the next run starts when the last ended
@@ -121,10 +206,17 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 		Register(env, testOptions)
 		env.RegisterActivityWithOptions(f.page, activity.RegisterOptions{Name: activities.BroadcastPageName})
 		env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: activities.BroadcastStartName})
+		env.RegisterActivityWithOptions(f.check, activity.RegisterOptions{Name: activities.BroadcastCheckName})
+		env.RegisterActivityWithOptions(f.record, activity.RegisterOptions{Name: activities.RecordEventName})
+		f.now = env.Now
 		timers := 0
 		env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
 		f.calls = 0
 		if out.runs == 1 {
+			out.start = env.Now()
+			for _, d := range f.queryAt {
+				env.RegisterDelayedCallback(func() { out.queried = append(out.queried, queryStatus(t, env)) }, d)
+			}
 			for _, u := range updates {
 				env.RegisterDelayedCallback(func() {
 					env.UpdateWorkflow(u.name, u.name+u.after.String(), &testsuite.TestUpdateCallback{
@@ -151,6 +243,7 @@ func runBroadcast(t *testing.T, f *fakeAudience, id string, in BroadcastInput, u
 		env.ExecuteWorkflow(BroadcastWorkflowType, in)
 		out.maxCalls = max(out.maxCalls, f.calls+timers)
 		now = env.Now()
+		out.end = now
 		err := env.GetWorkflowError()
 		var can *workflow.ContinueAsNewError
 		if errors.As(err, &can) {
@@ -266,6 +359,7 @@ func TestBroadcastRate(t *testing.T) {
 			Register(env, testOptions)
 			env.RegisterActivityWithOptions(f.page, activity.RegisterOptions{Name: activities.BroadcastPageName})
 			env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: activities.BroadcastStartName})
+			env.RegisterActivityWithOptions(f.check, activity.RegisterOptions{Name: activities.BroadcastCheckName})
 			var mid BroadcastStatus
 			half := time.Duration(500/rate) * time.Second
 			env.RegisterDelayedCallback(func() { mid = queryStatus(t, env) }, half)

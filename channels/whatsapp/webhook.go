@@ -323,3 +323,76 @@ func (n *Notification) TemplateStatusUpdates() ([]TemplateStatusUpdate, error) {
 	}
 	return out, nil
 }
+
+// FieldNumberQuality is the webhook field that reports the business
+// number's messaging-limit tier and quality events.
+const FieldNumberQuality = "phone_number_quality_update"
+
+// Number quality events (NumberQualityUpdate.Event).
+const (
+	NumberFlagged   = "FLAGGED"
+	NumberUnflagged = "UNFLAGGED"
+	NumberDowngrade = "DOWNGRADE"
+	NumberUpgrade   = "UPGRADE"
+)
+
+// NumberQualityUpdate is one phone_number_quality_update change.
+type NumberQualityUpdate struct {
+	// WABAID is the WhatsApp Business Account of the number.
+	WABAID string `json:"-"`
+	// DisplayPhoneNumber is the business's own number, as Meta shows it.
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	// Event is FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING or
+	// THROUGHPUT_UPGRADE.
+	Event string `json:"event"`
+	// CurrentLimit is the tier in force, e.g. TIER_250, TIER_2K,
+	// TIER_UNLIMITED; OldLimit the one before a change of limit.
+	CurrentLimit string `json:"current_limit"`
+	OldLimit     string `json:"old_limit,omitempty"`
+	// MaxDailyConversations replaces CurrentLimit in newer payloads
+	// (max_daily_conversations_per_business), in the same TIER_ form or
+	// as a number.
+	MaxDailyConversations json.RawMessage `json:"max_daily_conversations_per_business,omitempty"`
+}
+
+// Tier returns the tier the update reports: CurrentLimit, or else
+// max_daily_conversations_per_business (a TIER_ string, or a number);
+// empty when neither says.
+func (u NumberQualityUpdate) Tier() string {
+	if u.CurrentLimit != "" {
+		return u.CurrentLimit
+	}
+	var s string
+	if json.Unmarshal(u.MaxDailyConversations, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(u.MaxDailyConversations, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// NumberQualityUpdates returns the phone_number_quality_update changes in
+// n, in order. A change whose value does not decode, or has no event, is
+// an error wrapping ErrMalformedNotification.
+func (n *Notification) NumberQualityUpdates() ([]NumberQualityUpdate, error) {
+	var out []NumberQualityUpdate
+	for _, e := range n.Entry {
+		for _, c := range e.Changes {
+			if c.Field != FieldNumberQuality {
+				continue
+			}
+			var u NumberQualityUpdate
+			if err := json.Unmarshal(c.RawValue, &u); err != nil {
+				return nil, fmt.Errorf("%w: %s value: %v", ErrMalformedNotification, FieldNumberQuality, err)
+			}
+			if u.Event == "" {
+				return nil, fmt.Errorf("%w: %s without an event", ErrMalformedNotification, FieldNumberQuality)
+			}
+			u.WABAID = e.ID
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

@@ -241,3 +241,54 @@ func TestTemplateStatusUpdates(t *testing.T) {
 		t.Errorf("update without a name: %v", err)
 	}
 }
+
+// phone_number_quality_update in the shape of Meta's reference: a FLAGGED
+// event, a DOWNGRADE with old and current limits, and a newer payload that
+// gives only max_daily_conversations_per_business.
+func TestNumberQualityUpdates(t *testing.T) {
+	body := `{"entry":[{"id":"102290129340398","time":1751247548,"changes":[
+		{"value":{"display_phone_number":"15550783881","event":"FLAGGED","current_limit":"TIER_10K"},"field":"phone_number_quality_update"},
+		{"value":{"display_phone_number":"15550783881","event":"DOWNGRADE","old_limit":"TIER_10K","current_limit":"TIER_2K"},"field":"phone_number_quality_update"},
+		{"value":{"display_phone_number":"15550783881","event":"UPGRADE","max_daily_conversations_per_business":"TIER_100K"},"field":"phone_number_quality_update"},
+		{"value":{"display_phone_number":"15550783881","event":"UPGRADE","max_daily_conversations_per_business":1000},"field":"phone_number_quality_update"},
+		{"value":{"event":"APPROVED","message_template_id":1,"message_template_name":"promo","message_template_language":"en_US","reason":"NONE"},"field":"message_template_status_update"}
+	]}],"object":"whatsapp_business_account"}`
+	n, err := ParseNotification([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.NumberQualityUpdates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d updates: %+v", len(got), got)
+	}
+	for i, want := range []struct{ event, tier string }{
+		{NumberFlagged, "TIER_10K"}, {NumberDowngrade, "TIER_2K"}, {NumberUpgrade, "TIER_100K"}, {NumberUpgrade, "1000"},
+	} {
+		if u := got[i]; u.WABAID != "102290129340398" || u.Event != want.event || u.Tier() != want.tier || u.DisplayPhoneNumber != "15550783881" {
+			t.Errorf("update %d = %+v (tier %q), want %s with tier %s", i, u, u.Tier(), want.event, want.tier)
+		}
+	}
+	if got[1].OldLimit != "TIER_10K" {
+		t.Errorf("downgrade's old limit = %q", got[1].OldLimit)
+	}
+	if ts, err := n.TemplateStatusUpdates(); err != nil || len(ts) != 1 {
+		t.Errorf("template updates beside them: %v, %v", ts, err)
+	}
+	bad, err := ParseNotification([]byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"phone_number_quality_update","value":{"current_limit":"TIER_250"}}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.NumberQualityUpdates(); !errors.Is(err, ErrMalformedNotification) {
+		t.Errorf("update without an event: %v", err)
+	}
+	bad, err = ParseNotification([]byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"phone_number_quality_update","value":{"event":7}}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.NumberQualityUpdates(); !errors.Is(err, ErrMalformedNotification) {
+		t.Errorf("an event that is a number: %v", err)
+	}
+}

@@ -165,11 +165,20 @@ func runBroadcastSteer(ctx context.Context, e *env, update string, args []string
 // bar of the members handled.
 func printBroadcast(w io.Writer, s workflows.BroadcastStatus) {
 	fmt.Fprintf(w, "broadcast  %s: journey %s to segment %s\nphase      %s\n", s.ID, s.Journey, s.Segment, s.Phase)
+	if s.PauseClass != "" {
+		fmt.Fprintf(w, "paused     %s: %s (resume: switchback broadcast resume %s)\n", s.PauseClass, s.PauseReason, s.ID)
+	}
+	if !s.TierWaitUntil.IsZero() {
+		fmt.Fprintf(w, "waiting    for room under the WhatsApp messaging limit until %s\n", s.TierWaitUntil.Local().Format(time.DateTime))
+	}
 	fmt.Fprintf(w, "%s  %d of %d\n", progressBar(s.Done(), s.Total, 30), s.Done(), s.Total)
 	fmt.Fprintf(w, "started    %d\nalready    %d (started before: nothing sent again)\n", s.Started, s.AlreadyStarted)
 	fmt.Fprintf(w, "skipped    %s\n", skipped(s.Skipped))
 	fmt.Fprintf(w, "delivered  %d\nfailed     %d\nremaining  %d\n", s.Delivered, s.Failed, s.Remaining)
 	fmt.Fprintf(w, "rate       %.1f/s (at most %g/s)\nruns       %d\n", s.Rate, s.Limit, s.Runs)
+	if s.TierWaits > 0 {
+		fmt.Fprintf(w, "tier waits %d\n", s.TierWaits)
+	}
 }
 
 // progressBar draws done of total as [#####.....] 50%, width marks wide.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -61,8 +62,11 @@ func TestPrintBroadcast(t *testing.T) {
 	var b strings.Builder
 	printBroadcast(&b, workflows.BroadcastStatus{ID: "sale-1", Journey: "otp", Segment: "vip", Phase: workflows.PhasePaused,
 		Total: 100, Started: 50, AlreadyStarted: 5, Skipped: map[activities.SkipReason]int{activities.SkipNoNumber: 2, activities.SkipGone: 1},
-		Remaining: 42, Delivered: 40, Failed: 3, Rate: 12.5, Limit: 50, Runs: 2})
+		Remaining: 42, Delivered: 40, Failed: 3, Rate: 12.5, Limit: 50, Runs: 2,
+		PauseClass: store.ClassTemplatePaused, PauseReason: "template promo (en_US) is PAUSED", TierWaits: 1})
 	out := b.String()
 	wantOutput(t, "status", out, "[#################.............]  58%  58 of 100", "phase      paused",
-		"skipped    3 (contact-gone 1, no-number 2)", "delivered  40", "failed     3", "remaining  42", "rate       12.5/s (at most 50/s)")
+		"paused     template_paused: template promo (en_US) is PAUSED (resume: switchback broadcast resume sale-1)",
+		"skipped    3 (contact-gone 1, no-number 2)", "delivered  40", "failed     3", "remaining  42", "rate       12.5/s (at most 50/s)",
+		"tier waits 1")
 }

@@ -175,12 +175,17 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// the request waits until the server below serves it.
 		go func() {
 			w := cfg.WhatsApp
-			n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, app.TemplateRegistry(st))
+			sc := templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken, PhoneNumberID: w.PhoneNumberID}
+			n, err := templates.Sync(ctx, sc, app.TemplateRegistry(st))
 			if err != nil {
 				log.Warn("sync sandbox templates", "error", err)
 				return
 			}
-			log.Info("synced sandbox templates", "templates", n)
+			tier, err := templates.SyncTier(ctx, sc, st.SetNumberState, time.Now())
+			if err != nil {
+				log.Warn("read the sandbox number's messaging limit", "error", err)
+			}
+			log.Info("synced sandbox templates", "templates", n, "messaging_limit", tier)
 		}()
 	}
 	base, local := cfg.PublicURLOrDefault(), "http://"+cfg.HTTPAddr

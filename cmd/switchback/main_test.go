@@ -212,6 +212,22 @@ func TestSimulateFrequencyCaps(t *testing.T) {
 	}
 }
 
+// simulate --tier --sent-today: the day's recipients fill the messaging
+// limit, and each WhatsApp reminder is skipped as tier_limited.
+func TestSimulateTier(t *testing.T) {
+	code, out, errOut := cli(t, nil, "simulate", "abandoned_cart", "--var", "cart_url=https://shop.example/c/1", "--email", "ana@example.com",
+		"--start", "2026-11-25T09:00:00Z", "--tier", "250", "--sent-today", "250")
+	if code != 0 {
+		t.Fatalf("simulate = %d %q", code, errOut)
+	}
+	if n := strings.Count(out, "tier limited: 250 unique WhatsApp recipients within 24h"); n != 2 {
+		t.Errorf("simulate output has %d tier-limited attempts, want 2:\n%s", n, out)
+	}
+	if code, _, errOut = cli(t, nil, "simulate", "otp", "--tier", "TIER_3K"); code != 2 || !strings.Contains(errOut, "--tier") {
+		t.Errorf("bad --tier = %d %q", code, errOut)
+	}
+}
+
 // With a synced template registry, validate checks each WhatsApp template
 // a journey sends: it exists, is approved, and gets its parameters.
 func TestValidateAgainstTemplateRegistry(t *testing.T) {

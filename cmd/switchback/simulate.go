@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/simulate"
@@ -14,7 +15,7 @@ import (
 )
 
 func runSimulate(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "simulate", "simulate JOURNEY|--file F [--var k=v ...] [--scenario whatsapp=failed,sms=delivered] [--event NAME@30m[,k=v]] [--verify CODE@1m] [--caps marketing:whatsapp=2/7d] [--sent-recently whatsapp=2]")
+	fs := newFlagSet(e, "simulate", "simulate JOURNEY|--file F [--var k=v ...] [--scenario whatsapp=failed,sms=delivered] [--event NAME@30m[,k=v]] [--verify CODE@1m] [--caps marketing:whatsapp=2/7d] [--sent-recently whatsapp=2] [--tier 250 --sent-today 250]")
 	file := fs.String("file", "", "journey definition file (default: the built-in JOURNEY)")
 	to := fs.String("to", "+15551234567", "recipient phone number")
 	email := fs.String("email", "", "recipient email address")
@@ -24,6 +25,8 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
 	caps := fs.String("caps", e.getenv("SWITCHBACK_FREQUENCY_CAPS"), "frequency caps, as SWITCHBACK_FREQUENCY_CAPS (default: its value)")
 	recent := fs.String("sent-recently", "", "messages of the journey's purpose the contact got within the caps' windows: channel=count, comma-separated")
+	tier := fs.String("tier", e.getenv("SWITCHBACK_WHATSAPP_TIER"), "WhatsApp messaging limit: TIER_250, TIER_2K, ..., TIER_UNLIMITED or a number (default: SWITCHBACK_WHATSAPP_TIER)")
+	sentToday := fs.Int("sent-today", 0, "unique WhatsApp recipients of templates already counted against --tier in the last 24 hours")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "journey variable name=value (repeatable)")
 	var events []simulate.Event
@@ -74,6 +77,13 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	if opts.SentRecently, err = simulate.ParseSentRecently(*recent, app.Channels()); err != nil {
 		return &usageError{"--sent-recently: " + err.Error()}
 	}
+	if _, _, err := activities.TierLimit(*tier); err != nil {
+		return &usageError{"--tier: " + err.Error()}
+	}
+	if *sentToday < 0 {
+		return &usageError{"--sent-today: want 0 or more"}
+	}
+	opts.Tier, opts.SentToday = *tier, *sentToday
 	if err := (journeys.StartOptions{Journey: j, To: *to, Email: *email, TimeZone: *tz, Vars: vars}).Check(); err != nil {
 		return err
 	}

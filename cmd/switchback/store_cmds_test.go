@@ -196,9 +196,9 @@ func TestReportCommand(t *testing.T) {
 		return nil
 	})
 	code, out, errOut := storeCLI(t, dir, "report", "--journey", "otp", "--since", "1d", "--csv")
-	want := `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions
-otp,code,sms,,1,1,0,0,,0,,0,,0,0
-otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0
+	want := `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions,broadcast_pauses,paused_by_class
+otp,code,sms,,1,1,0,0,,0,,0,,0,0,0,
+otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0,0,
 `
 	if code != 0 || out != want {
 		t.Errorf("report --csv = %d %q\n%s\nwant\n%s", code, errOut, out, want)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/templates"
@@ -39,11 +40,19 @@ func runTemplates(ctx context.Context, e *env, args []string) error {
 			return errors.New("WhatsApp is not configured: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_WABA_ID and the other WHATSAPP_* variables " +
 				"(under `switchback dev` there is nothing to sync: dev syncs the sandbox's templates at start)")
 		}
-		n, err := templates.Sync(ctx, templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken}, reg)
+		sc := templates.SyncConfig{APIURL: w.APIURL, WABAID: w.WABAID, AccessToken: w.AccessToken, PhoneNumberID: w.PhoneNumberID}
+		n, err := templates.Sync(ctx, sc, reg)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "synced %d templates from WhatsApp Business Account %s into the store\n", n, w.WABAID)
+		tier, err := templates.SyncTier(ctx, sc, st.SetNumberState, time.Now())
+		if err != nil {
+			return err
+		}
+		if tier != "" {
+			fmt.Fprintf(e.stdout, "the number's messaging limit is %s\n", tier)
+		}
 		return nil
 	case "list":
 		ts, at, err := reg.List(ctx)

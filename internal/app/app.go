@@ -202,7 +202,8 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	if err := CheckCapChannels(cfg.FrequencyCaps); err != nil {
 		return nil, err
 	}
-	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault(), Caps: cfg.FrequencyCaps}
+	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault(), Caps: cfg.FrequencyCaps,
+		Limits: cfg.MessagingLimits}
 	if opts.Telemetry != nil {
 		if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
 			return nil, fmt.Errorf("journey counters: %w", err)
@@ -216,8 +217,10 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
-	// Broadcasts read their segment and start journeys beside them.
-	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels})
+	// Broadcasts read their segment, start journeys, and check their
+	// quality guard and the messaging limit beside them.
+	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels,
+		Guard: opts.Store, Limits: cfg.MessagingLimits, Quality: cfg.Guard, Metrics: acts.Metrics})
 	ws := []worker.Worker{wf}
 	for _, d := range acts.Channels.Drivers() {
 		ch := d.Channel()
@@ -321,6 +324,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	}
 	if opts.Messages != nil {
 		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
+		wc.NumberState = opts.Messages.SetNumberState
 	}
 	var hooks http.Handler
 	if tel := opts.Telemetry; tel != nil {

@@ -72,6 +72,14 @@ type Config struct {
 	// across journeys (SWITCHBACK_FREQUENCY_CAPS, see ParseFrequencyCaps).
 	// Nil: no caps.
 	FrequencyCaps activities.FrequencyCaps
+	// MessagingLimits cap the unique WhatsApp recipients of templates
+	// outside the service window over 24 hours: the tier
+	// (SWITCHBACK_WHATSAPP_TIER, else the one Meta reports) and a warm-up
+	// (SWITCHBACK_WHATSAPP_WARMUP, SWITCHBACK_WHATSAPP_WARMUP_START).
+	MessagingLimits *activities.MessagingLimits
+	// Guard is the broadcasts' failure-rate guard
+	// (SWITCHBACK_GUARD_SENDS, SWITCHBACK_GUARD_FAILURE_RATE).
+	Guard activities.QualityGuard
 	// EncryptionKeys encrypt the payloads of Temporal histories
 	// (SWITCHBACK_ENCRYPTION_KEY: id:base64key, comma-separated, the first
 	// current). Nil: payloads are not encrypted.
@@ -307,6 +315,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WhatsAppBusinessNumber, more = readBusinessNumber(getenv)
 	errs = append(errs, more...)
 	c.FrequencyCaps, more = readCaps(getenv)
+	errs = append(errs, more...)
+	c.MessagingLimits, more = readLimits(getenv)
+	errs = append(errs, more...)
+	c.Guard, more = readGuard(getenv)
 	errs = append(errs, more...)
 	c.Console, more = readConsole(get)
 	errs = append(errs, more...)

@@ -119,14 +119,14 @@ func TestReportsCSV(t *testing.T) {
 		filter report.Filter
 		want   string
 	}{
-		{"", report.Filter{}, `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions
-abandoned_cart,remind,whatsapp,cart_reminder,1,1,1,0,,0,,0,,0,1
-otp,code,sms,,2,1,0,0,,0,,0,,0,0
-otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0
+		{"", report.Filter{}, `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions,broadcast_pauses,paused_by_class
+abandoned_cart,remind,whatsapp,cart_reminder,1,1,1,0,,0,,0,,0,1,0,
+otp,code,sms,,2,1,0,0,,0,,0,,0,0,0,
+otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0,0,
 `},
-		{"?journey=otp&since=1d", report.Filter{Journey: "otp", Since: tc.now.Add(-24 * time.Hour)}, `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions
-otp,code,sms,,1,1,0,0,,0,,0,,0,0
-otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0
+		{"?journey=otp&since=1d", report.Filter{Journey: "otp", Since: tc.now.Add(-24 * time.Hour)}, `journey,step,channel,template,sent,delivered,read,failed,failed_by_code,fallbacks,fallbacks_by_class,skipped,skipped_by_class,replies,conversions,broadcast_pauses,paused_by_class
+otp,code,sms,,1,1,0,0,,0,,0,,0,0,0,
+otp,code,whatsapp,otp_code,1,0,0,1,131026=1,1,failed_status=1,0,,0,0,0,
 `},
 	}
 	for _, tt := range tests {

@@ -59,6 +59,9 @@ const (
 	TypeReply Type = "message.reply"
 	// TypeConverted: the journey's goal event arrived.
 	TypeConverted Type = "journey.converted"
+	// TypeBroadcastPaused: a broadcast of the journey paused itself
+	// (data.workflow_id is the broadcast's id).
+	TypeBroadcastPaused Type = "broadcast.paused"
 )
 
 // TypeOf returns the type of an event of status s; a status this version
@@ -77,6 +80,8 @@ func TypeOf(s store.EventStatus) Type {
 		return TypeReply
 	case store.EventConverted:
 		return TypeConverted
+	case store.EventBroadcastPaused:
+		return TypeBroadcastPaused
 	}
 	return Type("message." + string(s))
 }

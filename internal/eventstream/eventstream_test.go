@@ -349,7 +349,7 @@ func TestTypeOf(t *testing.T) {
 	for s, want := range map[store.EventStatus]Type{
 		store.EventAccepted: TypeAccepted, store.EventDelivered: TypeStatus, store.EventFailed: TypeStatus,
 		store.EventFallback: TypeFallback, store.EventSkipped: TypeSkipped, store.EventConverted: TypeConverted,
-		store.EventReply: TypeReply, "deferred": "message.deferred",
+		store.EventReply: TypeReply, store.EventBroadcastPaused: TypeBroadcastPaused, "deferred": "message.deferred",
 	} {
 		if got := TypeOf(s); got != want {
 			t.Errorf("TypeOf(%s) = %s, want %s", s, got, want)

@@ -76,7 +76,8 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 // Header names the report's columns.
 func Header() []string {
 	return []string{"journey", "step", "channel", "template", "sent", "delivered", "read", "failed", "failed_by_code",
-		"fallbacks", "fallbacks_by_class", "skipped", "skipped_by_class", "replies", "conversions"}
+		"fallbacks", "fallbacks_by_class", "skipped", "skipped_by_class", "replies", "conversions",
+		"broadcast_pauses", "paused_by_class"}
 }
 
 // Record returns a row's fields in Header's order.
@@ -84,7 +85,7 @@ func Record(r store.ReportRow) []string {
 	n := strconv.Itoa
 	return []string{r.Journey, r.Step, string(r.Channel), r.Template, n(r.Sent), n(r.Delivered), n(r.Read),
 		n(r.FailedTotal()), Breakdown(r.Failed), n(r.Fallbacks), Breakdown(r.FallbacksBy),
-		n(r.Skipped), Breakdown(r.SkippedBy), n(r.Replies), n(r.Conversions)}
+		n(r.Skipped), Breakdown(r.SkippedBy), n(r.Replies), n(r.Conversions), n(r.BroadcastPauses), Breakdown(r.PausedBy)}
 }
 
 // Breakdown writes counts by key as "key=n" pairs in key order, an empty

@@ -91,7 +91,32 @@ func TestRowsUntilAndJourney(t *testing.T) {
 	if err := WriteCSV(&b, Rows(events, Filter{})); err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Join(Header(), ",") + "\ncart,nudge,sms,,1,0,0,0,,0,,0,,0,0\notp,code,sms,,1,1,0,0,,0,,0,,0,0\n"
+	want := strings.Join(Header(), ",") + "\ncart,nudge,sms,,1,0,0,0,,0,,0,,0,0,0,\notp,code,sms,,1,1,0,0,,0,,0,,0,0,0,\n"
+	if b.String() != want {
+		t.Errorf("WriteCSV =\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// tier_limited skips count on their attempt's row by class; a broadcast's
+// pauses on the journey's (broadcast) row, by class.
+func TestRowsTierAndPauses(t *testing.T) {
+	events := []store.MessageEvent{
+		{Provider: store.LocalProvider, MessageID: "sale/k1#1", Status: store.EventSkipped, Journey: "promo", Step: "offer",
+			Channel: channels.WhatsApp, Template: "promo", WorkflowID: "sale/k1", Attempt: 1, ReasonClass: store.ClassTierLimited, At: at(0, 0)},
+		{Provider: store.LocalProvider, MessageID: "sale/k2#1", Status: store.EventSkipped, Journey: "promo", Step: "offer",
+			Channel: channels.WhatsApp, Template: "promo", WorkflowID: "sale/k2", Attempt: 1, ReasonClass: store.ClassTierLimited, At: at(0, 1)},
+		{Provider: store.LocalProvider, MessageID: "sale#pause-1", Status: store.EventBroadcastPaused, Journey: "promo", WorkflowID: "sale",
+			ReasonClass: store.ClassTemplatePaused, ErrorReason: "template promo (en_US) is PAUSED", At: at(0, 2)},
+		{Provider: store.LocalProvider, MessageID: "sale#pause-2", Status: store.EventBroadcastPaused, Journey: "promo", WorkflowID: "sale",
+			ReasonClass: store.ClassFailureSurge, At: at(0, 3)},
+	}
+	var b strings.Builder
+	if err := WriteCSV(&b, Rows(events, Filter{})); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(Header(), ",") + "\n" +
+		"promo,(broadcast),,,0,0,0,0,,0,,0,,0,0,2,failure_surge=1 template_paused=1\n" +
+		"promo,offer,whatsapp,promo,0,0,0,0,,0,,2,tier_limited=2,0,0,0,\n"
 	if b.String() != want {
 		t.Errorf("WriteCSV =\n%s\nwant\n%s", b.String(), want)
 	}

@@ -40,21 +40,33 @@ func names(reg *channels.Registry) string {
 	return strings.Join(ns, ", ")
 }
 
-// capCounter plays the store's frequency caps in a simulation: the sends
-// of SentRecently count as within every cap's window for the whole run.
+// capCounter plays the store's frequency caps and messaging limit in a
+// simulation: the sends of SentRecently count as within every cap's
+// window, and the recipients of SentToday within the limit's 24 hours,
+// for the whole run.
 type capCounter struct {
 	caps  activities.FrequencyCaps
 	mu    sync.Mutex
 	sent  map[channels.Channel]int
 	taken map[int]bool // attempts that took a send
+	// tier is the messaging limit, if capped; today the recipients
+	// counted in its window; counted whether the contact is one of them.
+	tier    int
+	capped  bool
+	today   int
+	counted bool
 }
 
-func newCapCounter(caps activities.FrequencyCaps, recent map[channels.Channel]int) *capCounter {
-	c := &capCounter{caps: caps, sent: map[channels.Channel]int{}, taken: map[int]bool{}}
-	for ch, n := range recent {
+func newCapCounter(opts Options) (*capCounter, error) {
+	c := &capCounter{caps: opts.Caps, sent: map[channels.Channel]int{}, taken: map[int]bool{}, today: opts.SentToday}
+	for ch, n := range opts.SentRecently {
 		c.sent[ch] = n
 	}
-	return c
+	var err error
+	if c.tier, c.capped, err = activities.TierLimit(opts.Tier); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // check is the simulation's eligibility: every attempt is eligible unless
@@ -70,6 +82,14 @@ func (c *capCounter) check(_ context.Context, req activities.EligibilityRequest)
 	default:
 		c.sent[req.Channel]++
 		c.taken[req.Attempt] = true
+	}
+	// A template counts its recipient against the messaging limit once.
+	if c.capped && req.Channel == channels.WhatsApp && !req.Session && !c.counted {
+		if c.today >= c.tier {
+			return activities.TierLimited(c.tier), nil
+		}
+		c.today++
+		c.counted = true
 	}
 	return activities.Eligibility{Allowed: true}, nil
 }

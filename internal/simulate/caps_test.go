@@ -33,15 +33,7 @@ func TestRunFrequencyCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, ev := range tl.Events {
-		switch ev.Kind {
-		case journeys.EventSent:
-			got = append(got, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
-		case journeys.EventSkipped:
-			got = append(got, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
-		}
-	}
+	got := sendsAndSkips(tl)
 	want := []string{"first_reminder sent whatsapp", "second_reminder skipped whatsapp (frequency_capped)", "second_reminder sent email"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("timeline:\n got %q\nwant %q", got, want)
@@ -58,4 +50,53 @@ func TestParseSentRecently(t *testing.T) {
 			t.Errorf("ParseSentRecently(%q, testChannels): want an error", bad)
 		}
 	}
+}
+
+// TestRunTierLimit: with the messaging limit's 250 recipients counted
+// today, abandoned_cart's WhatsApp reminders are skipped as tier_limited
+// and go by email; one recipient short of the limit, the first reminder
+// counts the contact and the second goes on WhatsApp too.
+func TestRunTierLimit(t *testing.T) {
+	j, err := journeys.Builtin("abandoned_cart", testChannels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		today int
+		want  []string
+	}{
+		{250, []string{"first_reminder skipped whatsapp (tier_limited)", "first_reminder sent email",
+			"second_reminder skipped whatsapp (tier_limited)", "second_reminder sent email"}},
+		{249, []string{"first_reminder sent whatsapp", "second_reminder sent whatsapp"}},
+	} {
+		tl, err := Run(Options{
+			Input:    journeys.Input{Journey: j, To: "+15551234567", Email: "ana@example.com", Vars: map[string]string{"cart_url": "https://shop.example/c/1"}},
+			Start:    time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+			Channels: testChannels, Tier: "TIER_250", SentToday: c.today,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sendsAndSkips(tl)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%d sent today: timeline\n got %q\nwant %q", c.today, got, c.want)
+		}
+	}
+	if _, err := Run(Options{Input: journeys.Input{Journey: j}, Channels: testChannels, Tier: "TIER_3K"}); err == nil {
+		t.Error("an unknown tier: no error")
+	}
+}
+
+// sendsAndSkips writes a timeline's sends and skips, one a line.
+func sendsAndSkips(tl journeys.Timeline) []string {
+	var out []string
+	for _, ev := range tl.Events {
+		switch ev.Kind {
+		case journeys.EventSent:
+			out = append(out, fmt.Sprintf("%s sent %s", ev.Step, ev.Channel))
+		case journeys.EventSkipped:
+			out = append(out, fmt.Sprintf("%s skipped %s (%s)", ev.Step, ev.Channel, ev.ReasonClass))
+		}
+	}
+	return out
 }

@@ -88,6 +88,12 @@ type Options struct {
 	// within the caps' windows before the start.
 	Caps         activities.FrequencyCaps
 	SentRecently map[channels.Channel]int
+	// Tier is the WhatsApp messaging limit (TIER_250, a number, ...;
+	// empty: none); SentToday counts the unique recipients of templates
+	// counted against it in the 24 hours before the start, the contact
+	// not among them.
+	Tier      string
+	SentToday int
 }
 
 // Run runs the journey until it ends, or until a week of journey time has
@@ -111,7 +117,10 @@ func Run(opts Options) (journeys.Timeline, error) {
 	// A simulation has no store: every attempt is eligible but for its
 	// frequency cap, the 24-hour window is open, and the event log goes
 	// nowhere.
-	caps := newCapCounter(opts.Caps, opts.SentRecently)
+	caps, err := newCapCounter(opts)
+	if err != nil {
+		return journeys.Timeline{}, err
+	}
 	env.RegisterActivityWithOptions(caps.check, activity.RegisterOptions{Name: activities.CheckEligibilityName})
 	env.RegisterActivityWithOptions(func(context.Context, []activities.EventRequest) error { return nil },
 		activity.RegisterOptions{Name: activities.RecordEventsName})

@@ -95,22 +95,27 @@ func testReserveSendRace(t *testing.T, ctx context.Context, s store.Store) {
 
 // race has 8 reservations of key race, and returns how many got a send.
 func race(t *testing.T, ctx context.Context, s store.Store, key store.CapKey, at time.Time) int32 {
+	return raceOf(t, func(i int) (bool, error) {
+		return s.ReserveSend(ctx, key, capLimit, fmt.Sprintf("racer-%d", i), at)
+	})
+}
+
+// raceOf runs 8 racers, started together, and returns how many won.
+func raceOf(t *testing.T, racer func(i int) (bool, error)) int32 {
 	var won atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
-			ok, err := s.ReserveSend(ctx, key, capLimit, fmt.Sprintf("racer-%d", i), at)
+			ok, err := racer(i)
 			if err != nil {
 				t.Error(err)
 			}
 			if ok {
 				won.Add(1)
 			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxOff", testOutboxOff},
 	})
 	runEach(t, open, store.Options{}, capTests)
+	runEach(t, open, store.Options{}, tierTests)
 	runEach(t, open, store.Options{}, segmentTests)
 	runEach(t, open, store.Options{}, deviceTests)
 	runEach(t, open, store.Options{EventOutbox: true}, outboxTests)

@@ -1,0 +1,113 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// DefaultMessagingLimit is the tier the WhatsApp lookalike reports for its
+// number unless Config.MessagingLimit says another: unlimited, so that
+// journeys and broadcasts in `dev` and the benchmark are not held.
+const DefaultMessagingLimit = "TIER_UNLIMITED"
+
+// serveNumber handles GET /{version}/{phone_number_id}, the Graph API's
+// phone number node: its messaging limit
+// (whatsapp_business_manager_messaging_limit, and the deprecated
+// messaging_limit_tier) and its quality rating.
+func (s *Sandbox) serveNumber(w http.ResponseWriter, r *http.Request) {
+	if !s.graphAuthorized(w, r) {
+		return
+	}
+	if id := r.PathValue("phone_number_id"); id != s.cfg.PhoneNumberID {
+		writeNoObject(w, id)
+		return
+	}
+	s.mu.Lock()
+	tier := s.cfg.MessagingLimit
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{
+		"id": s.cfg.PhoneNumberID, "display_phone_number": s.cfg.DisplayPhoneNumber, "quality_rating": "GREEN",
+		"whatsapp_business_manager_messaging_limit": tier, "messaging_limit_tier": tier,
+	})
+}
+
+// TemplateStatusChanges posts a signed message_template_status_update
+// webhook, as Meta does when a template is paused (event PAUSED, other
+// info FIRST_PAUSE), disabled, or approved again. The template is one of
+// Templates, by name and language (en_US or en-US).
+func (s *Sandbox) TemplateStatusChanges(ctx context.Context, name, language, event string) error {
+	var id int64
+	for _, t := range Templates() {
+		if t.Name == name && sameLanguage(t.Language, language) {
+			id, _ = strconv.ParseInt(t.ID, 10, 64)
+		}
+	}
+	if id == 0 {
+		return fmt.Errorf("template status: the sandbox has no template %s (%s)", name, language)
+	}
+	value := map[string]any{
+		"event": event, "message_template_id": id, "message_template_name": name,
+		"message_template_language": hyphenated(language), "reason": "NONE",
+	}
+	if event == "PAUSED" {
+		value["other_info"] = map[string]string{"title": "FIRST_PAUSE", "description": "Your template was paused for 3 hours because of low quality."}
+	}
+	return s.postAccountChange(ctx, "message_template_status_update", name, value)
+}
+
+// NumberQualityChanges posts a signed phone_number_quality_update webhook
+// for the sandbox's number, e.g. event FLAGGED or DOWNGRADE, with the tier
+// then in force; a non-empty tier becomes the one GET of the number
+// reports.
+func (s *Sandbox) NumberQualityChanges(ctx context.Context, event, tier string) error {
+	s.mu.Lock()
+	old := s.cfg.MessagingLimit
+	if tier != "" {
+		s.cfg.MessagingLimit = tier
+	} else {
+		tier = old
+	}
+	s.mu.Unlock()
+	value := map[string]string{"display_phone_number": digits(s.cfg.DisplayPhoneNumber), "event": event, "current_limit": tier}
+	if tier != old {
+		value["old_limit"] = old
+	}
+	return s.postAccountChange(ctx, "phone_number_quality_update", event, value)
+}
+
+// postAccountChange posts one signed change of an account field.
+func (s *Sandbox) postAccountChange(ctx context.Context, field, what string, value any) error {
+	body, err := json.Marshal(map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []map[string]any{{"id": s.cfg.WABAID, "time": time.Now().Unix(),
+			"changes": []map[string]any{{"field": field, "value": value}}}},
+	})
+	if err != nil {
+		return err
+	}
+	h := make(http.Header)
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Hub-Signature-256", WhatsAppSignature(s.cfg.AppSecret, body))
+	if err := s.deliver(ctx, callback{provider: ProviderWhatsApp, status: field, id: what, url: s.cfg.WhatsAppWebhookURL, body: body, header: h}); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	return nil
+}
+
+// sameLanguage compares language codes written en_US or en-US.
+func sameLanguage(a, b string) bool { return hyphenated(a) == hyphenated(b) }
+
+// hyphenated writes a language code as webhooks do: en-US.
+func hyphenated(lang string) string {
+	b := []byte(lang)
+	for i, c := range b {
+		if c == '_' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
