@@ -323,6 +323,7 @@ func (r *run) test(b *journeys.BranchStep) (bool, string) {
 // so the timeline shows them, and records the outcome.
 func (r *run) finish(ctx workflow.Context, outcome Outcome, reason string) {
 	r.drain(ctx)
+	r.adoptDelivery()
 	r.result.Outcome = outcome
 	if reason == "" {
 		reason = string(outcome)
@@ -336,6 +337,18 @@ func (r *run) finish(ctx workflow.Context, outcome Outcome, reason string) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	r.flush(dctx)
 	r.upsert(dctx, journeys.OutcomeAttr.ValueSet(string(outcome)))
+}
+
+// adoptDelivery makes the message in flight the journey's delivery when
+// the journey ends (verified, converted) before its attempt saw the
+// delivery that a status drained at the end reports: the code was
+// verified in the same moment its delivery arrived.
+func (r *run) adoptDelivery() {
+	key := r.sends.current
+	if r.result.Channel != "" || key == "" || !r.sends.statuses[key].Reached(channels.StatusDelivered) {
+		return
+	}
+	r.delivered(key, r.sends.sent[key].channel)
 }
 
 // drain takes the status signals and events already received.

@@ -10,6 +10,8 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/switchbackhq/switchback/channels"
 )
 
 // The validator does not run on replay, and two checks in one workflow
@@ -81,6 +83,28 @@ func TestCodeHashIsKeyed(t *testing.T) {
 	} {
 		if bytes.Equal(a, other) {
 			t.Errorf("hash equals the one with %s", name)
+		}
+	}
+}
+
+// A journey that ends (verified) in the workflow task where its attempt's
+// delivery arrives takes that message as its delivery; a message only
+// accepted is not one.
+func TestEndAdoptsTheDeliveryDrainedWithIt(t *testing.T) {
+	for _, tt := range []struct {
+		status channels.Status
+		want   channels.Channel
+	}{
+		{channels.StatusDelivered, channels.Email},
+		{channels.StatusRead, channels.Email},
+		{channels.StatusAccepted, ""},
+	} {
+		r := &run{sends: sendState{current: "sendgrid/m1",
+			statuses: map[string]channels.Status{"sendgrid/m1": tt.status},
+			sent:     map[string]sentMessage{"sendgrid/m1": {channel: channels.Email, id: "m1"}}}}
+		r.adoptDelivery()
+		if r.result.Channel != tt.want || (tt.want != "" && (r.result.MessageID != "m1" || r.timeline.Delivery == nil)) {
+			t.Errorf("status %s: result %+v, want the delivery on %q", tt.status, r.result, tt.want)
 		}
 	}
 }
