@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // AddressKind is the kind of contact address a channel sends to.
@@ -185,6 +186,16 @@ func (r *Registry) Simulation(ch Channel) Simulation {
 		return s.Simulation()
 	}
 	return Simulation{Provider: string(ch), Answer: StatusAccepted, Refused: "refused", Failed: "failed"}
+}
+
+// String lists the registry's channels for a person, in registration
+// order: "whatsapp, sms, email".
+func (r *Registry) String() string {
+	names := make([]string, 0, len(r.Channels("")))
+	for _, ch := range r.Channels("") {
+		names = append(names, string(ch))
+	}
+	return strings.Join(names, ", ")
 }
 
 // Unreachable reports whether code, an error of channel ch's provider,

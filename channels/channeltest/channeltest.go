@@ -18,7 +18,6 @@ import (
 	htmltemplate "html/template"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -95,10 +94,6 @@ type Callbacks struct {
 	Parse func(r *http.Request) ([]channels.StatusUpdate, error)
 }
 
-// name is what a channel's name must look like: it names a task queue, a
-// metric label value and a store column value.
-var name = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // Run runs the suite against c.Driver.
 func Run(t *testing.T, c Case) {
 	t.Helper()
@@ -128,7 +123,7 @@ func Run(t *testing.T, c Case) {
 }
 
 func checkName(t *testing.T, d channels.Driver) {
-	if !name.MatchString(string(d.Channel())) {
+	if !d.Channel().Valid() {
 		t.Errorf("channel name %q: want lower-case letters, digits and _", d.Channel())
 	}
 	reg, err := channels.NewRegistry(d)

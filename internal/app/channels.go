@@ -1,8 +1,6 @@
 package app
 
 import (
-	"strings"
-
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/push"
@@ -13,13 +11,7 @@ import (
 
 // ChannelNames lists the channels of Channels, for help and errors:
 // "whatsapp, sms, email".
-func ChannelNames() string {
-	var names []string
-	for _, ch := range Channels().Channels("") {
-		names = append(names, string(ch))
-	}
-	return strings.Join(names, ", ")
-}
+func ChannelNames() string { return Channels().String() }
 
 // Channels returns the registry of every channel Switchback knows, in the
 // order a worker starts their task queues: a channel is registered here in

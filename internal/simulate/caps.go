@@ -24,20 +24,11 @@ func ParseSentRecently(s string, reg *channels.Registry) (map[channels.Channel]i
 		c := channels.Channel(ch)
 		sent, err := strconv.Atoi(n)
 		if _, known := reg.Lookup(c); !ok || !known || err != nil || sent < 0 {
-			return nil, fmt.Errorf("sent recently %q: want channel=count with channel %s", part, names(reg))
+			return nil, fmt.Errorf("sent recently %q: want channel=count with channel %s", part, reg.String())
 		}
 		out[c] = sent
 	}
 	return out, nil
-}
-
-// names lists reg's channels, for an error.
-func names(reg *channels.Registry) string {
-	var ns []string
-	for _, ch := range reg.Channels("") {
-		ns = append(ns, string(ch))
-	}
-	return strings.Join(ns, ", ")
 }
 
 // capCounter plays the store's frequency caps and messaging limit in a

@@ -47,7 +47,7 @@ func ParseScenario(s string, reg *channels.Registry) (map[channels.Channel]Outco
 		ch, o, ok := strings.Cut(strings.TrimSpace(part), "=")
 		c := channels.Channel(ch)
 		if _, known := reg.Lookup(c); !ok || !known {
-			return nil, fmt.Errorf("scenario %q: want channel=outcome with channel %s", part, names(reg))
+			return nil, fmt.Errorf("scenario %q: want channel=outcome with channel %s", part, reg.String())
 		}
 		switch oc := Outcome(o); oc {
 		case Delivered, Read, Sent, Failed, Silent, Refused:
