@@ -49,6 +49,7 @@ func (s *Sandbox) TemplateStatusChanges(ctx context.Context, name, language, eve
 	if id == 0 {
 		return fmt.Errorf("template status: the sandbox has no template %s (%s)", name, language)
 	}
+	s.setTemplateStatus(name, language, event)
 	value := map[string]any{
 		"event": event, "message_template_id": id, "message_template_name": name,
 		"message_template_language": hyphenated(language), "reason": "NONE",
@@ -97,6 +98,57 @@ func (s *Sandbox) postAccountChange(ctx context.Context, field, what string, val
 	}
 	return nil
 }
+
+// setTemplateStatus records the status a template has after a status
+// event, as Meta's template node then reports it: FLAGGED only warns,
+// REINSTATED and UNARCHIVED make it APPROVED again.
+func (s *Sandbox) setTemplateStatus(name, language, event string) {
+	status := event
+	switch event {
+	case "FLAGGED":
+		return
+	case "REINSTATED", "UNARCHIVED":
+		status = "APPROVED"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates == nil {
+		s.templates = map[string]string{}
+	}
+	s.templates[templateKey(name, language)] = status
+}
+
+// currentTemplates returns Templates with the statuses they have now.
+func (s *Sandbox) currentTemplates() []Template {
+	all := Templates()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, t := range all {
+		if status, ok := s.templates[templateKey(t.Name, t.Language)]; ok {
+			all[i].Status = status
+		}
+	}
+	return all
+}
+
+// templateFailure is the error code with which Meta fails a send of the
+// template once accepted (a failed status webhook): 132015 while it is
+// paused, 132016 once disabled; 0 for a template that may be sent.
+func (s *Sandbox) templateFailure(name, language string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.templates[templateKey(name, language)] {
+	case "PAUSED":
+		return codeWATemplatePaused
+	case "DISABLED":
+		return codeWATemplateDisabled
+	}
+	return 0
+}
+
+// templateKey names a template by its name and language, however the
+// language is written.
+func templateKey(name, language string) string { return name + "/" + hyphenated(language) }
 
 // sameLanguage compares language codes written en_US or en-US.
 func sameLanguage(a, b string) bool { return hyphenated(a) == hyphenated(b) }

@@ -163,6 +163,9 @@ type Sandbox struct {
 	sent    []SentMessage
 	refused map[string]bool // digits of recipients already refused once
 	calls   CallbackStats
+	// templates holds the status of templates whose status changed
+	// (TemplateStatusChanges), by templateKey; others have Templates'.
+	templates map[string]string
 }
 
 // CallbackStats counts the status callbacks a Sandbox has posted.
