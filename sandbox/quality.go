@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -78,6 +80,49 @@ func (s *Sandbox) NumberQualityChanges(ctx context.Context, event, tier string) 
 		value["old_limit"] = old
 	}
 	return s.postAccountChange(ctx, "phone_number_quality_update", event, value)
+}
+
+// accountChange is a hand-played change of the WhatsApp account: a
+// template's status event, or the number's quality event and tier.
+type accountChange struct {
+	Template string `json:"template"`
+	Language string `json:"language"`
+	Event    string `json:"event"`
+	Number   string `json:"number"`
+	Tier     string `json:"tier"`
+}
+
+// serveAccount lets a person play Meta changing the account: POST
+// /account with a JSON body {"template": NAME, "language": "en_US",
+// "event": "PAUSED"} (or DISABLED, REINSTATED, ...) or {"number":
+// "FLAGGED"} (or DOWNGRADE, UNFLAGGED, ..., with an optional "tier"). Only
+// JSON is taken: a web page cannot post it cross-site without CORS.
+func (s *Sandbox) serveAccount(w http.ResponseWriter, r *http.Request) {
+	const want = `{"template": NAME, "language": "en_US", "event": "PAUSED"} or {"number": "FLAGGED", "tier": "TIER_2K"}`
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		http.Error(w, "want Content-Type application/json and "+want, http.StatusUnsupportedMediaType)
+		return
+	}
+	var c accountChange
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInboundBody)).Decode(&c); err != nil {
+		http.Error(w, "JSON body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	var err error
+	switch {
+	case c.Template != "" && c.Event != "" && c.Number == "":
+		err = s.TemplateStatusChanges(r.Context(), c.Template, cmp.Or(c.Language, "en_US"), c.Event)
+	case c.Number != "" && c.Template == "":
+		err = s.NumberQualityChanges(r.Context(), c.Number, c.Tier)
+	default:
+		http.Error(w, "want "+want, http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	fmt.Fprintln(w, "delivered the account change")
 }
 
 // postAccountChange posts one signed change of an account field.

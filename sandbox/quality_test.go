@@ -128,3 +128,38 @@ func listedStatus(t *testing.T, base, name string) string {
 	t.Fatalf("the template list has no %s: %v", name, ans)
 	return ""
 }
+
+// A person plays Meta changing the account with POST /account: JSON only.
+func TestHandPlayedAccountChange(t *testing.T) {
+	rc := newReceiver(t)
+	_, base := newSandbox(t, rc, nil)
+	post := func(contentType, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/account", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		contentType, body string
+		want              int
+	}{
+		{"application/x-www-form-urlencoded", "template=otp_code&event=PAUSED", http.StatusUnsupportedMediaType},
+		{"application/json", `{"template": "otp_code"`, http.StatusBadRequest},
+		{"application/json", `{"template": "otp_code", "number": "FLAGGED"}`, http.StatusBadRequest},
+		{"application/json", `{"template": "no_such", "event": "PAUSED"}`, http.StatusBadGateway},
+		{"application/json", `{"number": "FLAGGED"}`, http.StatusOK},
+		{"application/json", `{"template": "otp_code", "language": "en_US", "event": "PAUSED"}`, http.StatusOK},
+	} {
+		if got := post(c.contentType, c.body); got != c.want {
+			t.Errorf("POST /account %s = %d, want %d", c.body, got, c.want)
+		}
+	}
+	if s := listedStatus(t, base, "otp_code"); s != "PAUSED" {
+		t.Errorf("after the hand-played pause the template list says %s", s)
+	}
+}
