@@ -109,7 +109,7 @@ func printDeployment(w io.Writer, d client.WorkerDeploymentInfo) {
 func drainage(s client.WorkerDeploymentVersionDrainageStatus) string {
 	switch s {
 	case client.WorkerDeploymentVersionDrainageStatusDraining:
-		return "draining (pinned journeys still run on it)"
+		return "draining (journeys pinned to it may still run)"
 	case client.WorkerDeploymentVersionDrainageStatusDrained:
 		return "drained (its workers may stop)"
 	default:
