@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 )
 
 func TestPrintDeployment(t *testing.T) {
@@ -14,11 +15,11 @@ func TestPrintDeployment(t *testing.T) {
 	printDeployment(&b, client.WorkerDeploymentInfo{
 		Name: "switchback",
 		RoutingConfig: client.WorkerDeploymentRoutingConfig{
-			CurrentVersion: &client.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "b"},
+			CurrentVersion: &worker.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "b"},
 		},
 		VersionSummaries: []client.WorkerDeploymentVersionSummary{
-			{Version: client.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "b"}, CreateTime: created},
-			{Version: client.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "a"}, CreateTime: created.Add(-time.Hour),
+			{Version: worker.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "b"}, CreateTime: created},
+			{Version: worker.WorkerDeploymentVersion{DeploymentName: "switchback", BuildID: "a"}, CreateTime: created.Add(-time.Hour),
 				DrainageStatus: client.WorkerDeploymentVersionDrainageStatusDrained},
 		},
 	})

@@ -3,12 +3,14 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,11 @@ import (
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/sandbox"
 )
+
+// unversioned runs the upgrade test as a plain rolling restart: no
+// Worker Versioning, only GetVersion. The test is then expected to fail:
+// it shows what versioning prevents.
+var unversioned = flag.Bool("cluster.unversioned", false, "TestClusterUpgrade without Worker Versioning (a plain rolling restart; expected to fail)")
 
 // The second build of the upgrade test: its workflow code records
 // changeB (workflow.GetVersion) and then waits on a timer, a command
@@ -40,16 +47,19 @@ const (
 // TestClusterUpgrade rolls out a second worker build while journeys start
 // through the API at a steady rate (README "Upgrading workers"): build
 // A's two workers run as version a of the Worker Deployment; build B's
-// two workers start, `switchback rollout b` makes B current, and A's
-// workers are stopped with SIGTERM one after the other; then serve is
+// two workers start, `switchback rollout b` makes B current, one of B's
+// workers is killed (SIGKILL) and replaced while A's still run, A's
+// workers are stopped with SIGTERM one after the other, and serve is
 // restarted as build B. B differs from A in its workflow code, behind
 // workflow.GetVersion, and in its built-in otp journey's SMS text.
 //
 // Every journey must end with its recipient's outcome, no attempt be
-// sent twice, and no workflow task fail for nondeterminism. A journey
-// whose first task ran on B, and only such a journey, records B's
-// marker; journeys started before the rollout start on A, those started
-// after it on B, and no task runs on A once the rollout has propagated.
+// sent twice (beyond the guarantee, for the killed worker), and no
+// workflow task fail for nondeterminism. A journey whose first task ran
+// on B, and only such a journey, records B's marker, and none of its
+// tasks runs on A; journeys started before the rollout start on A, those
+// started after it on B, and no task runs on A once the rollout has
+// propagated.
 // The definition is serve's (it resolves the built-in journeys the API
 // starts): A's SMS text for journeys started before serve's upgrade, B's
 // after it.
@@ -92,8 +102,11 @@ func TestClusterUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb, env := startSandbox(t, c.PublicURL)
-	envA := append(env[:len(env):len(env)], "SWITCHBACK_WORKER_DEPLOYMENT="+deploymentName, "SWITCHBACK_WORKER_BUILD_ID="+buildA)
-	envB := append(env[:len(env):len(env)], "SWITCHBACK_WORKER_DEPLOYMENT="+deploymentName, "SWITCHBACK_WORKER_BUILD_ID="+buildB)
+	envA, envB := env, env
+	if !*unversioned {
+		envA = append(env[:len(env):len(env)], "SWITCHBACK_WORKER_DEPLOYMENT="+deploymentName, "SWITCHBACK_WORKER_BUILD_ID="+buildA)
+		envB = append(env[:len(env):len(env)], "SWITCHBACK_WORKER_DEPLOYMENT="+deploymentName, "SWITCHBACK_WORKER_BUILD_ID="+buildB)
+	}
 	if err := c.Start(ctx, envA); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +120,12 @@ func TestClusterUpgrade(t *testing.T) {
 	l := startLoad(ctx, a, "upgrade", *rate)
 	time.Sleep(settle)
 	workersA := len(c.Workers)
+	// Worker identities begin with the process id: they tell A's tasks
+	// apart when the workers are not versioned.
+	pidsA := map[string]bool{}
+	for _, w := range c.Workers {
+		pidsA[strconv.Itoa(w.Pid())] = true
+	}
 	for i := range 2 {
 		if _, err := addWorker(ctx, c, fmt.Sprintf("worker-b%d", i+1), binB, envB); err != nil {
 			t.Fatal(err)
@@ -119,7 +138,17 @@ func TestClusterUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("rollout of b took %s:\n%s", rolloutEnd.Sub(rolloutStart).Round(time.Millisecond), out)
-	var stops []string
+	// A new worker crashes while the old ones still run: the journeys it
+	// held go back to their task queue, where only B's workers may take
+	// them.
+	time.Sleep(propagation)
+	crash := disruption{name: "worker", start: time.Now()}
+	ready, err := c.KillWorker(ctx, workersA)
+	crash.end = time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := []string{fmt.Sprintf("%s_sigkill,replacement_ready_in_%s", c.Workers[workersA].Name, ready.Round(time.Millisecond))}
 	for i := range workersA {
 		time.Sleep(propagation)
 		start := time.Now()
@@ -145,7 +174,7 @@ func TestClusterUpgrade(t *testing.T) {
 	waitCallbacks(t, sb)
 
 	counts := check(t, rs)
-	dups, _ := duplicates(t, sb.Sent(), nil)
+	dups, allowed := duplicates(t, sb.Sent(), []disruption{crash})
 	inFlight := 0
 	for _, r := range rs {
 		if r.started.Before(rolloutEnd) && (r.ended.IsZero() || r.ended.After(rolloutStart)) {
@@ -156,10 +185,10 @@ func TestClusterUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := checkUpgrade(t, rs, hs, sb.Sent(), span{rolloutStart, rolloutEnd}, span{serveStop, serveReady})
-	t.Logf("upgrade: journeys=%d right=%d outcomes=%s duplicates=%d sends=%d in_flight_during_rollout=%d rollout=%s first_task_a=%d first_task_b=%d moved_a_to_b=%d sms_text_a=%d sms_text_b=%d tasks_a_after_rollout=%d workflow_task_failures=%d (nondeterminism=%d) api_retries=%d %s total=%s",
-		len(rs), counts.right, counts.outcomes, dups, len(sb.Sent()), inFlight, rolloutEnd.Sub(rolloutStart).Round(time.Millisecond),
-		u.first[buildA], u.first[buildB], u.moved, u.sms[buildA], u.sms[buildB], u.tasksAAfter, u.taskFailures, u.nondeterminism,
+	u := checkUpgrade(t, rs, hs, sb.Sent(), span{rolloutStart, rolloutEnd}, span{serveStop, serveReady}, pidsA)
+	t.Logf("upgrade: journeys=%d right=%d outcomes=%s duplicates=%d (within_guarantee=%d) sends=%d in_flight_during_rollout=%d rollout=%s first_task_a=%d first_task_b=%d marker_b=%d tasks_of_those_on_a=%d moved_a_to_b=%d sms_text_a=%d sms_text_b=%d tasks_a_after_rollout=%d workflow_task_failures=%d (nondeterminism=%d) api_retries=%d %s total=%s",
+		len(rs), counts.right, counts.outcomes, dups, allowed, len(sb.Sent()), inFlight, rolloutEnd.Sub(rolloutStart).Round(time.Millisecond),
+		u.first[buildA], u.first[buildB], u.markerB, u.markerBOnA, u.moved, u.sms[buildA], u.sms[buildB], u.tasksAAfter, u.taskFailures, u.nondeterminism,
 		a.retries.Load(), strings.Join(stops, " "), time.Since(began).Round(time.Second))
 }
 
@@ -253,8 +282,11 @@ func addWorker(ctx context.Context, c *Cluster, name, binary string, env []strin
 }
 
 // rollout runs `switchback rollout build` of the program binary, and
-// returns what it printed.
+// returns what it printed; with -cluster.unversioned, nothing.
 func rollout(ctx context.Context, c *Cluster, binary string, env []string, build string) (string, error) {
+	if *unversioned {
+		return "(unversioned workers: no rollout)", nil
+	}
 	p := c.switchback("rollout", env)
 	cmd := exec.CommandContext(ctx, binary, "rollout", "--wait", "1m", build)
 	cmd.Env = p.Env
@@ -278,6 +310,7 @@ type history struct {
 
 type task struct {
 	build string
+	pid   string // of the worker process
 	at    time.Time
 }
 
@@ -330,7 +363,8 @@ func readHistory(ctx context.Context, tc client.Client, id string) (history, err
 				h.first = b
 			}
 			h.builds[b]++
-			h.tasks = append(h.tasks, task{build: b, at: e.GetEventTime().AsTime()})
+			pid, _, _ := strings.Cut(e.GetWorkflowTaskCompletedEventAttributes().GetIdentity(), "@")
+			h.tasks = append(h.tasks, task{build: b, pid: pid, at: e.GetEventTime().AsTime()})
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
 			a := e.GetWorkflowTaskFailedEventAttributes()
 			h.failures = append(h.failures, a.GetCause().String()+": "+a.GetFailure().GetMessage())
@@ -351,6 +385,8 @@ type upgrade struct {
 	first          map[string]int // journeys by the build of their first task
 	sms            map[string]int // journeys by the build whose SMS text they sent
 	moved          int            // journeys started on A with later tasks on B
+	markerB        int            // journeys that recorded changeB
+	markerBOnA     int            // their workflow tasks that ran on A
 	tasksAAfter    int            // workflow tasks completed by A after the rollout propagated
 	taskFailures   int
 	nondeterminism int
@@ -364,7 +400,7 @@ type span struct{ start, end time.Time }
 // build or ran a task on A after the rollout had propagated, or whose
 // definition (its SMS text) is not that of the serve it was started
 // through; and every workflow task that failed for nondeterminism.
-func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandbox.SentMessage, rollout, serve span) upgrade {
+func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandbox.SentMessage, rollout, serve span, pidsA map[string]bool) upgrade {
 	t.Helper()
 	u := upgrade{first: map[string]int{}, sms: map[string]int{}}
 	smsBuild := map[string]string{}
@@ -390,6 +426,15 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 			continue
 		}
 		u.first[h.first]++
+		if h.markerB {
+			u.markerB++
+			for _, tk := range h.tasks {
+				if pidsA[tk.pid] {
+					u.markerBOnA++
+					t.Errorf("journey %s, started on build b: a workflow task ran on build a", r.id)
+				}
+			}
+		}
 		if h.first == buildA && h.builds[buildB] > 0 {
 			u.moved++
 		}
@@ -402,12 +447,6 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 				t.Logf("journey %s: workflow task failed: %s", r.id, f)
 			}
 		}
-		if h.first != buildA && h.first != buildB {
-			t.Errorf("journey %s: first workflow task ran on build %q, want %q or %q", r.id, h.first, buildA, buildB)
-		}
-		if h.markerB != (h.first == buildB) {
-			t.Errorf("journey %s: first task on build %q, marker of %s recorded: %v", r.id, h.first, changeB, h.markerB)
-		}
 		if b, ok := smsBuild[r.id]; ok {
 			u.sms[b]++
 			switch {
@@ -416,6 +455,15 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 			case r.started.After(serve.end) && b != buildB:
 				t.Errorf("journey %s started after serve's upgrade, SMS text of build %q", r.id, b)
 			}
+		}
+		if *unversioned {
+			continue // the builds are not told apart
+		}
+		if h.first != buildA && h.first != buildB {
+			t.Errorf("journey %s: first workflow task ran on build %q, want %q or %q", r.id, h.first, buildA, buildB)
+		}
+		if h.markerB != (h.first == buildB) {
+			t.Errorf("journey %s: first task on build %q, marker of %s recorded: %v", r.id, h.first, changeB, h.markerB)
 		}
 		switch {
 		case r.started.Before(rollout.start.Add(-propagation)) && h.first != buildA:
@@ -433,7 +481,7 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 	if len(hs) != len(rs) {
 		t.Errorf("histories of %d journeys read, want %d", len(hs), len(rs))
 	}
-	if u.first[buildA] == 0 || u.first[buildB] == 0 || u.sms[buildA] == 0 || u.sms[buildB] == 0 {
+	if !*unversioned && (u.first[buildA] == 0 || u.first[buildB] == 0) || u.sms[buildA] == 0 || u.sms[buildB] == 0 {
 		t.Errorf("journeys by the build of their first task %v, by SMS text %v: want some of each build", u.first, u.sms)
 	}
 	return u

@@ -143,9 +143,6 @@ type WorkerVersion struct {
 // Versioned reports whether the worker takes part in Worker Versioning.
 func (v WorkerVersion) Versioned() bool { return v.Deployment != "" }
 
-// String returns the version as Temporal writes it, deployment.build.
-func (v WorkerVersion) String() string { return v.Deployment + "." + v.BuildID }
-
 func (v WorkerVersion) check() error {
 	switch {
 	case (v.Deployment == "") != (v.BuildID == ""):
