@@ -302,16 +302,18 @@ type history struct {
 	first   string // build id of the first completed workflow task
 	builds  map[string]int
 	markerB bool // the journey recorded changeB
-	// tasks are the builds and times of the completed workflow tasks.
+	// tasks are the workflow tasks that completed or failed.
 	tasks []task
 	// failures are the causes of failed workflow tasks.
 	failures []string
 }
 
+// task is a workflow task that completed, or failed.
 type task struct {
-	build string
-	pid   string // of the worker process
-	at    time.Time
+	build  string // of a completed task
+	pid    string // of the worker process
+	at     time.Time
+	failed bool
 }
 
 // readHistories reads every journey's history, a few at a time.
@@ -368,6 +370,8 @@ func readHistory(ctx context.Context, tc client.Client, id string) (history, err
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
 			a := e.GetWorkflowTaskFailedEventAttributes()
 			h.failures = append(h.failures, a.GetCause().String()+": "+a.GetFailure().GetMessage())
+			pid, _, _ := strings.Cut(a.GetIdentity(), "@")
+			h.tasks = append(h.tasks, task{pid: pid, at: e.GetEventTime().AsTime(), failed: true})
 		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			// GetVersion upserts TemporalChangeVersion (change-version), never
 			// encrypted.
@@ -431,7 +435,7 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 			for _, tk := range h.tasks {
 				if pidsA[tk.pid] {
 					u.markerBOnA++
-					t.Errorf("journey %s, started on build b: a workflow task ran on build a", r.id)
+					t.Errorf("journey %s, started on build b: a workflow task ran on build a (failed: %v)", r.id, tk.failed)
 				}
 			}
 		}
@@ -472,7 +476,7 @@ func checkUpgrade(t *testing.T, rs []result, hs map[string]history, sent []sandb
 			t.Errorf("journey %s started %s after the rollout, first task on build %q", r.id, r.started.Sub(rollout.end).Round(time.Millisecond), h.first)
 		}
 		for _, tk := range h.tasks {
-			if tk.build == buildA && tk.at.After(rollout.end.Add(propagation)) {
+			if (tk.build == buildA || tk.failed && pidsA[tk.pid]) && tk.at.After(rollout.end.Add(propagation)) {
 				u.tasksAAfter++
 				t.Errorf("journey %s: a workflow task ran on build a %s after the rollout", r.id, tk.at.Sub(rollout.end).Round(time.Millisecond))
 			}
