@@ -64,43 +64,17 @@ const (
 // starts): A's SMS text for journeys started before serve's upgrade, B's
 // after it.
 func TestClusterUpgrade(t *testing.T) {
-	if os.Getenv("SWITCHBACK_CLUSTER") != "1" {
-		t.Skip("the cluster test builds Temporal's server, runs it on the PostgreSQL of 127.0.0.1:5432 and restarts PostgreSQL: run it alone with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
-	}
+	requireCluster(t)
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bins, err := Build(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtA := time.Since(began)
-	binB, err := buildSecond(ctx, root, dir)
+	c, builtA := newCluster(t, ctx)
+	bins := c.opts.Binaries
+	binB, err := buildSecond(ctx, c.opts.Root, c.opts.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	builtB := time.Since(began) - builtA
-	c, err := New(ctx, Options{Root: root, Dir: dir, Binaries: bins, Shards: *shards})
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range append([]*Process{c.Temporal, c.Serve}, c.Workers...) {
-				if p != nil {
-					t.Logf("%s log, last lines:\n%s", p.Name, p.Tail(40))
-				}
-			}
-		}
-		if err := c.Close(context.Background()); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sb, env := startSandbox(t, c.PublicURL)
 	envA, envB := env, env
 	if !*unversioned {

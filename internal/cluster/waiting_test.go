@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,9 +28,7 @@ var waitingJourneys = flag.Int("cluster.waiting", 1000, "abandoned_cart journeys
 // Temporal server's, and PostgreSQL's growth per 1,000 waiting journeys.
 // Every start must succeed and every journey must be waiting.
 func TestClusterWaiting(t *testing.T) {
-	if os.Getenv("SWITCHBACK_CLUSTER") != "1" {
-		t.Skip("the cluster test builds Temporal's server and runs it on the PostgreSQL of 127.0.0.1:5432: run it with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
-	}
+	requireCluster(t)
 	n := *waitingJourneys
 	// Starts run at about 20 a second on two shared cores: 100,000 take
 	// about an hour and a half.
@@ -101,36 +97,10 @@ func (c *Cluster) awaitRunning(ctx context.Context, n int) error {
 	}
 }
 
-// startCluster builds the programs and starts a cluster with the sandbox's
-// providers, stopped and dropped when the test ends (their logs shown if it
-// failed).
+// startCluster starts a new cluster with the sandbox's providers.
 func startCluster(t *testing.T, ctx context.Context) *Cluster {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bins, err := Build(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(ctx, Options{Root: root, Dir: dir, Binaries: bins, Shards: *shards})
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range append([]*Process{c.Temporal, c.Serve}, c.Workers...) {
-				if p != nil {
-					t.Logf("%s log, last lines:\n%s", p.Name, p.Tail(40))
-				}
-			}
-		}
-		if err := c.Close(context.Background()); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := newCluster(t, ctx)
 	_, env := startSandbox(t, c.PublicURL)
 	if err := c.Start(ctx, env); err != nil {
 		t.Fatal(err)
