@@ -39,7 +39,7 @@ func (j *Journeys) Journey(ctx workflow.Context, in journeys.Input) (Result, err
 		return Result{}, fmt.Errorf("set timeline query: %w", err)
 	}
 	if err := r.begin(ctx); err != nil {
-		return Result{}, err
+		return Result{}, r.failAtStart(ctx, err)
 	}
 	err = r.runSteps(ctx, "", in.Journey.Steps)
 	if err == nil && r.verify != nil {
@@ -200,6 +200,23 @@ func (r *run) begin(ctx workflow.Context) error {
 		return r.setVerify(ctx, j.Verify)
 	}
 	return nil
+}
+
+// startFailureChange versions the outcome a journey that fails at its
+// start (bad input, a missing setting) upserts: journeys failed before it
+// replay without the upsert.
+const startFailureChange = "start-failure-outcome"
+
+// failAtStart ends a journey that cannot start: its timeline and its
+// SwitchbackOutcome say failed and why, as they would had it failed later,
+// and err fails the execution.
+func (r *run) failAtStart(ctx workflow.Context, err error) error {
+	r.timeline.Outcome = OutcomeFailed
+	r.record(ctx, Event{Kind: EventDone, Reason: err.Error()})
+	if workflow.GetVersion(ctx, startFailureChange, workflow.DefaultVersion, 1) == 1 {
+		r.upsert(ctx, journeys.OutcomeAttr.ValueSet(string(OutcomeFailed)))
+	}
+	return err
 }
 
 // conclude turns how the steps ended into the journey's outcome.

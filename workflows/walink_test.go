@@ -31,6 +31,19 @@ func TestWALinkWithoutBusinessNumber(t *testing.T) {
 	if len(s.sends) != 0 {
 		t.Errorf("sent %d messages", len(s.sends))
 	}
+	// Its timeline says it failed and why, not that it still runs.
+	v, err := s.env.QueryWorkflow(QueryTimeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl Timeline
+	if err := v.Get(&tl); err != nil {
+		t.Fatal(err)
+	}
+	last := tl.Events[len(tl.Events)-1]
+	if tl.Outcome != OutcomeFailed || last.Kind != EventDone || !strings.Contains(last.Reason, "WHATSAPP_BUSINESS_NUMBER") {
+		t.Errorf("timeline: outcome %s, last event %+v; want failed, done naming the setting", tl.Outcome, last)
+	}
 }
 
 // A journey without wa_link runs on such a worker as before.

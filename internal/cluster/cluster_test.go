@@ -165,6 +165,7 @@ func startSandbox(t *testing.T, publicURL string) (*sandbox.Sandbox, []string) {
 		"WHATSAPP_APP_SECRET=" + cfg.AppSecret,
 		"WHATSAPP_VERIFY_TOKEN=" + rand.Text(),
 		"WHATSAPP_API_URL=" + srv.URL + "/v23.0",
+		"WHATSAPP_BUSINESS_NUMBER=+" + sandbox.DefaultDisplayPhone, // wa_link (abandoned_cart, order_update)
 		"TWILIO_ACCOUNT_SID=" + cfg.TwilioAccountSID,
 		"TWILIO_AUTH_TOKEN=" + cfg.TwilioAuthToken,
 		"TWILIO_FROM=+15005550006",
