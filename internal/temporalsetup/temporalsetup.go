@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -134,7 +135,10 @@ func (s *setup) searchAttributes(ctx context.Context) error {
 	}
 	missing, err := s.missing(have)
 	if err != nil || len(missing) == 0 {
-		return err
+		if err != nil {
+			return err
+		}
+		return s.usable(ctx)
 	}
 	add := make(map[string]enumspb.IndexedValueType, len(missing))
 	for _, name := range missing {
@@ -153,11 +157,39 @@ func (s *setup) searchAttributes(ctx context.Context) error {
 		if have, err = s.list(ctx); err != nil {
 			return err
 		}
-		if missing, err = s.missing(have); err != nil || len(missing) == 0 {
+		if missing, err = s.missing(have); err != nil {
 			return err
+		}
+		if len(missing) == 0 {
+			return s.usable(ctx)
 		}
 		if err := pause(ctx); err != nil {
 			return fmt.Errorf("search attributes %v are not listed yet: %w", missing, err)
+		}
+	}
+}
+
+// usable waits until the frontend takes a visibility query on every
+// search attribute. Listed is not enough: the frontend maps a namespace's
+// attributes from its namespace cache, which refreshes on a timer, and
+// until then a start that sets them fails.
+func (s *setup) usable(ctx context.Context) error {
+	terms := make([]string, len(s.opts.SearchAttributes))
+	for i, name := range s.opts.SearchAttributes {
+		terms[i] = name + " = ''"
+	}
+	req := &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.opts.Client.Namespace, Query: strings.Join(terms, " AND ")}
+	for {
+		_, err := s.c.WorkflowService().CountWorkflowExecutions(ctx, req)
+		var invalid *serviceerror.InvalidArgument
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &invalid) && !transient(err):
+			return fmt.Errorf("query the search attributes: %w", err)
+		}
+		if err := pause(ctx); err != nil {
+			return fmt.Errorf("search attributes are listed but not usable in queries yet: %w", err)
 		}
 	}
 }
