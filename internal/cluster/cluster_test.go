@@ -49,9 +49,13 @@ func TestCluster(t *testing.T) {
 		t.Skip("the cluster test builds Temporal's server, runs it on the PostgreSQL of 127.0.0.1:5432 and restarts PostgreSQL: run it alone with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
 	}
 	began := time.Now()
-	// Under go test's default -timeout of 10 minutes, so that a stuck run
-	// still stops its processes and drops its databases.
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	// A minute under go test's -timeout (10 minutes by default), so that a
+	// stuck run still stops its processes and drops its databases.
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-time.Minute))
 	defer cancel()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -91,6 +95,10 @@ func TestCluster(t *testing.T) {
 	}
 	a := &apiClient{base: c.PublicURL, token: c.APIToken, http: &http.Client{}}
 
+	// Undisturbed: how long from the start call to the first send, at a
+	// few rates.
+	lat := measureLatency(ctx, t, c, a, sb)
+
 	// Undisturbed: how many journeys a second the cluster ends.
 	bctx, bcancel := context.WithTimeout(ctx, 5*time.Minute)
 	b := burst(bctx, a, "burst", *burstSize, kinds[0])
@@ -108,7 +116,7 @@ func TestCluster(t *testing.T) {
 	}
 	waitCallbacks(t, sb)
 
-	all := append(b, rs...)
+	all := slices.Concat(lat, b, rs)
 	counts := check(t, all)
 	dups, allowed := duplicates(t, sb.Sent(), ds)
 	cb := sb.Callbacks()
@@ -365,14 +373,7 @@ func sendLatency(rs []result, sent []sandbox.SentMessage) (p50, p99 time.Duratio
 			ds = append(ds, s.Sub(r.started))
 		}
 	}
-	if len(ds) == 0 {
-		return 0, 0
-	}
-	slices.Sort(ds)
-	at := func(q float64) time.Duration {
-		return ds[min(len(ds)-1, int(q*float64(len(ds))))].Round(time.Millisecond)
-	}
-	return at(0.5), at(0.99)
+	return percentiles(ds)
 }
 
 // memory formats the resident memory of the workers and the server.

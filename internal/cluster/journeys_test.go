@@ -106,9 +106,11 @@ type result struct {
 	id      string
 	kind    kind
 	started time.Time // when the start call was first made
-	ended   time.Time // when the backend saw the journey end
-	outcome journeys.Outcome
-	channel channels.Channel
+	// accepted is when the start call returned.
+	accepted time.Time
+	ended    time.Time // when the backend saw the journey end
+	outcome  journeys.Outcome
+	channel  channels.Channel
 	// timeoutFallback: the first attempt fell back for lack of a status in
 	// time, which a disruption may cause.
 	timeoutFallback bool
@@ -138,6 +140,7 @@ func (a *apiClient) run(ctx context.Context, id string, k kind) result {
 	if _, r.err = a.call(ctx, http.MethodPost, "/v1/journeys", id, start, nil); r.err != nil {
 		return r
 	}
+	r.accepted = time.Now()
 	verified := false
 	for {
 		var tl api.TimelineResponse
