@@ -129,9 +129,9 @@ func TestCluster(t *testing.T) {
 	for _, d := range ds {
 		parts = append(parts, fmt.Sprintf("%s=%s,longest_pause_in_sends_%s", d.name, d.recovery, longestPause(d, sb.Sent()).Round(100*time.Millisecond)))
 	}
-	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d disruptions: %s burst_journeys_per_s=%.1f send_latency_burst_p50=%s p99=%s send_latency_load_p50=%s p99=%s %s db_mib_per_1000_journeys=%.1f total=%s",
+	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d(%s) disruptions: %s burst_journeys_per_s=%.1f send_latency_burst_p50=%s p99=%s send_latency_load_p50=%s p99=%s %s db_mib_per_1000_journeys=%.1f total=%s",
 		len(all), counts.right, counts.outcomes, counts.timeoutFallbacks, dups, allowed, len(sb.Sent()),
-		cb.Started, cb.Answered, cb.Retried, cb.Dropped, a.retries.Load(), strings.Join(parts, " "),
+		cb.Started, cb.Answered, cb.Retried, cb.Dropped, a.retries.Load(), a.retryCauses(), strings.Join(parts, " "),
 		throughput, bp50, bp99, lp50, lp99, memory, float64(size-empty)/(1<<20)/float64(len(all))*1000, time.Since(began).Round(time.Second))
 }
 

@@ -76,6 +76,7 @@ func measureLatency(ctx context.Context, t *testing.T, c *Cluster, a *apiClient,
 	for _, p := range ps {
 		name := "latency_" + strconv.FormatFloat(p.rate, 'f', -1, 64) + "ps"
 		load := loadAverage()
+		cpu := c.cpuTimes()
 		l := startLoad(ctx, a, name, p.rate)
 		select {
 		case <-ctx.Done():
@@ -89,8 +90,8 @@ func measureLatency(ctx context.Context, t *testing.T, c *Cluster, a *apiClient,
 		if err != nil {
 			t.Errorf("%s: breakdown: %v", name, err)
 		}
-		t.Logf("%s journeys=%d p50=%s p99=%s load_before=%s load_after=%s breakdown: %s",
-			name, len(rs), p50, p99, load, loadAverage(), b)
+		t.Logf("%s journeys=%d p50=%s p99=%s load_before=%s load_after=%s breakdown: %s cpu_s: %s",
+			name, len(rs), p50, p99, load, loadAverage(), b, c.cpuTimes().since(cpu))
 	}
 	return all
 }
@@ -106,19 +107,104 @@ func loadAverage() string {
 	return one
 }
 
+// cpuTimes are CPU seconds used so far: by each of the cluster's
+// processes, by PostgreSQL's, by this test (the backend and the sandbox),
+// and by the whole machine (every process, other work included).
+type cpuTimes struct {
+	names  []string
+	values []float64
+}
+
+func (c *Cluster) cpuTimes() cpuTimes {
+	var t cpuTimes
+	add := func(name string, v float64) {
+		t.names, t.values = append(t.names, name), append(t.values, v)
+	}
+	add("temporal", processCPU(c.Temporal.Pid()))
+	for _, w := range c.Workers {
+		add(strings.ReplaceAll(w.Name, "-", ""), processCPU(w.Pid()))
+	}
+	add("serve", processCPU(c.Serve.Pid()))
+	pg := 0.0
+	if dirs, err := os.ReadDir("/proc"); err == nil {
+		for _, d := range dirs {
+			pid, err := strconv.Atoi(d.Name())
+			if err != nil {
+				continue
+			}
+			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.HasPrefix(string(comm), "postgres") {
+				pg += processCPU(pid)
+			}
+		}
+	}
+	add("postgres", pg)
+	add("test", processCPU(os.Getpid()))
+	machine := 0.0
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+		for i, v := range f {
+			if n, err := strconv.ParseFloat(v, 64); err == nil && i >= 1 && i != 4 && i != 5 && i <= 8 {
+				machine += n / clockTicks
+			}
+		}
+	}
+	add("machine", machine)
+	return t
+}
+
+// since formats the CPU seconds used from then until t.
+func (t cpuTimes) since(then cpuTimes) string {
+	var parts []string
+	for i, name := range t.names {
+		if i < len(then.values) {
+			parts = append(parts, fmt.Sprintf("%s=%.1f", name, t.values[i]-then.values[i]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's CPU times.
+const clockTicks = 100
+
+// processCPU returns the CPU seconds process pid has used (user and
+// system, its own threads), 0 when it cannot be read. PostgreSQL
+// backends that exited during a phase are not counted.
+func processCPU(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command, which is in parentheses and may hold
+	// spaces: state is field 3, utime 14, stime 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / clockTicks
+}
+
 // segments are the parts of a journey's time from the API call to its
 // first send reaching the provider, from its history's event times (the
 // same machine's clock):
 //
 //	api        start call → WorkflowExecutionStarted (serve, the start RPC)
 //	wft_wait   → the first workflow task's WorkflowTaskStarted (matching, a poller)
-//	wft        → the WorkflowTaskCompleted that scheduled the send (the
-//	             workflow code, its local activities, the completion RPC)
+//	more_wfts  → the WorkflowTaskStarted of the task that scheduled the
+//	             send (zero when that was the first)
+//	wft        → its WorkflowTaskCompleted (the workflow code, its local
+//	             activities, the completion RPC)
 //	act_wait   → the send's ActivityTaskStarted (matching, a poller)
 //	send       → the sandbox receiving the request (the activity's own work)
 //
 // and reply, the start call until its answer reached the backend.
-var segments = []string{"reply", "api", "wft_wait", "wft", "act_wait", "send"}
+var segments = []string{"reply", "api", "wft_wait", "more_wfts", "wft", "act_wait", "send"}
 
 // breakdown reads the history of each journey whose first send reached
 // the sandbox and returns the p50 and p99 of each segment, formatted.
@@ -131,6 +217,9 @@ func breakdown(ctx context.Context, tc client.Client, rs []result, sent []sandbo
 		}
 	}
 	parts := map[string][]time.Duration{}
+	tasks, lost := 0, 0
+	var slowest time.Duration
+	var slowestID string
 	for _, r := range rs {
 		at, ok := firstSend[r.id]
 		if !ok || r.accepted.IsZero() {
@@ -145,8 +234,14 @@ func breakdown(ctx context.Context, tc client.Client, rs []result, sent []sandbo
 		}
 		parts["reply"] = append(parts["reply"], r.accepted.Sub(r.started))
 		parts["api"] = append(parts["api"], ts.started.Sub(r.started))
-		parts["wft_wait"] = append(parts["wft_wait"], ts.taskStarted.Sub(ts.started))
+		parts["wft_wait"] = append(parts["wft_wait"], ts.firstTask.Sub(ts.started))
+		if d := at.Sub(r.started); d > slowest {
+			slowest, slowestID = d, r.id
+		}
+		parts["more_wfts"] = append(parts["more_wfts"], ts.taskStarted.Sub(ts.firstTask))
 		parts["wft"] = append(parts["wft"], ts.taskCompleted.Sub(ts.taskStarted))
+		tasks += ts.tasks
+		lost += ts.lostTasks
 		parts["act_wait"] = append(parts["act_wait"], ts.activityStarted.Sub(ts.taskCompleted))
 		parts["send"] = append(parts["send"], at.Sub(ts.activityStarted))
 	}
@@ -155,13 +250,20 @@ func breakdown(ctx context.Context, tc client.Client, rs []result, sent []sandbo
 		p50, p99 := percentiles(parts[s])
 		out = append(out, fmt.Sprintf("%s_p50=%s p99=%s", s, p50, p99))
 	}
-	return fmt.Sprintf("n=%d %s", len(parts["send"]), strings.Join(out, " ")), nil
+	events, err := historyEvents(ctx, tc, slowestID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("n=%d wfts_before_send=%d failed_or_timed_out=%d %s; the slowest (%s): %s", len(parts["send"]), tasks, lost,
+		strings.Join(out, " "), slowest.Round(time.Millisecond), events), nil
 }
 
 // journeyTimes are the event times of a journey's history up to its first
 // send's start.
 type journeyTimes struct {
 	started                    time.Time // WorkflowExecutionStarted
+	firstTask                  time.Time // the first WorkflowTaskStarted
+	tasks, lostTasks           int       // workflow tasks completed, and failed or timed out, before the send
 	taskStarted, taskCompleted time.Time // of the workflow task that scheduled the first send
 	activityStarted            time.Time // the first send's ActivityTaskStarted
 }
@@ -182,9 +284,17 @@ func historyTimes(ctx context.Context, tc client.Client, id string) (journeyTime
 			ts.started = at
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
 			taskStarted = at
+			if ts.firstTask.IsZero() {
+				ts.firstTask = at
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED, enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+			if sendScheduled == 0 {
+				ts.lostTasks++
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			if sendScheduled == 0 {
 				ts.taskStarted, ts.taskCompleted = taskStarted, at
+				ts.tasks++
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			if sendScheduled == 0 && ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == activities.SendName {
@@ -198,6 +308,30 @@ func historyTimes(ctx context.Context, tc client.Client, id string) (journeyTime
 		}
 	}
 	return ts, nil
+}
+
+// historyEvents formats the first events of workflow id's history, each
+// as its type and its time after the first.
+func historyEvents(ctx context.Context, tc client.Client, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	var out []string
+	var first time.Time
+	it := tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for len(out) < 20 && it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return "", fmt.Errorf("history of %s: %w", id, err)
+		}
+		at := ev.GetEventTime().AsTime()
+		if first.IsZero() {
+			first = at
+		}
+		name := strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")
+		out = append(out, fmt.Sprintf("%s+%s", name, at.Sub(first).Round(time.Millisecond)))
+	}
+	return strings.Join(out, " "), nil
 }
 
 // percentiles returns the median and the 99th percentile of ds.
