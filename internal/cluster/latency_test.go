@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -329,6 +330,14 @@ func historyEvents(ctx context.Context, tc client.Client, id string) (string, er
 			first = at
 		}
 		name := strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")
+		// Marker names and search attribute names say which command it
+		// was; neither carries a payload.
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
+			name += "(" + m.GetMarkerName() + ")"
+		}
+		if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {
+			name += "(" + strings.Join(slices.Sorted(maps.Keys(u.GetSearchAttributes().GetIndexedFields())), ",") + ")"
+		}
 		out = append(out, fmt.Sprintf("%s+%s", name, at.Sub(first).Round(time.Millisecond)))
 	}
 	return strings.Join(out, " "), nil
