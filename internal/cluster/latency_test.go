@@ -77,13 +77,14 @@ func measureLatency(ctx context.Context, t *testing.T, c *Cluster, a *apiClient,
 	for _, p := range ps {
 		name := "latency_" + strconv.FormatFloat(p.rate, 'f', -1, 64) + "ps"
 		load := loadAverage()
-		cpu := c.cpuTimes()
+		cpu, began := c.cpuTimes(), time.Now()
 		l := startLoad(ctx, a, name, p.rate)
 		select {
 		case <-ctx.Done():
 		case <-time.After(p.long):
 		}
 		rs := l.finish()
+		wall, used := time.Since(began), c.cpuTimes().since(cpu)
 		all = append(all, rs...)
 		sent := sb.Sent()
 		p50, p99 := sendLatency(rs, sent)
@@ -91,8 +92,8 @@ func measureLatency(ctx context.Context, t *testing.T, c *Cluster, a *apiClient,
 		if err != nil {
 			t.Errorf("%s: breakdown: %v", name, err)
 		}
-		t.Logf("%s journeys=%d p50=%s p99=%s load_before=%s load_after=%s breakdown: %s cpu_s: %s",
-			name, len(rs), p50, p99, load, loadAverage(), b, c.cpuTimes().since(cpu))
+		t.Logf("%s journeys=%d p50=%s p99=%s load_before=%s load_after=%s breakdown: %s cpu_s over %s (until the last journey ended): %s",
+			name, len(rs), p50, p99, load, loadAverage(), b, wall.Round(100*time.Millisecond), used)
 	}
 	return all
 }
