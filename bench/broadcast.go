@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,11 @@ type BroadcastOptions struct {
 	// Settle bounds the wait for deliveries after the broadcast ends: it
 	// stops when this long passes without a new delivery. Zero: 30s.
 	Settle time.Duration
+	// Progress, if set, is called with the broadcast's status every
+	// ProgressEvery while it runs, for a long run to show how far it is.
+	Progress func(workflows.BroadcastStatus)
+	// ProgressEvery is the period of Progress. Zero: 30s.
+	ProgressEvery time.Duration
 }
 
 // Broadcast seeds a segment of o.Recipients contacts, broadcasts the otp
@@ -54,8 +60,11 @@ func (e *Env) Broadcast(ctx context.Context, o BroadcastOptions) (Result, error)
 	if _, _, err := workflows.StartBroadcast(ctx, e.Client, id, in); err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}
+	stop := e.reportProgress(ctx, id, o)
 	var st workflows.BroadcastStatus
-	if err := e.Client.GetWorkflow(ctx, id, "").Get(ctx, &st); err != nil {
+	err := e.Client.GetWorkflow(ctx, id, "").Get(ctx, &st)
+	stop()
+	if err != nil {
 		return Result{}, fmt.Errorf("bench: broadcast %s: %w", id, err)
 	}
 	took := time.Since(begin)
@@ -88,6 +97,35 @@ func (e *Env) Broadcast(ctx context.Context, o BroadcastOptions) (Result, error)
 		{"temporal_kib_per_recipient", round(float64(t1-t0) / kib / n)},
 		{"store_kib_per_recipient", round(float64(s1-s0) / kib / n)},
 	}}, nil
+}
+
+// reportProgress calls o.Progress with the status of broadcast id every
+// o.ProgressEvery until the returned function is called.
+func (e *Env) reportProgress(ctx context.Context, id string, o BroadcastOptions) (stop func()) {
+	if o.Progress == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(cmp.Or(o.ProgressEvery, 30*time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if st, err := workflows.GetBroadcastStatus(ctx, e.Client, e.store, id); err == nil {
+				o.Progress(st)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // seedSegment stores n contacts with distinct numbers, tagged name, and

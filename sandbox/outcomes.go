@@ -161,6 +161,8 @@ const (
 	codeWARateLimit          = 130429 // Cloud API: throughput reached
 	codeWAUndeliverable      = 131026 // Cloud API: message undeliverable
 	codeWAReengagement       = 131047 // Cloud API: 24h window closed
+	codeWATemplatePaused     = 132015 // Cloud API: template paused for low quality
+	codeWATemplateDisabled   = 132016 // Cloud API: template disabled for good
 	codeWAMissingParam       = 131008 // Cloud API: required parameter missing
 	codeWAInvalidParam       = 131009 // Cloud API: parameter value invalid
 	codeWAUnsupportedType    = 131051 // Cloud API: unsupported message type

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,6 +51,7 @@ func (s *Sandbox) TemplateStatusChanges(ctx context.Context, name, language, eve
 	if id == 0 {
 		return fmt.Errorf("template status: the sandbox has no template %s (%s)", name, language)
 	}
+	s.setTemplateStatus(name, language, event)
 	value := map[string]any{
 		"event": event, "message_template_id": id, "message_template_name": name,
 		"message_template_language": hyphenated(language), "reason": "NONE",
@@ -79,6 +82,49 @@ func (s *Sandbox) NumberQualityChanges(ctx context.Context, event, tier string) 
 	return s.postAccountChange(ctx, "phone_number_quality_update", event, value)
 }
 
+// accountChange is a hand-played change of the WhatsApp account: a
+// template's status event, or the number's quality event and tier.
+type accountChange struct {
+	Template string `json:"template"`
+	Language string `json:"language"`
+	Event    string `json:"event"`
+	Number   string `json:"number"`
+	Tier     string `json:"tier"`
+}
+
+// serveAccount lets a person play Meta changing the account: POST
+// /account with a JSON body {"template": NAME, "language": "en_US",
+// "event": "PAUSED"} (or DISABLED, REINSTATED, ...) or {"number":
+// "FLAGGED"} (or DOWNGRADE, UNFLAGGED, ..., with an optional "tier"). Only
+// JSON is taken: a web page cannot post it cross-site without CORS.
+func (s *Sandbox) serveAccount(w http.ResponseWriter, r *http.Request) {
+	const want = `{"template": NAME, "language": "en_US", "event": "PAUSED"} or {"number": "FLAGGED", "tier": "TIER_2K"}`
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		http.Error(w, "want Content-Type application/json and "+want, http.StatusUnsupportedMediaType)
+		return
+	}
+	var c accountChange
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInboundBody)).Decode(&c); err != nil {
+		http.Error(w, "JSON body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	var err error
+	switch {
+	case c.Template != "" && c.Event != "" && c.Number == "":
+		err = s.TemplateStatusChanges(r.Context(), c.Template, cmp.Or(c.Language, "en_US"), c.Event)
+	case c.Number != "" && c.Template == "":
+		err = s.NumberQualityChanges(r.Context(), c.Number, c.Tier)
+	default:
+		http.Error(w, "want "+want, http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	fmt.Fprintln(w, "delivered the account change")
+}
+
 // postAccountChange posts one signed change of an account field.
 func (s *Sandbox) postAccountChange(ctx context.Context, field, what string, value any) error {
 	body, err := json.Marshal(map[string]any{
@@ -97,6 +143,57 @@ func (s *Sandbox) postAccountChange(ctx context.Context, field, what string, val
 	}
 	return nil
 }
+
+// setTemplateStatus records the status a template has after a status
+// event, as Meta's template node then reports it: FLAGGED only warns,
+// REINSTATED and UNARCHIVED make it APPROVED again.
+func (s *Sandbox) setTemplateStatus(name, language, event string) {
+	status := event
+	switch event {
+	case "FLAGGED":
+		return
+	case "REINSTATED", "UNARCHIVED":
+		status = "APPROVED"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates == nil {
+		s.templates = map[string]string{}
+	}
+	s.templates[templateKey(name, language)] = status
+}
+
+// currentTemplates returns Templates with the statuses they have now.
+func (s *Sandbox) currentTemplates() []Template {
+	all := Templates()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, t := range all {
+		if status, ok := s.templates[templateKey(t.Name, t.Language)]; ok {
+			all[i].Status = status
+		}
+	}
+	return all
+}
+
+// templateFailure is the error code with which Meta fails a send of the
+// template once accepted (a failed status webhook): 132015 while it is
+// paused, 132016 once disabled; 0 for a template that may be sent.
+func (s *Sandbox) templateFailure(name, language string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.templates[templateKey(name, language)] {
+	case "PAUSED":
+		return codeWATemplatePaused
+	case "DISABLED":
+		return codeWATemplateDisabled
+	}
+	return 0
+}
+
+// templateKey names a template by its name and language, however the
+// language is written.
+func templateKey(name, language string) string { return name + "/" + hyphenated(language) }
 
 // sameLanguage compares language codes written en_US or en-US.
 func sameLanguage(a, b string) bool { return hyphenated(a) == hyphenated(b) }

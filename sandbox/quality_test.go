@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels/whatsapp"
 )
@@ -72,5 +74,92 @@ func TestAccountChanges(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"whatsapp_business_manager_messaging_limit":"TIER_2K"`) {
 		t.Errorf("number node = %d %s, want TIER_2K", resp.StatusCode, body)
+	}
+}
+
+// A template Meta paused is still accepted (200), then fails with 132015;
+// disabled, with 132016; reinstated, it is delivered again. The template
+// list reports each status.
+func TestPausedTemplateFails(t *testing.T) {
+	rc := newReceiver(t)
+	sb, base := newSandbox(t, rc, nil)
+	ctx := context.Background()
+	for _, c := range []struct {
+		event, status string
+		want          []string // the statuses of a send, in any order
+	}{
+		{"PAUSED", "PAUSED", []string{"failed:132015"}},
+		{"DISABLED", "DISABLED", []string{"failed:132016"}},
+		{"REINSTATED", "APPROVED", []string{"delivered", "read", "sent"}},
+	} {
+		if err := sb.TemplateStatusChanges(ctx, "otp_code", "en_US", c.event); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := rc.snapshot()
+		if status, _, ans := postWhatsApp(t, base, testToken, testPhoneID, templateBody(DefaultRecipient)); status != http.StatusOK {
+			t.Fatalf("%s: send = %d %v, want 200", c.event, status, ans)
+		}
+		got := statusesOf(rc.wait(len(before)+len(c.want), 5*time.Second)[len(before):], ProviderWhatsApp)
+		if slices.Sort(got); !slices.Equal(got, c.want) {
+			t.Errorf("%s: statuses %v, want %v", c.event, got, c.want)
+		}
+		if s := listedStatus(t, base, "otp_code"); s != c.status {
+			t.Errorf("%s: the template list says %s, want %s", c.event, s, c.status)
+		}
+	}
+}
+
+// listedStatus returns the status the Graph lookalike lists for a template.
+func listedStatus(t *testing.T, base, name string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/v23.0/"+DefaultWABAID+"/message_templates?limit=100", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	status, _, ans := do(t, req)
+	if status != http.StatusOK {
+		t.Fatalf("templates = %d %v", status, ans)
+	}
+	data, _ := ans["data"].([]any)
+	for _, d := range data {
+		if m, _ := d.(map[string]any); m["name"] == name {
+			s, _ := m["status"].(string)
+			return s
+		}
+	}
+	t.Fatalf("the template list has no %s: %v", name, ans)
+	return ""
+}
+
+// A person plays Meta changing the account with POST /account: JSON only.
+func TestHandPlayedAccountChange(t *testing.T) {
+	rc := newReceiver(t)
+	_, base := newSandbox(t, rc, nil)
+	post := func(contentType, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/account", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		contentType, body string
+		want              int
+	}{
+		{"application/x-www-form-urlencoded", "template=otp_code&event=PAUSED", http.StatusUnsupportedMediaType},
+		{"application/json", `{"template": "otp_code"`, http.StatusBadRequest},
+		{"application/json", `{"template": "otp_code", "number": "FLAGGED"}`, http.StatusBadRequest},
+		{"application/json", `{"template": "no_such", "event": "PAUSED"}`, http.StatusBadGateway},
+		{"application/json", `{"number": "FLAGGED"}`, http.StatusOK},
+		{"application/json", `{"template": "otp_code", "language": "en_US", "event": "PAUSED"}`, http.StatusOK},
+	} {
+		if got := post(c.contentType, c.body); got != c.want {
+			t.Errorf("POST /account %s = %d, want %d", c.body, got, c.want)
+		}
+	}
+	if s := listedStatus(t, base, "otp_code"); s != "PAUSED" {
+		t.Errorf("after the hand-played pause the template list says %s", s)
 	}
 }

@@ -163,6 +163,9 @@ type Sandbox struct {
 	sent    []SentMessage
 	refused map[string]bool // digits of recipients already refused once
 	calls   CallbackStats
+	// templates holds the status of templates whose status changed
+	// (TemplateStatusChanges), by templateKey; others have Templates'.
+	templates map[string]string
 }
 
 // CallbackStats counts the status callbacks a Sandbox has posted.
@@ -247,6 +250,7 @@ func New(cfg Config) (*Sandbox, error) {
 	s.mux.HandleFunc("GET /{version}/{waba_id}/message_templates", s.serveTemplates)
 	s.mux.HandleFunc("GET /{version}/{phone_number_id}", s.serveNumber)
 	s.mux.HandleFunc("POST /inbound/whatsapp", s.serveInbound)
+	s.mux.HandleFunc("POST /account", s.serveAccount)
 	if cfg.SendGridAPIKey != "" {
 		if err := checkCallbackURL(cfg.SendGridWebhookURL); err != nil {
 			return nil, fmt.Errorf("sandbox: SendGridWebhookURL: %w", err)

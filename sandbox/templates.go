@@ -106,7 +106,7 @@ func (s *Sandbox) serveTemplates(w http.ResponseWriter, r *http.Request) {
 	if err != nil || limit <= 0 {
 		limit = 25
 	}
-	all := Templates()
+	all := s.currentTemplates()
 	start := 0
 	if after := q.Get("after"); after != "" {
 		b, err := base64.RawURLEncoding.DecodeString(after)

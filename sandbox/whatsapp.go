@@ -129,6 +129,10 @@ func errorText(code int) (title, details string) {
 			"since the customer last replied to this number."
 	case codeWARateLimit:
 		return "Rate limit hit", "Cloud API message throughput has been reached."
+	case codeWATemplatePaused:
+		return "Template is Paused", "The template is paused due to low quality, so it cannot be sent."
+	case codeWATemplateDisabled:
+		return "Template is Disabled", "The template has been disabled due to low quality, so it cannot be sent."
 	}
 	return "Unknown error", "An unknown error occurred."
 }
@@ -245,8 +249,12 @@ func (s *Sandbox) serveWhatsApp(w http.ResponseWriter, r *http.Request) {
 		m.Body, m.Choices = interactiveChoices(req.Interactive)
 	}
 
+	steps := rcpt.whatsapp.steps
+	if code := s.templateFailure(m.Template, m.Language); m.Template != "" && code != 0 {
+		steps = []step{{status: "failed", code: code}}
+	}
 	var run func(context.Context)
-	if steps := rcpt.whatsapp.steps; len(steps) > 0 {
+	if len(steps) > 0 {
 		run = func(ctx context.Context) {
 			s.runSteps(ctx, steps, func(st step) (callback, error) { return s.whatsappCallback(m, wa, st) })
 		}

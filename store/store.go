@@ -373,8 +373,9 @@ type Store interface {
 	// NumberStates returns every account's number state, by account.
 	NumberStates(ctx context.Context) ([]NumberState, error)
 	// RecentOutcomes counts how the newest n messages on channel ch of the
-	// journeys whose workflow ids start with prefix ended so far, from
-	// their events in the message event log recorded at or after since.
+	// journeys whose workflow ids start with prefix ended so far, among
+	// the messages whose first event in the message event log is at or
+	// after since.
 	RecentOutcomes(ctx context.Context, prefix string, ch channels.Channel, since time.Time, n int) (SendOutcomes, error)
 
 	// ClaimOutbox claims up to limit outbox events due at now, oldest

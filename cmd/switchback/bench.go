@@ -11,10 +11,12 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/sandbox"
+	"github.com/switchbackhq/switchback/workflows"
 )
 
 // benchFlags are the settings of `switchback bench`.
@@ -193,6 +195,11 @@ func benchConsole(ctx context.Context, e *env, f benchFlags) error {
 func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error {
 	return withFileEnv(ctx, bench.Options{}, "broadcast", func(env *bench.Env) error {
 		fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
+		begin := time.Now()
+		o.Progress = func(st workflows.BroadcastStatus) {
+			fmt.Fprintf(e.stderr, "broadcast after %s: started %d of %d, delivered %d, failed %d, %.1f/s, run %d\n",
+				time.Since(begin).Round(time.Second), st.Started, st.Total, st.Delivered, st.Failed, st.Rate, st.Runs)
+		}
 		r, err := env.Broadcast(ctx, o)
 		if err != nil {
 			return err

@@ -136,6 +136,14 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer app.StopWorkers(ws)
+	if v := cfg.Worker; v.Versioned() {
+		// dev's workers are the deployment's only ones: their build is
+		// current at once, as `switchback rollout` would make it.
+		h := c.WorkerDeploymentClient().GetHandle(v.Deployment)
+		if err := setCurrent(ctx, h, v.BuildID, time.Minute); err != nil {
+			return fmt.Errorf("make build %q current in deployment %s: %w", v.BuildID, v.Deployment, err)
+		}
+	}
 	stopEvents, err := app.StartEventStream(ctx, cfg, st, log)
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ func commands() []command {
 		{"worker", "run the journey worker against an existing Temporal", runWorker},
 		{"serve", "run the webhook HTTP server against an existing Temporal", runServe},
 		{"setup", "create the namespace and search attributes on a self-hosted Temporal: setup [--retention 168h]", runSetup},
+		{"rollout", "make a worker build current in its Worker Deployment, or show the deployment: rollout [BUILD_ID]", runRollout},
 		{"start", "start a journey: start JOURNEY|--file F --to NUMBER --var k=v [--id KEY] [--wait]", runStart},
 		{"status", "show a journey's timeline: status ID [--json]", runStatus},
 		{"cancel", "cancel a running journey: cancel ID", runCancel},

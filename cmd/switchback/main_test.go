@@ -172,6 +172,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"start", "otp", "--to", "+15551234567"}, 1, "needs code"},
 		{[]string{"status"}, 2, "give one workflow id"},
 		{[]string{"cancel", "a", "b"}, 2, "give one workflow id"},
+		{[]string{"rollout"}, 2, "name the Worker Deployment"},
+		{[]string{"rollout", "a", "b"}, 2, `unexpected argument "b"`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := cli(t, nil, tt.args...)

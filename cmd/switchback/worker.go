@@ -58,7 +58,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	}
 	defer stopEvents()
 	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "workers", len(ws),
-		"metrics", "http://"+cfg.MetricsAddr+"/metrics")
+		"metrics", "http://"+cfg.MetricsAddr+"/metrics", "deployment", cfg.Worker.Deployment, "build_id", cfg.Worker.BuildID)
 	// Serve returns when ctx is done, after a graceful shutdown.
 	return app.Serve(ctx, ln, app.MetricsHandler(app.MetricsOptions{Telemetry: tel, Temporal: c, Store: st, Logger: log}))
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
@@ -212,7 +213,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The SDK's sticky cache is one per process, sized before the first
 	// worker starts: every process that runs journeys sizes it here.
 	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
-	wf := worker.New(c, journeys.TaskQueue, worker.Options{})
+	wf := worker.New(c, journeys.TaskQueue, workerOptions(cfg.Worker, worker.Options{}))
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
@@ -231,11 +232,28 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 		if err != nil {
 			return nil, err
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), worker.Options{TaskQueueActivitiesPerSecond: rate})
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg.Worker, worker.Options{TaskQueueActivitiesPerSecond: rate}))
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// workerOptions returns opts for a worker of version v. A versioned
+// worker polls every task queue of the process as version v of its
+// Worker Deployment, and its workflows are AutoUpgrade: each journey's
+// next task goes to the deployment's current version, so a rollout does
+// not keep old workers for journeys that wait for days; a change to
+// workflow code still needs workflow.GetVersion (workflows/versions.go).
+func workerOptions(v config.WorkerVersion, opts worker.Options) worker.Options {
+	if v.Versioned() {
+		opts.DeploymentOptions = worker.DeploymentOptions{
+			UseVersioning:             true,
+			Version:                   worker.WorkerDeploymentVersion{DeploymentName: v.Deployment, BuildID: v.BuildID},
+			DefaultVersioningBehavior: workflow.VersioningBehaviorAutoUpgrade,
+		}
+	}
+	return opts
 }
 
 // CheckCapChannels checks that every frequency cap names a channel of

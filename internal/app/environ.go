@@ -10,9 +10,9 @@ import (
 
 // WorkerEnviron returns the settings (NAME=value) under which
 // config.FromEnv reads cfg again in another process, as far as a worker
-// needs it: Temporal, the store, the keys, the rates, the worker's cache,
-// and the WhatsApp, Twilio and SendGrid providers with the business
-// number. A test or a benchmark runs `switchback worker` under them.
+// needs it: Temporal, the store, the keys, the rates, the worker's cache
+// and version, and the WhatsApp, Twilio and SendGrid providers with the
+// business number. A test or a benchmark runs `switchback worker` under them.
 func WorkerEnviron(cfg config.Config) []string {
 	env := []string{
 		"SWITCHBACK_TEMPORAL_ADDRESS=" + cfg.TemporalAddress,
@@ -22,6 +22,9 @@ func WorkerEnviron(cfg config.Config) []string {
 		"SWITCHBACK_ENCRYPTION_KEY=" + codec.FormatKeys(cfg.EncryptionKeys),
 		"SWITCHBACK_CONTACT_KEY=" + string(cfg.ContactKeyOrDefault()),
 		fmt.Sprintf("SWITCHBACK_WORKER_CACHE=%d", cfg.WorkerCache),
+	}
+	if v := cfg.Worker; v.Versioned() {
+		env = append(env, "SWITCHBACK_WORKER_DEPLOYMENT="+v.Deployment, "SWITCHBACK_WORKER_BUILD_ID="+v.BuildID)
 	}
 	if cfg.DatabaseURL != "" {
 		env = append(env, "SWITCHBACK_DATABASE_URL="+cfg.DatabaseURL)

@@ -73,6 +73,11 @@ func TestEndToEndBroadcastPausesOnTemplatePaused(t *testing.T) {
 	if st, err := workflows.GetBroadcastStatus(ctx, s.Client, nil, "guarded"); err != nil || st.Started != paused.Started || st.Phase != workflows.PhasePaused {
 		t.Errorf("half a second later: %+v, %v; want still paused at %d started", st, err, paused.Started)
 	}
+	// Meta lifts a first pause after 3 hours (REINSTATED): until then the
+	// sandbox fails every send of the template with 132015, as Meta does.
+	if err := s.Sandbox.TemplateStatusChanges(ctx, "otp_code", "en_US", "REINSTATED"); err != nil {
+		t.Fatal(err)
+	}
 	resumed, err := workflows.SteerBroadcast(ctx, s.Client, "guarded", workflows.UpdateResume)
 	if err != nil || resumed.PauseClass != "" || resumed.PauseReason != "" {
 		t.Fatalf("resume: %+v, %v; want running with the reason cleared", resumed, err)

@@ -65,6 +65,10 @@ type Config struct {
 	// process's workers. A journey evicted from it is replayed from its
 	// history at its next task; a waiting journey costs the worker nothing.
 	WorkerCache int
+	// Worker is the Worker Versioning identity of the worker process
+	// (SWITCHBACK_WORKER_DEPLOYMENT, SWITCHBACK_WORKER_BUILD_ID). Zero:
+	// an unversioned worker.
+	Worker WorkerVersion
 	// SandboxURL is the base URL of the sandbox lookalikes when `dev`
 	// serves them (app.UseSandbox); empty elsewhere.
 	SandboxURL string
@@ -122,6 +126,33 @@ type Config struct {
 	// (SWITCHBACK_WEBHOOK_SECRET): whsec_ and the base64 of a key of at
 	// least 24 bytes.
 	WebhookSecret string
+}
+
+// WorkerVersion places a worker process in a Temporal Worker Deployment:
+// the server routes each journey's tasks to the deployment's current
+// version (README "Upgrading workers"), set by `switchback rollout`.
+type WorkerVersion struct {
+	// Deployment names the deployment (SWITCHBACK_WORKER_DEPLOYMENT):
+	// the same for every build of the workers, without ".".
+	Deployment string
+	// BuildID names this build (SWITCHBACK_WORKER_BUILD_ID): a new one for
+	// every build whose workflow code or built-in journeys change.
+	BuildID string
+}
+
+// Versioned reports whether the worker takes part in Worker Versioning.
+func (v WorkerVersion) Versioned() bool { return v.Deployment != "" }
+
+func (v WorkerVersion) check() error {
+	switch {
+	case (v.Deployment == "") != (v.BuildID == ""):
+		return errors.New("SWITCHBACK_WORKER_DEPLOYMENT and SWITCHBACK_WORKER_BUILD_ID: set both (a versioned worker) or neither")
+	case strings.Contains(v.Deployment, "."):
+		return fmt.Errorf("SWITCHBACK_WORKER_DEPLOYMENT=%q: no \".\" allowed", v.Deployment)
+	case len(v.Deployment) > 255 || len(v.BuildID) > 255:
+		return errors.New("SWITCHBACK_WORKER_DEPLOYMENT, SWITCHBACK_WORKER_BUILD_ID: at most 255 characters each")
+	}
+	return nil
 }
 
 // TemporalTLS holds the TLS settings of the Temporal connection. All
@@ -240,6 +271,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_CACHE=%q: want a number of workflows, 1 or more", v))
 		}
 		c.WorkerCache = n
+	}
+	c.Worker = WorkerVersion{Deployment: get("SWITCHBACK_WORKER_DEPLOYMENT", ""), BuildID: get("SWITCHBACK_WORKER_BUILD_ID", "")}
+	if err := c.Worker.check(); err != nil {
+		errs = append(errs, err)
 	}
 	switch v := strings.ToLower(get("SWITCHBACK_INSECURE_PLAINTEXT", "")); v {
 	case "", "0", "false":

@@ -483,6 +483,10 @@ func serverOptions(cfg *config.Config, logger *serverLogger) ([]temporal.ServerO
 		// Search attributes written straight into the database, or added by
 		// Start, are visible at once instead of after the cache refresh.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// Worker Versioning (SWITCHBACK_WORKER_DEPLOYMENT, `switchback
+		// rollout`): on by default in this server version; explicit, as in
+		// deploy/temporal/dynamicconfig.yaml.
+		dynamicconfig.EnableDeploymentVersions.Key(): true,
 		// Persistence rate limits well above what SQLite can do, so the
 		// limiter never is the bottleneck.
 		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 10000,

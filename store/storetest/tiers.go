@@ -162,4 +162,11 @@ func testRecentOutcomes(t *testing.T, ctx context.Context, s store.Store) {
 	if got.Failed("131049", "131026") != 1 || got.Failed() != 2 {
 		t.Errorf("Failed by code of %+v: wrong", got)
 	}
+	// Since between w1's acceptance (seq 1) and its failure (seq 2): w1
+	// was sent before, so its failure is not counted.
+	got, err = s.RecentOutcomes(ctx, "b1/", wa, t0().Add(2*time.Second), 10)
+	must(t, err)
+	if want := (store.SendOutcomes{Sends: 3, Failures: map[string]int{"132015": 1, "131026": 1}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("RecentOutcomes since w1 was sent = %+v, want %+v", got, want)
+	}
 }

@@ -125,10 +125,12 @@ func (s *Store) NumberStates(ctx context.Context) ([]store.NumberState, error) {
 }
 
 // RecentOutcomes groups the newest events under prefix on ch by message,
-// newest first by the message's first event, and counts the newest n. It
-// reads only the newest 4n events (a message has up to four: accepted,
-// sent, delivered or failed, read), walking the log from its end, so that
-// its cost follows n, not the broadcast's size.
+// newest first by the message's first event, and counts the newest n whose
+// first event is not before since: a failure that arrives after since for
+// a message sent before is not counted. It reads only the newest 4n events
+// (a message has up to four: accepted, sent, delivered or failed, read),
+// walking the log from its end, so that its cost follows n, not the
+// broadcast's size.
 func (s *Store) RecentOutcomes(ctx context.Context, prefix string, ch channels.Channel, since time.Time, n int) (store.SendOutcomes, error) {
 	upper, err := prefixEnd(prefix)
 	if err != nil {
@@ -138,13 +140,13 @@ func (s *Store) RecentOutcomes(ctx context.Context, prefix string, ch channels.C
 	// which would read every event of the prefix to sort them.
 	col := "(workflow_id || '')" + s.dialect.Bytewise
 	q := `SELECT MAX(CASE WHEN status = ? THEN 1 ELSE 0 END), MAX(CASE WHEN status = ? THEN error_code ELSE '' END)
-		FROM (SELECT id, provider, message_id, status, error_code FROM message_events
-			WHERE ` + col + ` >= ? AND ` + col + ` < ? AND channel = ? AND status IN (?, ?, ?, ?, ?) AND at >= ?
+		FROM (SELECT id, provider, message_id, status, error_code, at FROM message_events
+			WHERE ` + col + ` >= ? AND ` + col + ` < ? AND channel = ? AND status IN (?, ?, ?, ?, ?)
 			ORDER BY id DESC LIMIT ?) e
-		GROUP BY provider, message_id ORDER BY MIN(id) DESC LIMIT ?`
+		GROUP BY provider, message_id HAVING MIN(at) >= ? ORDER BY MIN(id) DESC LIMIT ?`
 	failed := string(store.EventFailed)
 	rows, err := s.query(ctx, q, failed, failed, prefix, upper, string(ch), string(store.EventAccepted), string(store.EventSent),
-		string(store.EventDelivered), string(store.EventRead), failed, ts(since), 4*n, n)
+		string(store.EventDelivered), string(store.EventRead), failed, 4*n, ts(since), n)
 	if err != nil {
 		return store.SendOutcomes{}, fmt.Errorf("count outcomes under %q: %w", prefix, err)
 	}
