@@ -50,12 +50,13 @@ func TestCluster(t *testing.T) {
 	}
 	began := time.Now()
 	// A minute under go test's -timeout (10 minutes by default), so that a
-	// stuck run still stops its processes and drops its databases.
-	deadline, ok := t.Deadline()
-	if !ok {
-		deadline = time.Now().Add(10 * time.Minute)
+	// stuck run still stops its processes and drops its databases, and at
+	// most 12 minutes, so that the tests after it still run.
+	deadline := time.Now().Add(12 * time.Minute)
+	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(deadline) {
+		deadline = d.Add(-time.Minute)
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-time.Minute))
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
