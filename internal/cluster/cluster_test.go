@@ -49,9 +49,14 @@ func TestCluster(t *testing.T) {
 		t.Skip("the cluster test builds Temporal's server, runs it on the PostgreSQL of 127.0.0.1:5432 and restarts PostgreSQL: run it alone with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
 	}
 	began := time.Now()
-	// Under go test's default -timeout of 10 minutes, so that a stuck run
-	// still stops its processes and drops its databases.
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	// A minute under go test's -timeout (10 minutes by default), so that a
+	// stuck run still stops its processes and drops its databases, and at
+	// most 12 minutes, so that the tests after it still run.
+	deadline := time.Now().Add(12 * time.Minute)
+	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(deadline) {
+		deadline = d.Add(-time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -91,6 +96,10 @@ func TestCluster(t *testing.T) {
 	}
 	a := &apiClient{base: c.PublicURL, token: c.APIToken, http: &http.Client{}}
 
+	// Undisturbed: how long from the start call to the first send, at a
+	// few rates.
+	lat := measureLatency(ctx, t, c, a, sb)
+
 	// Undisturbed: how many journeys a second the cluster ends.
 	bctx, bcancel := context.WithTimeout(ctx, 5*time.Minute)
 	b := burst(bctx, a, "burst", *burstSize, kinds[0])
@@ -108,7 +117,7 @@ func TestCluster(t *testing.T) {
 	}
 	waitCallbacks(t, sb)
 
-	all := append(b, rs...)
+	all := slices.Concat(lat, b, rs)
 	counts := check(t, all)
 	dups, allowed := duplicates(t, sb.Sent(), ds)
 	cb := sb.Callbacks()
@@ -121,9 +130,9 @@ func TestCluster(t *testing.T) {
 	for _, d := range ds {
 		parts = append(parts, fmt.Sprintf("%s=%s,longest_pause_in_sends_%s", d.name, d.recovery, longestPause(d, sb.Sent()).Round(100*time.Millisecond)))
 	}
-	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d disruptions: %s burst_journeys_per_s=%.1f send_latency_burst_p50=%s p99=%s send_latency_load_p50=%s p99=%s %s db_mib_per_1000_journeys=%.1f total=%s",
+	t.Logf("cluster: journeys=%d right=%d outcomes=%s timeout_fallbacks=%d duplicates=%d (within_guarantee=%d) sends=%d callbacks=%d answered=%d retried=%d dropped=%d api_retries=%d(%s) disruptions: %s burst_journeys_per_s=%.1f send_latency_burst_p50=%s p99=%s send_latency_load_p50=%s p99=%s %s db_mib_per_1000_journeys=%.1f total=%s",
 		len(all), counts.right, counts.outcomes, counts.timeoutFallbacks, dups, allowed, len(sb.Sent()),
-		cb.Started, cb.Answered, cb.Retried, cb.Dropped, a.retries.Load(), strings.Join(parts, " "),
+		cb.Started, cb.Answered, cb.Retried, cb.Dropped, a.retries.Load(), a.retryCauses(), strings.Join(parts, " "),
 		throughput, bp50, bp99, lp50, lp99, memory, float64(size-empty)/(1<<20)/float64(len(all))*1000, time.Since(began).Round(time.Second))
 }
 
@@ -366,14 +375,7 @@ func sendLatency(rs []result, sent []sandbox.SentMessage) (p50, p99 time.Duratio
 			ds = append(ds, s.Sub(r.started))
 		}
 	}
-	if len(ds) == 0 {
-		return 0, 0
-	}
-	slices.Sort(ds)
-	at := func(q float64) time.Duration {
-		return ds[min(len(ds)-1, int(q*float64(len(ds))))].Round(time.Millisecond)
-	}
-	return at(0.5), at(0.99)
+	return percentiles(ds)
 }
 
 // memory formats the resident memory of the workers and the server.

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +51,37 @@ type apiClient struct {
 	base, token string
 	http        *http.Client
 	retries     atomic.Int64 // calls tried again
+	mu          sync.Mutex
+	causes      map[string]int // why calls were tried again: method and status or error
+}
+
+// retried counts a call tried again, and why.
+func (a *apiClient) retried(method string, status int, err error) {
+	a.retries.Add(1)
+	cause := strconv.Itoa(status)
+	if err != nil {
+		cause = "error"
+		if errors.Is(err, context.DeadlineExceeded) {
+			cause = "timeout"
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.causes == nil {
+		a.causes = map[string]int{}
+	}
+	a.causes[method+"_"+cause]++
+}
+
+// retryCauses formats why calls were tried again.
+func (a *apiClient) retryCauses() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(a.causes)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, a.causes[k]))
+	}
+	return strings.Join(parts, ",")
 }
 
 // call makes one API call, retried; out receives a 2xx answer's body. It
@@ -72,7 +108,7 @@ func (a *apiClient) call(ctx context.Context, method, path, key string, body, ou
 		case ctx.Err() != nil:
 			return status, fmt.Errorf("%s %s: %w (last: %d %v)", method, path, ctx.Err(), status, err)
 		}
-		a.retries.Add(1)
+		a.retried(method, status, err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(250 * time.Millisecond):
@@ -106,9 +142,11 @@ type result struct {
 	id      string
 	kind    kind
 	started time.Time // when the start call was first made
-	ended   time.Time // when the backend saw the journey end
-	outcome journeys.Outcome
-	channel channels.Channel
+	// accepted is when the start call returned.
+	accepted time.Time
+	ended    time.Time // when the backend saw the journey end
+	outcome  journeys.Outcome
+	channel  channels.Channel
 	// timeoutFallback: the first attempt fell back for lack of a status in
 	// time, which a disruption may cause.
 	timeoutFallback bool
@@ -126,8 +164,9 @@ func (r result) right() bool {
 	return r.channel == r.kind.channel || r.timeoutFallback && r.kind.channel == channels.WhatsApp && r.channel != ""
 }
 
-// poll is how often the backend reads a journey's timeline.
-const poll = time.Second
+// poll is how often the backend reads a journey's timeline (a query of
+// the workflow each time).
+var poll = flag.Duration("cluster.poll", time.Second, "how often the backend reads each running journey's timeline")
 
 // run starts the journey id of kind k through the API, reads its timeline
 // until a message is delivered, checks the code as the customer would
@@ -138,6 +177,7 @@ func (a *apiClient) run(ctx context.Context, id string, k kind) result {
 	if _, r.err = a.call(ctx, http.MethodPost, "/v1/journeys", id, start, nil); r.err != nil {
 		return r
 	}
+	r.accepted = time.Now()
 	verified := false
 	for {
 		var tl api.TimelineResponse
@@ -173,7 +213,7 @@ func (a *apiClient) run(ctx context.Context, id string, k kind) result {
 		case <-ctx.Done():
 			r.err = fmt.Errorf("journey %s still running: %w", id, ctx.Err())
 			return r
-		case <-time.After(poll):
+		case <-time.After(*poll):
 		}
 	}
 }
