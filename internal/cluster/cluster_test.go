@@ -8,8 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,45 +43,10 @@ type disruption struct {
 // attempt be sent twice beyond the documented guarantee, and every
 // callback be answered 200 in the end.
 func TestCluster(t *testing.T) {
-	if os.Getenv("SWITCHBACK_CLUSTER") != "1" {
-		t.Skip("the cluster test builds Temporal's server, runs it on the PostgreSQL of 127.0.0.1:5432 and restarts PostgreSQL: run it alone with SWITCHBACK_CLUSTER=1 (README \"Cluster test\")")
-	}
+	requireCluster(t)
 	began := time.Now()
-	// A minute under go test's -timeout (10 minutes by default), so that a
-	// stuck run still stops its processes and drops its databases, and at
-	// most 12 minutes, so that the tests after it still run.
-	deadline := time.Now().Add(12 * time.Minute)
-	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(deadline) {
-		deadline = d.Add(-time.Minute)
-	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bins, err := Build(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := time.Since(began)
-	c, err := New(ctx, Options{Root: root, Dir: dir, Binaries: bins, Shards: *shards})
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range append([]*Process{c.Temporal, c.Serve}, c.Workers...) {
-				if p != nil {
-					t.Logf("%s log, last lines:\n%s", p.Name, p.Tail(40))
-				}
-			}
-		}
-		if err := c.Close(context.Background()); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := testContext(t, 12*time.Minute)
+	c, built := newCluster(t, ctx)
 	sb, env := startSandbox(t, c.PublicURL)
 	if err := c.Start(ctx, env); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,20 @@ func requireCluster(t *testing.T) {
 	}
 }
 
+// testContext returns a context that ends a minute before go test's
+// -timeout (10 minutes by default), and at most after limit: a stuck run
+// still stops its processes and drops its databases, and the tests after
+// it still run.
+func testContext(t *testing.T, limit time.Duration) context.Context {
+	deadline := time.Now().Add(limit)
+	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(deadline) {
+		deadline = d.Add(-time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // newCluster builds the programs from this module and creates a cluster
 // (New) in a test directory; it returns the cluster and how long the build
 // took. The test's end stops the processes and drops the databases, and

@@ -66,8 +66,7 @@ const (
 func TestClusterUpgrade(t *testing.T) {
 	requireCluster(t)
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
-	defer cancel()
+	ctx := testContext(t, 12*time.Minute)
 	c, builtA := newCluster(t, ctx)
 	bins := c.opts.Binaries
 	binB, err := buildSecond(ctx, c.opts.Root, c.opts.Dir)

@@ -31,9 +31,8 @@ func TestClusterWaiting(t *testing.T) {
 	requireCluster(t)
 	n := *waitingJourneys
 	// Starts run at about 20 a second on two shared cores: 100,000 take
-	// about an hour and a half.
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute+time.Duration(n)*100*time.Millisecond)
-	defer cancel()
+	// about an hour and a half (run them with -timeout 3h).
+	ctx := testContext(t, 9*time.Minute+time.Duration(n)*100*time.Millisecond)
 	c := startCluster(t, ctx)
 	empty, err := c.DatabaseSize(ctx)
 	if err != nil {
