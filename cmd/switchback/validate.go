@@ -144,6 +144,18 @@ func checkBuiltins() error {
 	return nil
 }
 
+// walinkBuiltins returns the built-in journeys that use wa_link, which
+// fail at their start on a worker without WHATSAPP_BUSINESS_NUMBER.
+func walinkBuiltins() []string {
+	var out []string
+	for _, name := range journeys.BuiltinNames() {
+		if j, err := journeys.Builtin(name, app.Channels()); err == nil && j.UsesWALink(app.Channels()) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // loadJourney returns the journey a command names: the one in file (whose
 // name must then be the one given, if any), or a built-in one by name.
 func loadJourney(file string, pos []string) (journeys.Journey, error) {

@@ -22,6 +22,9 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if names := walinkBuiltins(); cfg.WhatsAppBusinessNumber == "" && len(names) > 0 {
+		log.Warn("WHATSAPP_BUSINESS_NUMBER is not set: built-in journeys that use wa_link fail at their start", "journeys", names)
+	}
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
