@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/channels/whatsapp"
 	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -191,7 +192,7 @@ func (b *Broadcasts) templateConditions(ctx context.Context, j journeys.Journey)
 	var out []condition
 	for _, u := range used {
 		for _, t := range ts {
-			if t.Name != u.Name || !sameLanguage(t.Language, u.Language) {
+			if t.Name != u.Name || !whatsapp.SameLanguage(t.Language, u.Language) {
 				continue
 			}
 			if t.Status == "PAUSED" || t.Status == "DISABLED" {
@@ -201,12 +202,6 @@ func (b *Broadcasts) templateConditions(ctx context.Context, j journeys.Journey)
 		}
 	}
 	return out, nil
-}
-
-// sameLanguage compares language codes as the API (en_US) and webhooks
-// (en-US) write them.
-func sameLanguage(a, b string) bool {
-	return strings.EqualFold(strings.ReplaceAll(a, "-", "_"), strings.ReplaceAll(b, "-", "_"))
 }
 
 // failureConditions: a send failed because its template is paused or

@@ -146,7 +146,9 @@ func (s *Sandbox) postAccountChange(ctx context.Context, field, what string, val
 
 // setTemplateStatus records the status a template has after a status
 // event, as Meta's template node then reports it: FLAGGED only warns,
-// REINSTATED and UNARCHIVED make it APPROVED again.
+// REINSTATED and UNARCHIVED make it APPROVED again. The lookalike keeps
+// its own reading of Meta's events rather than Switchback's (templates'
+// registry), so that a mistake there is not repeated here and hidden.
 func (s *Sandbox) setTemplateStatus(name, language, event string) {
 	status := event
 	switch event {

@@ -212,11 +212,23 @@ const startFailureChange = "start-failure-outcome"
 // and err fails the execution.
 func (r *run) failAtStart(ctx workflow.Context, err error) error {
 	r.timeline.Outcome = OutcomeFailed
-	r.record(ctx, Event{Kind: EventDone, Reason: err.Error()})
+	r.record(ctx, Event{Kind: EventDone, Reason: startFailure(err)})
 	if workflow.GetVersion(ctx, startFailureChange, workflow.DefaultVersion, 1) == 1 {
 		r.upsert(ctx, journeys.OutcomeAttr.ValueSet(string(OutcomeFailed)))
 	}
 	return err
+}
+
+// startFailure says why a journey could not start without the values it
+// was given: an error about a value of the wrong type quotes the value
+// (an email address, say), which the timeline, shown in the console, need
+// not carry; the execution's failure, encrypted, has the whole error.
+func startFailure(err error) string {
+	var missing *journeys.MissingParamsError
+	if errors.As(err, &missing) || errors.Is(err, journeys.ErrNoBusinessNumber) {
+		return err.Error()
+	}
+	return "the journey could not start: a variable has a value of the wrong type or pattern (the execution's failure says which)"
 }
 
 // conclude turns how the steps ended into the journey's outcome.

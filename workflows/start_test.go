@@ -94,3 +94,19 @@ func TestJourneyUnknownName(t *testing.T) {
 		t.Errorf("sent %d messages", len(s.sends))
 	}
 }
+
+// A journey that cannot start says why in its timeline without the value
+// it was given; a missing variable or setting is named.
+func TestStartFailureHasNoValues(t *testing.T) {
+	j := journeys.Journey{Name: "signup", Params: []journeys.Param{{Name: "email", Type: "email"}}}
+	bad := j.CheckVars(map[string]string{"email": "ana@example.com and more"})
+	wrapped := temporal.NewNonRetryableApplicationError(bad.Error(), "InvalidInput", bad)
+	if got := startFailure(wrapped); strings.Contains(got, "ana@example") || got == "" {
+		t.Errorf("startFailure(bad email) = %q: want a reason without the value", got)
+	}
+	missing := j.CheckVars(nil)
+	wrapped = temporal.NewNonRetryableApplicationError(missing.Error(), "InvalidInput", missing)
+	if got := startFailure(wrapped); !strings.Contains(got, "email") {
+		t.Errorf("startFailure(missing) = %q: want the variable named", got)
+	}
+}
