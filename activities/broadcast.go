@@ -229,7 +229,7 @@ func (b *Broadcasts) startOne(ctx context.Context, req StartBatchRequest, j jour
 		return nil
 	}
 	opts := journeys.StartOptions{Journey: j, To: c.Number, Email: c.Email, TimeZone: c.TimeZone, Vars: req.Vars,
-		ID: JourneyID(req.Broadcast, key), ContactKey: b.ContactKey}
+		ID: JourneyID(req.Broadcast, key), ContactKey: b.ContactKey, Priority: journeys.BroadcastPriority}
 	if err := opts.Check(); err != nil {
 		n.skip(SkipInvalidAddress, 1)
 		return nil

@@ -156,7 +156,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.WorkerBinary != "" {
 		err = e.startWorkerProcess(opts.WorkerBinary)
 	} else {
-		ws, err = app.Workers(e.Client, app.WorkerOptions{Config: cfg, Store: e.store})
+		ws, err = app.Workers(e.Client, app.WorkerOptions{Config: cfg, Store: e.store, Journeys: findJourney})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)

@@ -163,6 +163,19 @@ func (k Kind) String() string {
 	return "baseline"
 }
 
+// OTPJourneyName is the name of OTPJourney's journey.
+const OTPJourneyName = "bench_otp"
+
+// findJourney finds OTPJourney, with the WhatsApp attempt's wait of the
+// throughput runs, or a built-in journey, by name: the journeys the
+// benchmark's broadcasts start.
+func findJourney(name string) (journeys.Journey, error) {
+	if name == OTPJourneyName {
+		return OTPJourney(30 * time.Second)
+	}
+	return journeys.Builtin(name, app.Channels())
+}
+
 // OTPJourney returns the journey of the throughput runs: the built-in
 // otp's fallback chain (WhatsApp template, then SMS) without its verify
 // step, so that it ends on delivery as the baseline does, with within as
@@ -170,7 +183,7 @@ func (k Kind) String() string {
 // code after delivery.
 func OTPJourney(within time.Duration) (journeys.Journey, error) {
 	src := fmt.Sprintf(`
-name: bench_otp
+name: %s
 purpose: authentication
 params:
   - {name: code}
@@ -187,8 +200,8 @@ steps:
           text: "Your verification code is {{.code}}. It expires in 10 minutes."
           await: delivered
           within: 60s
-`, within)
-	j, err := journeys.Parse("bench_otp.yaml", []byte(src), app.Channels())
+`, OTPJourneyName, within)
+	j, err := journeys.Parse(OTPJourneyName+".yaml", []byte(src), app.Channels())
 	if err != nil {
 		return journeys.Journey{}, fmt.Errorf("bench: %w", err)
 	}

@@ -23,6 +23,14 @@ const TaskQueue = "switchback"
 // one queue per provider, so that a provider's rate limit can be set on it.
 func ActivityTaskQueue(c channels.Channel) string { return TaskQueue + "-" + string(c) }
 
+// BroadcastPriority is the Temporal priority key of a broadcast's
+// journeys: their workflow tasks and sends yield, on every queue, to those
+// of journeys started one by one (the default key, 3; 1 runs first). A
+// sale to 100,000 customers fills the WhatsApp queue for as long as the
+// channel's rate takes to drain it; a one-time passcode started meanwhile
+// is sent next, not behind it.
+const BroadcastPriority = 4
+
 // The names of the journey workflow's signals, query and update.
 const (
 	// SignalStatus carries a channels.StatusUpdate from a webhook.

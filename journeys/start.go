@@ -33,6 +33,10 @@ type StartOptions struct {
 	// Channels are the channels the journey is checked against; nil
 	// takes the journey as valid, as Parse and Builtin return it.
 	Channels *channels.Registry
+	// Priority is the Temporal priority key of the journey's tasks and
+	// sends (1 runs first); zero: the server's default, 3. Broadcasts
+	// start theirs at BroadcastPriority.
+	Priority int
 }
 
 // Check reports what would make Start refuse opts: an invalid journey, a
@@ -112,5 +116,6 @@ func startOptions(opts StartOptions, id string) client.StartWorkflowOptions {
 		// workflow task comes back with the start: one round trip less.
 		EnableEagerStart:      true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+		Priority:              temporal.Priority{PriorityKey: opts.Priority},
 	}
 }

@@ -194,7 +194,7 @@ func benchConsole(ctx context.Context, e *env, f benchFlags) error {
 // a temporary directory.
 func benchBroadcast(ctx context.Context, e *env, o bench.BroadcastOptions) error {
 	return withFileEnv(ctx, bench.Options{}, "broadcast", func(env *bench.Env) error {
-		fmt.Fprintf(e.stderr, "switchback bench broadcast: otp to a segment of %d contacts at most %g/s, SQLite files\n", o.Recipients, o.Rate)
+		fmt.Fprintf(e.stderr, "switchback bench broadcast: %s (otp ending on delivery) to a segment of %d contacts at most %g/s, SQLite files\n", bench.OTPJourneyName, o.Recipients, o.Rate)
 		begin := time.Now()
 		o.Progress = func(st workflows.BroadcastStatus) {
 			fmt.Fprintf(e.stderr, "broadcast after %s: started %d of %d, delivered %d, failed %d, %.1f/s, run %d\n",

@@ -186,6 +186,9 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Telemetry, if set, takes the journey counters.
 	Telemetry *telemetry.Telemetry
+	// Journeys, if set, finds the journeys broadcasts start, by name;
+	// nil: the built-in ones.
+	Journeys func(name string) (journeys.Journey, error)
 }
 
 // Workers returns the workers of every process that runs journeys (`dev`,
@@ -213,7 +216,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The SDK's sticky cache is one per process, sized before the first
 	// worker starts: every process that runs journeys sizes it here.
 	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
-	wf := worker.New(c, journeys.TaskQueue, workerOptions(cfg.Worker, worker.Options{}))
+	wf := worker.New(c, journeys.TaskQueue, workerOptions(cfg, worker.Options{}))
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
@@ -221,7 +224,7 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// Broadcasts read their segment, start journeys, and check their
 	// quality guard and the messaging limit beside them.
 	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels,
-		Guard: opts.Store, Limits: cfg.MessagingLimits, Quality: cfg.Guard, Metrics: acts.Metrics})
+		Journeys: opts.Journeys, Guard: opts.Store, Limits: cfg.MessagingLimits, Quality: cfg.Guard, Metrics: acts.Metrics})
 	ws := []worker.Worker{wf}
 	for _, d := range acts.Channels.Drivers() {
 		ch := d.Channel()
@@ -232,21 +235,33 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 		if err != nil {
 			return nil, err
 		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg.Worker, worker.Options{TaskQueueActivitiesPerSecond: rate}))
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg, worker.Options{TaskQueueActivitiesPerSecond: rate}))
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
 	return ws, nil
 }
 
-// workerOptions returns opts for a worker of version v. A versioned
-// worker polls every task queue of the process as version v of its
-// Worker Deployment, and its workflows are AutoUpgrade: each journey's
-// next task goes to the deployment's current version, so a rollout does
-// not keep old workers for journeys that wait for days; a change to
-// workflow code still needs workflow.GetVersion (workflows/versions.go).
-func workerOptions(v config.WorkerVersion, opts worker.Options) worker.Options {
-	if v.Versioned() {
+// workerOptions returns opts for a worker of a process configured by cfg.
+//
+// Its pollers scale, up to cfg.WorkerPollers per task queue, from the
+// server's hints about the queue's backlog. With the SDK's fixed two, one
+// of which waits on the worker's sticky queue, a backlog of first workflow
+// tasks (journeys started faster than they ran) drained at one task per
+// round trip per worker: 8 to 15 a second on the cluster test.
+//
+// A versioned worker (cfg.Worker) polls every task queue of the process
+// as that version of its Worker Deployment, and its workflows are
+// AutoUpgrade: each journey's next task goes to the deployment's current
+// version, so a rollout does not keep old workers for journeys that wait
+// for days; a change to workflow code still needs workflow.GetVersion
+// (workflows/versions.go).
+func workerOptions(cfg config.Config, opts worker.Options) worker.Options {
+	pollers := worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+		MaximumNumberOfPollers: cmp.Or(cfg.WorkerPollers, config.DefaultWorkerPollers),
+	})
+	opts.WorkflowTaskPollerBehavior, opts.ActivityTaskPollerBehavior = pollers, pollers
+	if v := cfg.Worker; v.Versioned() {
 		opts.DeploymentOptions = worker.DeploymentOptions{
 			UseVersioning:             true,
 			Version:                   worker.WorkerDeploymentVersion{DeploymentName: v.Deployment, BuildID: v.BuildID},

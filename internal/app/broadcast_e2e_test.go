@@ -5,11 +5,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchbackhq/switchback/activities"
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/apptest"
+	"github.com/switchbackhq/switchback/internal/config"
+	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -124,5 +129,47 @@ func TestEndToEndBroadcastSteering(t *testing.T) {
 	}
 	if dir := os.Getenv("SWITCHBACK_RECORD_HISTORIES"); dir != "" {
 		s.WriteHistory(t, "slow", filepath.Join(dir, "broadcast-steered.json"))
+	}
+}
+
+// A one-time passcode started while a broadcast fills the WhatsApp queue
+// is sent next, not behind the broadcast: a broadcast's journeys run at
+// journeys.BroadcastPriority. With WhatsApp at 4 sends a second, 40
+// broadcast sends take 10 s to drain.
+func TestEndToEndOTPAheadOfBroadcast(t *testing.T) {
+	s := apptest.StartWith(t, apptest.Options{Configure: func(c *config.Config) {
+		*c = c.WithSettings(map[string]string{"SWITCHBACK_RATE_WHATSAPP": "4"})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s.SeedSegment(t, "sale", 40)
+	in := workflows.BroadcastInput{Journey: "otp", Segment: "sale", Vars: map[string]string{"code": "493817"}, Rate: 1000}
+	run, _, err := workflows.StartBroadcast(ctx, s.Client, "sale-otp", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client.GetWorkflow(ctx, "sale-otp", run).Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := len(s.Sandbox.Sent())
+	otp := s.RunOTP(t, "+15551234567")
+	if otp.Result.Channel != channels.WhatsApp {
+		t.Fatalf("otp delivered on %q, want whatsapp", otp.Result.Channel)
+	}
+	// Every broadcast send, then the order.
+	sent := s.Sandbox.Sent()
+	for ; len(sent) < 41 && ctx.Err() == nil; sent = s.Sandbox.Sent() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	at := slices.IndexFunc(sent, func(m sandbox.SentMessage) bool { return strings.HasSuffix(m.To, "15551234567") })
+	if at < 0 {
+		t.Fatal("the otp's WhatsApp message was not sent")
+	}
+	// The sends already given to a worker when the otp's came go first;
+	// most of the broadcast's backlog must still come after it (at the
+	// same priority, all of it would come before).
+	if after := len(sent) - at - 1; after < 20 {
+		t.Errorf("the otp's send was number %d of %d, with %d broadcast sends before it started: want at least 20 of the broadcast's after it (its journeys at a lower priority)",
+			at+1, len(sent), before)
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 // WorkerEnviron returns the settings (NAME=value) under which
 // config.FromEnv reads cfg again in another process, as far as a worker
-// needs it: Temporal, the store, the keys, the rates, the worker's cache
-// and version, and the WhatsApp, Twilio and SendGrid providers with the
+// needs it: Temporal, the store, the keys, the rates, the worker's cache,
+// pollers and version, and the WhatsApp, Twilio and SendGrid providers with the
 // business number. A test or a benchmark runs `switchback worker` under them.
 func WorkerEnviron(cfg config.Config) []string {
 	env := []string{
@@ -22,6 +22,7 @@ func WorkerEnviron(cfg config.Config) []string {
 		"SWITCHBACK_ENCRYPTION_KEY=" + codec.FormatKeys(cfg.EncryptionKeys),
 		"SWITCHBACK_CONTACT_KEY=" + string(cfg.ContactKeyOrDefault()),
 		fmt.Sprintf("SWITCHBACK_WORKER_CACHE=%d", cfg.WorkerCache),
+		fmt.Sprintf("SWITCHBACK_WORKER_POLLERS=%d", cfg.WorkerPollers),
 	}
 	if v := cfg.Worker; v.Versioned() {
 		env = append(env, "SWITCHBACK_WORKER_DEPLOYMENT="+v.Deployment, "SWITCHBACK_WORKER_BUILD_ID="+v.BuildID)

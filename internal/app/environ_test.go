@@ -13,7 +13,7 @@ import (
 
 // A worker process reads back, from WorkerEnviron, the configuration it
 // was written from: Temporal, the store, the keys, the providers, the
-// rates, the cache and the version.
+// rates, the cache, the pollers and the version.
 func TestWorkerEnvironRoundTrip(t *testing.T) {
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -27,7 +27,7 @@ func TestWorkerEnvironRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.HTTPAddr, cfg.TemporalAddress, cfg.TemporalNamespace = "127.0.0.1:18080", "127.0.0.1:17233", "journeys"
-	cfg.DatabaseURL, cfg.WorkerCache = "postgres://postgres@127.0.0.1:5432/x?sslmode=disable", 321
+	cfg.DatabaseURL, cfg.WorkerCache, cfg.WorkerPollers = "postgres://postgres@127.0.0.1:5432/x?sslmode=disable", 321, 7
 	cfg.Worker = config.WorkerVersion{Deployment: "switchback", BuildID: "2026-12-01.1"}
 	cfg, _, _ = app.UseSandbox(cfg.WithSettings(map[string]string{"SWITCHBACK_RATE_SMS": "7"}))
 
@@ -49,6 +49,7 @@ func TestWorkerEnvironRoundTrip(t *testing.T) {
 		{"encryption keys", got.EncryptionKeys, cfg.EncryptionKeys},
 		{"contact key", string(got.ContactKeyOrDefault()), string(cfg.ContactKeyOrDefault())},
 		{"worker cache", got.WorkerCache, cfg.WorkerCache},
+		{"worker pollers", got.WorkerPollers, cfg.WorkerPollers},
 		{"worker version", got.Worker, cfg.Worker},
 		{"whatsapp", got.WhatsApp.APIURL + got.WhatsApp.AccessToken, cfg.WhatsApp.APIURL + cfg.WhatsApp.AccessToken},
 		{"twilio", *got.Twilio, *cfg.Twilio},

@@ -28,3 +28,18 @@ func TestWorkerVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerPollers(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil || c.WorkerPollers != DefaultWorkerPollers {
+		t.Fatalf("no setting: %d, %v: want %d", c.WorkerPollers, err, DefaultWorkerPollers)
+	}
+	if c, err = FromEnv(env(map[string]string{"SWITCHBACK_WORKER_POLLERS": "8"})); err != nil || c.WorkerPollers != 8 {
+		t.Errorf("SWITCHBACK_WORKER_POLLERS=8: %d, %v", c.WorkerPollers, err)
+	}
+	for _, bad := range []string{"1", "0", "many"} {
+		if _, err := FromEnv(env(map[string]string{"SWITCHBACK_WORKER_POLLERS": bad})); err == nil || !strings.Contains(err.Error(), "SWITCHBACK_WORKER_POLLERS") {
+			t.Errorf("SWITCHBACK_WORKER_POLLERS=%s: %v, want an error naming the setting", bad, err)
+		}
+	}
+}
