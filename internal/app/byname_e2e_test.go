@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/journeys"
@@ -85,6 +86,30 @@ func TestEndToEndStartByName(t *testing.T) {
 	}
 	if err := run.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), `"otpp"`) {
 		t.Errorf("unknown journey name: %v, want a failure naming it", err)
+	}
+
+	// A journey without its variable fails at its start, and its outcome
+	// says so (recorded: the start-failure path, v9-*).
+	id = "byname-otp-novars"
+	run, err = s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: journeys.TaskQueue}, journeys.WorkflowType,
+		map[string]any{"journey": "otp", "to": "+15551234567"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), "code") {
+		t.Errorf("otp without its code: %v, want a failure naming the variable", err)
+	}
+	d, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcome string
+	p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[journeys.OutcomeAttr.GetName()]
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &outcome); err != nil || outcome != string(workflows.OutcomeFailed) {
+		t.Errorf("%s: outcome %q (%v), want failed", id, outcome, err)
+	}
+	if dir := os.Getenv("SWITCHBACK_RECORD_HISTORIES"); dir != "" {
+		s.WriteHistory(t, id, filepath.Join(dir, "v9-otp-byname-novars.json"))
 	}
 }
 
