@@ -244,11 +244,12 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 
 // workerOptions returns opts for a worker of a process configured by cfg.
 //
-// Its pollers scale, up to cfg.WorkerPollers per task queue, from the
-// server's hints about the queue's backlog. With the SDK's fixed two, one
-// of which waits on the worker's sticky queue, a backlog of first workflow
-// tasks (journeys started faster than they ran) drained at one task per
-// round trip per worker: 8 to 15 a second on the cluster test.
+// With cfg.WorkerPollers set, its pollers scale, up to that many per task
+// queue, from the server's hints about the queue's backlog. The SDK's
+// fixed two, one of which waits on the worker's sticky queue, drain a
+// backlog of first workflow tasks at one task per round trip per worker;
+// but on a cluster short of CPU, more pollers made every task slower
+// (README "Cluster test"), so they stay the default.
 //
 // A versioned worker (cfg.Worker) polls every task queue of the process
 // as that version of its Worker Deployment, and its workflows are
@@ -257,10 +258,10 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 // for days; a change to workflow code still needs workflow.GetVersion
 // (workflows/versions.go).
 func workerOptions(cfg config.Config, opts worker.Options) worker.Options {
-	pollers := worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
-		MaximumNumberOfPollers: cmp.Or(cfg.WorkerPollers, config.DefaultWorkerPollers),
-	})
-	opts.WorkflowTaskPollerBehavior, opts.ActivityTaskPollerBehavior = pollers, pollers
+	if cfg.WorkerPollers > 0 {
+		pollers := worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: cfg.WorkerPollers})
+		opts.WorkflowTaskPollerBehavior, opts.ActivityTaskPollerBehavior = pollers, pollers
+	}
 	if v := cfg.Worker; v.Versioned() {
 		opts.DeploymentOptions = worker.DeploymentOptions{
 			UseVersioning:             true,

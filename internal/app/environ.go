@@ -22,7 +22,9 @@ func WorkerEnviron(cfg config.Config) []string {
 		"SWITCHBACK_ENCRYPTION_KEY=" + codec.FormatKeys(cfg.EncryptionKeys),
 		"SWITCHBACK_CONTACT_KEY=" + string(cfg.ContactKeyOrDefault()),
 		fmt.Sprintf("SWITCHBACK_WORKER_CACHE=%d", cfg.WorkerCache),
-		fmt.Sprintf("SWITCHBACK_WORKER_POLLERS=%d", cfg.WorkerPollers),
+	}
+	if cfg.WorkerPollers > 0 {
+		env = append(env, fmt.Sprintf("SWITCHBACK_WORKER_POLLERS=%d", cfg.WorkerPollers))
 	}
 	if v := cfg.Worker; v.Versioned() {
 		env = append(env, "SWITCHBACK_WORKER_DEPLOYMENT="+v.Deployment, "SWITCHBACK_WORKER_BUILD_ID="+v.BuildID)

@@ -65,13 +65,11 @@ type Config struct {
 	// process's workers. A journey evicted from it is replayed from its
 	// history at its next task; a waiting journey costs the worker nothing.
 	WorkerCache int
-	// WorkerPollers is the most pollers a worker process keeps open on
-	// each of its task queues (SWITCHBACK_WORKER_POLLERS, default
-	// DefaultWorkerPollers). The workers scale their pollers between one
-	// and this from the server's hints about each queue's backlog: the
-	// SDK's fixed default, two per queue of which one waits on the sticky
-	// queue, lets a backlog of first workflow tasks drain at one task per
-	// round trip.
+	// WorkerPollers, when set, is the most pollers a worker process
+	// keeps open on each of its task queues (SWITCHBACK_WORKER_POLLERS):
+	// the workers scale their pollers between one and this from the
+	// server's hints about each queue's backlog. Zero: the SDK's fixed
+	// two per queue, one of which waits on the sticky queue.
 	WorkerPollers int
 	// Worker is the Worker Versioning identity of the worker process
 	// (SWITCHBACK_WORKER_DEPLOYMENT, SWITCHBACK_WORKER_BUILD_ID). Zero:
@@ -207,9 +205,6 @@ const (
 	// default: enough for the journeys busy at once, far fewer than those
 	// that wait (the SDK's own default, 10,000, holds memory for them).
 	DefaultWorkerCache = 1000
-	// DefaultWorkerPollers is the most pollers per task queue of a worker
-	// process by default (the SDK's own for poller autoscaling).
-	DefaultWorkerPollers = 100
 	// DevContactKey keys contact hashes when SWITCHBACK_CONTACT_KEY is unset.
 	// It is public: set your own key in production.
 	DevContactKey = "switchback-development-contact-key"
@@ -283,7 +278,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.WorkerCache = n
 	}
-	c.WorkerPollers = DefaultWorkerPollers
 	if v := get("SWITCHBACK_WORKER_POLLERS", ""); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 {

@@ -31,8 +31,8 @@ func TestWorkerVersion(t *testing.T) {
 
 func TestWorkerPollers(t *testing.T) {
 	c, err := FromEnv(env(nil))
-	if err != nil || c.WorkerPollers != DefaultWorkerPollers {
-		t.Fatalf("no setting: %d, %v: want %d", c.WorkerPollers, err, DefaultWorkerPollers)
+	if err != nil || c.WorkerPollers != 0 {
+		t.Fatalf("no setting: %d, %v: want 0 (the SDK's fixed pollers)", c.WorkerPollers, err)
 	}
 	if c, err = FromEnv(env(map[string]string{"SWITCHBACK_WORKER_POLLERS": "8"})); err != nil || c.WorkerPollers != 8 {
 		t.Errorf("SWITCHBACK_WORKER_POLLERS=8: %d, %v", c.WorkerPollers, err)
