@@ -271,18 +271,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("SWITCHBACK_TEMPORAL_TLS_CERT and SWITCHBACK_TEMPORAL_TLS_KEY: set both (mutual TLS) or neither"))
 	}
 	c.WorkerCache = DefaultWorkerCache
-	if v := get("SWITCHBACK_WORKER_CACHE", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_CACHE=%q: want a number of workflows, 1 or more", v))
-		}
+	if n, err := atLeast(get("SWITCHBACK_WORKER_CACHE", ""), 1, "workflows"); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_CACHE=%w", err))
+	} else if n > 0 {
 		c.WorkerCache = n
 	}
-	if v := get("SWITCHBACK_WORKER_POLLERS", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 2 {
-			errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_POLLERS=%q: want a number of pollers per task queue, 2 or more", v))
-		}
+	if n, err := atLeast(get("SWITCHBACK_WORKER_POLLERS", ""), 2, "pollers per task queue"); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBACK_WORKER_POLLERS=%w", err))
+	} else {
 		c.WorkerPollers = n
 	}
 	c.Worker = WorkerVersion{Deployment: get("SWITCHBACK_WORKER_DEPLOYMENT", ""), BuildID: get("SWITCHBACK_WORKER_BUILD_ID", "")}
@@ -464,4 +460,17 @@ func checkURL(s string) error {
 		return fmt.Errorf("%q: want an absolute http or https URL", s)
 	}
 	return nil
+}
+
+// atLeast reads v, a setting's value, as a count of what of at least min;
+// empty: zero.
+func atLeast(v string, min int, what string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return 0, fmt.Errorf("%q: want a number of %s, %d or more", v, what, min)
+	}
+	return n, nil
 }

@@ -65,7 +65,8 @@ func (s *Store) reserveRecipient(ctx context.Context, key string, limit int, at 
 	if err != nil {
 		return false, err
 	}
-	if n := held - int(gone); n >= limit {
+	n := held - int(gone)
+	if n >= limit {
 		return false, nil // and the deletion rolls back with the count
 	}
 	// The key is not in the table now: it was not in the window, and
@@ -73,7 +74,7 @@ func (s *Store) reserveRecipient(ctx context.Context, key string, limit int, at 
 	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO tier_recipients (contact_key, at) VALUES (?, ?)`), key, ts(at)); err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE tier_lock SET recipients = ? WHERE id = 1`), held-int(gone)+1); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE tier_lock SET recipients = ? WHERE id = 1`), n+1); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
