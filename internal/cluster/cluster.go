@@ -148,16 +148,13 @@ func New(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	c.StoreURL = c.pg.URL(store)
 
-	ports, err := freePorts(7 + opts.Workers)
+	// Temporal keeps membership ports in a smallint column; every port
+	// comes from the range free ports are drawn from (freePorts).
+	ports, err := freePorts(11 + opts.Workers)
 	if err != nil {
 		return c, err
 	}
-	// Temporal keeps membership ports in a smallint column: below 32768,
-	// where the system's ephemeral ports (port 0) do not come from.
-	membership, err := freeLowPorts(4)
-	if err != nil {
-		return c, err
-	}
+	membership, ports := ports[:4], ports[4:]
 	tc := temporalConfig{
 		Postgres: c.pg, Database: history, VisibilityDB: visibility, Shards: opts.Shards,
 		Frontend: ports[0], FrontendHTTP: ports[1], Matching: ports[2], History: ports[3], Worker: ports[4],
@@ -407,23 +404,13 @@ func get(ctx context.Context, url string) error {
 	return nil
 }
 
-// freePorts returns n distinct free loopback ports.
+// freePorts returns n distinct free loopback ports between 20000 and
+// 32767, drawn at random. The range lies below the system's ephemeral
+// ports (32768 and up), which the kernel hands out to port-0 listeners and
+// to outgoing connections: none of those can take a port between its pick
+// and the process's bind, or while a stopped process is down. 32767 is
+// also the largest port Temporal's membership table holds (a smallint).
 func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// freeLowPorts returns n distinct free loopback ports between 20000 and
-// 32767, drawn at random.
-func freeLowPorts(n int) ([]int, error) {
 	var ports []int
 	for tries := 0; len(ports) < n; tries++ {
 		if tries == 1000 {

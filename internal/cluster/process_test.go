@@ -43,8 +43,8 @@ func TestProcess(t *testing.T) {
 	}
 }
 
-func TestFreeLowPorts(t *testing.T) {
-	ports, err := freeLowPorts(4)
+func TestFreePorts(t *testing.T) {
+	ports, err := freePorts(4)
 	if err != nil {
 		t.Fatal(err)
 	}
