@@ -40,8 +40,8 @@ type BroadcastOptions struct {
 // and how much Temporal's database and the store grew, per 1,000
 // recipients.
 func (e *Env) Broadcast(ctx context.Context, o BroadcastOptions) (Result, error) {
-	if e.InMemory || e.Config.DatabaseURL != "" {
-		return Result{}, errors.New("bench: the broadcast benchmark needs a file-backed Env (Options.DataDir) with the store in SQLite")
+	if e.InMemory || e.Remote || e.Config.DatabaseURL != "" {
+		return Result{}, errors.New("bench: the broadcast benchmark needs a file-backed embedded server (Options.DataDir, no TemporalAddress) with the store in SQLite")
 	}
 	if o.Settle <= 0 {
 		o.Settle = 30 * time.Second

@@ -11,6 +11,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,15 @@ type Options struct {
 	// worker` in a process of their own, so that their memory is measured
 	// apart from the server's (Env.WorkerRSS); otherwise in this process.
 	WorkerBinary string
+	// TemporalAddress, if set, is the host:port of a Temporal server of
+	// its own (Temporal's server over PostgreSQL, say) that the Env uses
+	// instead of starting one: its namespace must be set up as `switchback
+	// setup` does. The waiting and broadcast benchmarks, which measure the
+	// embedded server's files, refuse such an Env.
+	TemporalAddress string
+	// TemporalNamespace is TemporalAddress's namespace; empty means
+	// "default".
+	TemporalNamespace string
 }
 
 // Env is a whole Switchback in this process, plus the baseline worker.
@@ -73,6 +83,9 @@ type Env struct {
 	DataDir string
 	// InMemory reports whether Temporal keeps its data in memory.
 	InMemory bool
+	// Remote reports whether Temporal is a server of its own
+	// (Options.TemporalAddress), not one in this process.
+	Remote bool
 
 	stack   *devstack.Stack
 	store   store.Store
@@ -88,16 +101,18 @@ type Env struct {
 
 // Start starts an Env. Close it when done.
 func Start(ctx context.Context, opts Options) (_ *Env, err error) {
-	e := &Env{DataDir: opts.DataDir, InMemory: opts.DataDir == ""}
+	e := &Env{DataDir: opts.DataDir, Remote: opts.TemporalAddress != ""}
+	e.InMemory = opts.DataDir == "" && !e.Remote
 	var ln net.Listener
 	defer func() {
 		if err != nil {
 			if ln != nil && e.served == nil {
+				ln.Close()
 			}
 			e.Close()
 		}
 	}()
-	if e.InMemory {
+	if e.DataDir == "" {
 		if e.tempDir, err = os.MkdirTemp("", "switchback-bench-"); err != nil {
 			return nil, fmt.Errorf("bench: temporary directory: %w", err)
 		}
@@ -125,25 +140,12 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 
-	attrs := map[string]enumspb.IndexedValueType{}
-	for _, name := range journeys.SearchAttributeNames() {
-		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-	}
-	e.stack, err = devstack.Start(ctx, devstack.Options{
-		DataDir:          filepath.Join(e.DataDir, "temporal"),
-		InMemory:         e.InMemory,
-		FrontendAddr:     "127.0.0.1:0",
-		DisableUI:        true,
-		SearchAttributes: attrs,
-		Logger:           opts.Logger,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bench: start Temporal: %w", err)
+	if cfg.TemporalAddress, cfg.TemporalNamespace, err = e.startTemporal(ctx, opts); err != nil {
+		return nil, err
 	}
 	if e.store, err = app.OpenStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	cfg.TemporalAddress, cfg.TemporalNamespace = e.stack.FrontendAddr(), e.stack.Namespace()
 	e.Config = cfg
 	copts, err := app.ClientOptions(cfg, sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), nil)
 	if err != nil {
@@ -182,6 +184,30 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.cancel, e.served = cancel, make(chan error, 1)
 	go func() { e.served <- app.Serve(sctx, ln, h) }()
 	return e, nil
+}
+
+// startTemporal starts the embedded Temporal server, unless opts names
+// one of its own, and returns the frontend's address and the namespace.
+func (e *Env) startTemporal(ctx context.Context, opts Options) (addr, namespace string, err error) {
+	if e.Remote {
+		return opts.TemporalAddress, cmp.Or(opts.TemporalNamespace, "default"), nil
+	}
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range journeys.SearchAttributeNames() {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	e.stack, err = devstack.Start(ctx, devstack.Options{
+		DataDir:          filepath.Join(e.DataDir, "temporal"),
+		InMemory:         e.InMemory,
+		FrontendAddr:     "127.0.0.1:0",
+		DisableUI:        true,
+		SearchAttributes: attrs,
+		Logger:           opts.Logger,
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("bench: start Temporal: %w", err)
+	}
+	return e.stack.FrontendAddr(), e.stack.Namespace(), nil
 }
 
 // startWorkerProcess starts `bin worker` under the Env's configuration,
@@ -275,9 +301,10 @@ func (e *Env) Close() error {
 func (e *Env) WebhookURL(path string) string { return e.Config.PublicURLOrDefault() + path }
 
 // TemporalFiles returns the paths of Temporal's database files (the
-// database and its WAL), for measuring their size. Empty when in memory.
+// database and its WAL), for measuring their size. Empty when in memory
+// or remote.
 func (e *Env) TemporalFiles() []string {
-	if e.InMemory {
+	if e.InMemory || e.Remote {
 		return nil
 	}
 	db := filepath.Join(e.DataDir, "temporal", devstack.DatabaseFile)

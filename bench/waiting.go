@@ -22,8 +22,8 @@ import (
 // and what the waiting journeys cost in process RSS and database size. The
 // journeys are left running: Close the Env.
 func (e *Env) Waiting(ctx context.Context, n, par int) (Result, error) {
-	if e.InMemory {
-		return Result{}, errors.New("bench: the waiting benchmark needs a file-backed Env (Options.DataDir)")
+	if e.InMemory || e.Remote {
+		return Result{}, errors.New("bench: the waiting benchmark needs a file-backed embedded server (Options.DataDir, no TemporalAddress)")
 	}
 	j, err := journeys.Builtin("abandoned_cart", app.Channels())
 	if err != nil {

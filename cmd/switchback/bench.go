@@ -27,11 +27,14 @@ type benchFlags struct {
 	console                      bench.ConsoleOptions
 	broadcast                    bench.BroadcastOptions
 	databaseURL                  string
+	// temporal and namespace name a Temporal server of its own for the
+	// throughput and ingestion runs; empty: an in-process one.
+	temporal, namespace string
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	all := []string{"journey", "fallback", "webhook", "waiting", "console", "broadcast"}
-	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console|broadcast] [--console-journeys 10000] [--console-events 1000000] [--broadcast 2000 [--broadcast-rate 1000] [--broadcast-page 500]] [--database-url postgres://...] [--cpuprofile FILE]")
+	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console|broadcast] [--console-journeys 10000] [--console-events 1000000] [--broadcast 2000 [--broadcast-rate 1000] [--broadcast-page 500]] [--database-url postgres://...] [--temporal HOST:PORT [--namespace NS]] [--cpuprofile FILE]")
 	var f benchFlags
 	fs.IntVar(&f.journeys, "journeys", 200, "journeys (and baseline workflows) per throughput run")
 	fs.IntVar(&f.callbacks, "callbacks", 2000, "status callbacks (and bare signals) in the ingestion run")
@@ -44,7 +47,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.broadcast.Recipients, "broadcast", 0, "broadcast: contacts in the segment; set, it runs the broadcast benchmark (alone unless --only names others)")
 	fs.Float64Var(&f.broadcast.Rate, "broadcast-rate", 1000, "broadcast: the most journeys started per second")
 	fs.IntVar(&f.broadcast.PageSize, "broadcast-page", 0, "broadcast: contacts read per page (default: the workflow's)")
-	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
+	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console, and journey, fallback and webhook with --temporal: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
+	fs.StringVar(&f.temporal, "temporal", "", "journey, fallback, webhook: run on this Temporal server (its namespace set up by `switchback setup`) instead of an in-process one; workers, journeys and baseline still run in this process")
+	fs.StringVar(&f.namespace, "namespace", "default", "the namespace of --temporal")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -52,13 +57,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	f.parts = strings.Split(*only, ",")
-	if f.broadcast.Recipients > 0 && !flagSet(fs, "only") {
+	switch {
+	case flagSet(fs, "only"):
+	case f.broadcast.Recipients > 0:
 		f.parts = []string{"broadcast"}
+	case f.temporal != "":
+		f.parts = all[:3]
 	}
 	for _, p := range f.parts {
 		if !slices.Contains(all, p) {
 			return &usageError{fmt.Sprintf("--only: unknown benchmark %q (%s)", p, strings.Join(all, ", "))}
 		}
+	}
+	if f.temporal != "" && slices.ContainsFunc(f.parts, func(p string) bool { return !slices.Contains(all[:3], p) }) {
+		return &usageError{"--temporal runs only journey, fallback and webhook: waiting, console and broadcast measure the in-process server (set --only)"}
 	}
 	if f.journeys < 2 || f.callbacks < 1 || f.waiting < 1 {
 		return &usageError{"--journeys must be at least 2, --callbacks and --waiting at least 1"}
@@ -67,7 +79,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return &usageError{"the broadcast benchmark needs --broadcast N of 1 or more, --broadcast-rate above 0 and --broadcast-page of 0 or more"}
 	}
 
-	failed, err := benchInMemory(ctx, e, f)
+	failed, err := benchThroughput(ctx, e, f)
 	if err != nil {
 		return err
 	}
@@ -92,13 +104,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// benchInMemory runs the throughput and ingestion benchmarks on an
-// in-memory server and returns what failed.
-func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) {
+// benchThroughput runs the throughput and ingestion benchmarks on an
+// in-memory server, or on f.temporal, and returns what failed.
+func benchThroughput(ctx context.Context, e *env, f benchFlags) ([]string, error) {
 	if !slices.ContainsFunc(f.parts, func(p string) bool { return p != "waiting" && p != "console" && p != "broadcast" }) {
 		return nil, nil
 	}
-	fmt.Fprintf(e.stderr, "switchback bench: in-process Temporal (SQLite), sandbox providers answering at once, %d journeys per run\n", f.journeys)
+	opts := bench.Options{}
+	server := "in-process Temporal (SQLite)"
+	if f.temporal != "" {
+		opts = bench.Options{TemporalAddress: f.temporal, TemporalNamespace: f.namespace, DatabaseURL: f.databaseURL}
+		server = "Temporal at " + f.temporal + " (namespace " + f.namespace + ")"
+	}
+	fmt.Fprintf(e.stderr, "switchback bench: %s, sandbox providers answering at once, %d journeys per run\n", server, f.journeys)
 	var failed []string
 	check := func(name string, sts ...bench.Stats) {
 		for _, st := range sts {
@@ -107,7 +125,7 @@ func benchInMemory(ctx context.Context, e *env, f benchFlags) ([]string, error) 
 			}
 		}
 	}
-	env, err := bench.Start(ctx, bench.Options{})
+	env, err := bench.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -174,19 +174,11 @@ func New(ctx context.Context, opts Options) (c *Cluster, err error) {
 	return c, nil
 }
 
-// Start starts Temporal, runs `switchback setup` against it, then starts
-// serve and the workers, each with env (the providers' settings) on top
-// of the cluster's own, and waits until each is ready.
+// Start starts Temporal and sets it up (StartTemporal), then starts serve
+// and the workers, each with env (the providers' settings) on top of the
+// cluster's own, and waits until each is ready.
 func (c *Cluster) Start(ctx context.Context, env []string) error {
-	c.Temporal = &Process{
-		Name: "temporal", Path: c.opts.Binaries.TemporalServer, Env: os.Environ(),
-		Args: []string{"--config-file", c.temporalConfig, "--allow-no-auth", "start"},
-		Log:  filepath.Join(c.opts.Dir, "temporal.log"),
-	}
-	if err := c.Temporal.Start(); err != nil {
-		return err
-	}
-	if err := c.setup(ctx, env); err != nil {
+	if err := c.StartTemporal(ctx, env); err != nil {
 		return err
 	}
 	c.Serve = c.switchback("serve", env, "SWITCHBACK_HTTP_ADDR="+strings.TrimPrefix(c.PublicURL, "http://"),
@@ -208,6 +200,21 @@ func (c *Cluster) Start(ctx context.Context, env []string) error {
 		}
 	}
 	return nil
+}
+
+// StartTemporal starts the Temporal server alone and runs `switchback
+// setup` against it, with env on top of the cluster's settings: the
+// namespace and the search attributes are ready when it returns.
+func (c *Cluster) StartTemporal(ctx context.Context, env []string) error {
+	c.Temporal = &Process{
+		Name: "temporal", Path: c.opts.Binaries.TemporalServer, Env: os.Environ(),
+		Args: []string{"--config-file", c.temporalConfig, "--allow-no-auth", "start"},
+		Log:  filepath.Join(c.opts.Dir, "temporal.log"),
+	}
+	if err := c.Temporal.Start(); err != nil {
+		return err
+	}
+	return c.setup(ctx, env)
 }
 
 // setup runs `switchback setup` as the compose file's temporal-setup

@@ -22,16 +22,23 @@ import (
 
 var waitingJourneys = flag.Int("cluster.waiting", 1000, "abandoned_cart journeys TestClusterWaiting leaves waiting")
 
+// maxWorkerRSS is the most memory a worker may hold, however many journeys
+// wait: its workflow cache is bounded, and a journey out of it costs the
+// database, not the worker.
+const maxWorkerRSS = 300 << 20
+
 // TestClusterWaiting starts abandoned_cart journeys through serve's API
 // until -cluster.waiting of them sit in their first wait (an hour), then
 // reports what they cost on the cluster: each worker's memory, the
 // Temporal server's, and PostgreSQL's growth per 1,000 waiting journeys.
-// Every start must succeed and every journey must be waiting.
+// Every start must succeed, every journey must be waiting, and no
+// worker's RSS may have passed maxWorkerRSS.
 func TestClusterWaiting(t *testing.T) {
 	requireCluster(t)
 	n := *waitingJourneys
-	// Starts run at about 20 a second on two shared cores: 100,000 take
-	// about an hour and a half (run them with -timeout 3h).
+	// Allow 10 a second: 100,000 took 26 minutes on two shared cores with
+	// SWITCHBACK_WORKER_POLLERS=100, longer with the fixed pollers (run
+	// them with -timeout 3h10m, above this limit).
 	ctx := testContext(t, 9*time.Minute+time.Duration(n)*100*time.Millisecond)
 	c := startCluster(t, ctx)
 	empty, err := c.DatabaseSize(ctx)
@@ -60,6 +67,12 @@ func TestClusterWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	memory := c.memory()
+	for _, w := range c.Workers {
+		if peak := w.Memory().Peak; peak > maxWorkerRSS {
+			t.Errorf("%s: peak RSS %d MiB with %d journeys waiting, want at most %d MiB whatever the count (SWITCHBACK_WORKER_CACHE bounds it)",
+				w.Name, peak>>20, n, maxWorkerRSS>>20)
+		}
+	}
 	if err := c.awaitRunning(ctx, n); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,49 @@
+package cluster
+
+import (
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/switchbackhq/switchback/bench"
+	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/sandbox"
+)
+
+var throughputJourneys = flag.Int("cluster.throughput", 200, "journeys (and as many baseline workflows) TestClusterThroughput runs")
+
+// TestClusterThroughput measures journey_vs_baseline on Temporal's own
+// server over PostgreSQL, as `switchback bench --temporal` does: the
+// journeys and the hand-written baseline run in turn, in this process's
+// workers, against the same server in the same run, the store on the
+// cluster's PostgreSQL. It logs the ratio, each side's rate and latency,
+// and the history events and actions per delivered OTP; it fails only
+// when a journey or a baseline workflow does not deliver.
+func TestClusterThroughput(t *testing.T) {
+	requireCluster(t)
+	ctx := testContext(t, 10*time.Minute)
+	c, _ := newCluster(t, ctx)
+	if err := c.StartTemporal(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	env, err := bench.Start(ctx, bench.Options{TemporalAddress: c.FrontendAddr, TemporalNamespace: c.Namespace, DatabaseURL: c.StoreURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	j, b, err := env.Compare(ctx, *throughputJourneys, sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, st := range map[string]bench.Stats{"journey": j, "baseline": b} {
+		if st.Errors > 0 {
+			t.Errorf("%s: %d of %d did not deliver, first: %s", name, st.Errors, st.N, st.FirstError)
+		}
+	}
+	h, err := env.History(ctx, sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("throughput on the cluster (Temporal over PostgreSQL, %d of each): %s; %s; %s; %s", *throughputJourneys,
+		bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"), h)
+}
