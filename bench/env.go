@@ -154,6 +154,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.Client, err = client.DialContext(ctx, copts); err != nil {
 		return nil, fmt.Errorf("bench: connect to Temporal: %w", err)
 	}
+	if e.Remote {
+		if err := checkNoWorkers(ctx, e.Client, cfg.TemporalNamespace); err != nil {
+			return nil, err
+		}
+	}
 	var ws []worker.Worker
 	if opts.WorkerBinary != "" {
 		err = e.startWorkerProcess(opts.WorkerBinary)
@@ -208,6 +213,28 @@ func (e *Env) startTemporal(ctx context.Context, opts Options) (addr, namespace 
 		return "", "", fmt.Errorf("bench: start Temporal: %w", err)
 	}
 	return e.stack.FrontendAddr(), e.stack.Namespace(), nil
+}
+
+// recentPoll is how long after its last poll a worker still counts as
+// polling: a live one polls again within about a minute.
+const recentPoll = 2 * time.Minute
+
+// checkNoWorkers fails when workers other than the Env's poll the
+// journeys' task queue of a remote namespace: they would take journeys the
+// benchmark starts, run them under their own keys and rate limits, and
+// skew or fail the run.
+func checkNoWorkers(ctx context.Context, c client.Client, namespace string) error {
+	resp, err := c.DescribeTaskQueue(ctx, journeys.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return fmt.Errorf("bench: describe task queue %s: %w", journeys.TaskQueue, err)
+	}
+	for _, p := range resp.GetPollers() {
+		if time.Since(p.GetLastAccessTime().AsTime()) < recentPoll {
+			return fmt.Errorf("bench: workers poll task queue %q in namespace %q (%s, last %s ago): they would run the benchmark's journeys; use a namespace of its own (SWITCHBACK_TEMPORAL_NAMESPACE=NS switchback setup, then --namespace NS), or wait %s after they stop",
+				journeys.TaskQueue, namespace, p.GetIdentity(), time.Since(p.GetLastAccessTime().AsTime()).Round(time.Second), recentPoll)
+		}
+	}
+	return nil
 }
 
 // startWorkerProcess starts `bin worker` under the Env's configuration,
