@@ -3,10 +3,14 @@ package bench
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store"
 )
@@ -171,5 +175,30 @@ func TestBroadcastSmoke(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^broadcast n=12 seed_s=[0-9.]+ run_s=[0-9.]+ starts_per_s=[0-9.]+ runs=[0-9]+ max_history_events=[0-9]+ `).MatchString(r.String()) {
 		t.Errorf("line %q is not in the documented form", r)
+	}
+}
+
+// A remote namespace where Switchback workers already poll is refused: its
+// workers would take the benchmark's journeys. Here the workers are those
+// of another Env on its embedded server.
+func TestRemoteRefusesNamespaceWithWorkers(t *testing.T) {
+	busy := startEnv(t, Options{})
+	// The workers have started; wait until their polls reach the server.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := busy.Client.DescribeTaskQueue(context.Background(), journeys.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err == nil && len(resp.GetPollers()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no poller on %s after 10 s (%v)", journeys.TaskQueue, err)
+		}
+	}
+	e, err := Start(context.Background(), Options{TemporalAddress: busy.Config.TemporalAddress, TemporalNamespace: busy.Config.TemporalNamespace})
+	if err == nil {
+		e.Close()
+		t.Fatal("Start on a namespace with workers polling: want an error")
+	}
+	if want := `workers poll task queue "switchback"`; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
 }
