@@ -47,8 +47,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.broadcast.Recipients, "broadcast", 0, "broadcast: contacts in the segment; set, it runs the broadcast benchmark (alone unless --only names others)")
 	fs.Float64Var(&f.broadcast.Rate, "broadcast-rate", 1000, "broadcast: the most journeys started per second")
 	fs.IntVar(&f.broadcast.PageSize, "broadcast-page", 0, "broadcast: contacts read per page (default: the workflow's)")
-	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console, and journey, fallback and webhook with --temporal: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
-	fs.StringVar(&f.temporal, "temporal", "", "journey, fallback, webhook: run on this Temporal server (its namespace set up by `switchback setup`) instead of an in-process one; workers, journeys and baseline still run in this process")
+	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
+	fs.StringVar(&f.temporal, "temporal", "", "journey, fallback, webhook: run on this Temporal server (its namespace set up by `switchback setup`) instead of an in-process one; workers, journeys, baseline and a temporary SQLite store still run in this process")
 	fs.StringVar(&f.namespace, "namespace", "default", "the namespace of --temporal")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
 	if pos, err := parse(fs, args); err != nil {
@@ -113,7 +113,9 @@ func benchThroughput(ctx context.Context, e *env, f benchFlags) ([]string, error
 	opts := bench.Options{}
 	server := "in-process Temporal (SQLite)"
 	if f.temporal != "" {
-		opts = bench.Options{TemporalAddress: f.temporal, TemporalNamespace: f.namespace, DatabaseURL: f.databaseURL}
+		// The store stays a temporary SQLite: SWITCHBACK_DATABASE_URL in
+		// the shell may name a store that is not the benchmark's to fill.
+		opts = bench.Options{TemporalAddress: f.temporal, TemporalNamespace: f.namespace}
 		server = "Temporal at " + f.temporal + " (namespace " + f.namespace + ")"
 	}
 	fmt.Fprintf(e.stderr, "switchback bench: %s, sandbox providers answering at once, %d journeys per run\n", server, f.journeys)
