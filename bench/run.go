@@ -15,6 +15,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -208,16 +209,22 @@ steps:
 	return j, nil
 }
 
-// Run starts n journeys (OTPJourney) or baseline workflows to recipient at once and
-// waits for all of them. Each must end delivered on want; any other end
-// counts as an error.
+// InFlight is how many journeys, or baseline workflows, a throughput run
+// keeps running at once: enough to keep the server busy, few enough that
+// none waits out a timeout and retries. All 200 at once, a run of either
+// side now and then took a minute instead of ten seconds.
+const InFlight = 50
+
+// Run runs n journeys (OTPJourney) or baseline workflows to recipient,
+// InFlight at a time, and waits for all of them. Each must end delivered
+// on want; any other end counts as an error.
 func (e *Env) Run(ctx context.Context, k Kind, n int, to string, want channels.Channel) (Stats, error) {
 	otp, err := OTPJourney(30 * time.Second)
 	if err != nil {
 		return Stats{}, err
 	}
 	key := e.Config.ContactKeyOrDefault()
-	return concurrently(n, 0, func(int) error {
+	return concurrently(n, InFlight, func(int) error {
 		if k == KindJourney {
 			return runJourney(ctx, e.Client, journeys.StartOptions{Journey: otp, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: key}, want)
 		}
@@ -258,18 +265,21 @@ func runBaseline(ctx context.Context, c client.Client, to string, want channels.
 
 // Compare runs n journeys and n baseline workflows to recipient, after a
 // short warm-up, in two rounds of alternating order so that neither side
-// profits from going second, and returns the Stats of each.
+// profits from going second, and returns the Stats of each. A run ends
+// when its workflows have ended and the server's visibility has recorded
+// them (settled): the work a side leaves behind is its own, not the next
+// run's.
 func (e *Env) Compare(ctx context.Context, n int, to string, want channels.Channel) (journey, baseline Stats, err error) {
 	warm := min(n, 10)
 	for _, k := range []Kind{KindJourney, KindBaseline} {
-		if _, err := e.Run(ctx, k, warm, to, want); err != nil {
+		if _, err := e.settledRun(ctx, k, warm, to, want); err != nil {
 			return Stats{}, Stats{}, err
 		}
 	}
 	halves := [2]int{n / 2, n - n/2}
 	for round, order := range [][2]Kind{{KindJourney, KindBaseline}, {KindBaseline, KindJourney}} {
 		for _, k := range order {
-			st, err := e.Run(ctx, k, halves[round], to, want)
+			st, err := e.settledRun(ctx, k, halves[round], to, want)
 			if err != nil {
 				return Stats{}, Stats{}, err
 			}
@@ -281,6 +291,57 @@ func (e *Env) Compare(ctx context.Context, n int, to string, want channels.Chann
 		}
 	}
 	return journey, baseline, nil
+}
+
+// settledRun is Run, ended when visibility has recorded the run's
+// workflows as closed: its Elapsed includes that wait.
+func (e *Env) settledRun(ctx context.Context, k Kind, n int, to string, want channels.Channel) (Stats, error) {
+	before, err := e.closed(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	began := time.Now()
+	st, err := e.Run(ctx, k, n, to, want)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := e.awaitClosed(ctx, before+int64(n)); err != nil {
+		return Stats{}, fmt.Errorf("%s run: %w", k, err)
+	}
+	st.Elapsed = time.Since(began)
+	return st, nil
+}
+
+// settleTimeout bounds the wait for visibility to record a run.
+const settleTimeout = 2 * time.Minute
+
+// closed counts the namespace's closed workflows, as visibility has them.
+func (e *Env) closed(ctx context.Context) (int64, error) {
+	resp, err := e.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: "ExecutionStatus != 'Running'"})
+	if err != nil {
+		return 0, fmt.Errorf("bench: count closed workflows: %w", err)
+	}
+	return resp.GetCount(), nil
+}
+
+// awaitClosed waits until visibility counts at least want closed workflows.
+func (e *Env) awaitClosed(ctx context.Context, want int64) error {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	for {
+		got, err := e.closed(ctx)
+		if err != nil {
+			return err
+		}
+		if got >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("visibility recorded %d closed workflows, want %d: %w", got, want, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Ratio returns the Result comparing journey to baseline throughput, named

@@ -88,7 +88,17 @@ type Input struct {
 	TimeZone string `json:"timezone,omitempty"`
 	// Vars fill the journey's params.
 	Vars map[string]string `json:"vars,omitempty"`
+	// Code is the journey code its starter was built with (CurrentCode),
+	// set by Start and SignalWithStart. A worker of that code then records
+	// no version marker for it, and no TemporalChangeVersion upsert, at
+	// the journey's first task: one visibility write less per journey.
+	// Other starters leave it out, and the worker records the marker.
+	Code string `json:"switchback_code,omitempty"`
 }
+
+// CurrentCode names the journey workflow code of this build: the change
+// that versions every change before it (workflows/versions.go).
+const CurrentCode = "journey-2026-12"
 
 // plainInput is Input without its JSON methods.
 type plainInput Input

@@ -90,7 +90,7 @@ func Start(ctx context.Context, c client.Client, opts StartOptions) (run client.
 }
 
 func (opts StartOptions) input() Input {
-	return Input{Journey: opts.Journey, To: opts.To, Email: opts.Email, PushTokens: opts.PushTokens, TimeZone: opts.TimeZone, Vars: opts.Vars}
+	return Input{Journey: opts.Journey, To: opts.To, Email: opts.Email, PushTokens: opts.PushTokens, TimeZone: opts.TimeZone, Vars: opts.Vars, Code: CurrentCode}
 }
 
 // startOptions are the workflow options of a journey start.

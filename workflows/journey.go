@@ -173,7 +173,7 @@ func newRun(ctx workflow.Context, j *Journeys, in journeys.Input) *run {
 func (r *run) begin(ctx workflow.Context) error {
 	r.exec.started = workflow.Now(ctx)
 	r.exec.workflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
-	r.exec.current = workflow.GetVersion(ctx, currentChange, workflow.DefaultVersion, 1) == 1
+	r.exec.current = r.startedCurrent(ctx)
 	r.exec.checks = r.changed(ctx, checksChange)
 	if r.changed(ctx, fewerWritesChange) {
 		// The starter set the first channel; upsert it only when it changes,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
@@ -107,6 +109,9 @@ func TestEndToEndOTPPaths(t *testing.T) {
 			if res.Outcome != tt.outcome || res.Channel != tt.channel {
 				t.Errorf("result = %+v, want %s on %q", res, tt.outcome, tt.channel)
 			}
+			if n := versionMarkers(t, s, run.ID); n != 0 {
+				t.Errorf("history has %d version markers, want none: the journey was started by this build's code", n)
+			}
 			got := summary(tl)
 			for _, w := range tt.events {
 				if !strings.Contains(got, w) {
@@ -115,6 +120,23 @@ func TestEndToEndOTPPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// versionMarkers counts the version markers in the history of journey id.
+func versionMarkers(t *testing.T, s *apptest.Stack, id string) int {
+	t.Helper()
+	n := 0
+	it := s.Client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version" {
+			n++
+		}
+	}
+	return n
 }
 
 // A repeated start with the same key returns the first journey and sends
