@@ -66,6 +66,11 @@ type Options struct {
 	// TemporalNamespace is TemporalAddress's namespace; empty means
 	// "default".
 	TemporalNamespace string
+	// TemporalTLS and TemporalAPIKey are how clients reach
+	// TemporalAddress, as SWITCHBACK_TEMPORAL_TLS_* and
+	// SWITCHBACK_TEMPORAL_API_KEY say: empty, plain gRPC.
+	TemporalTLS    config.TemporalTLS
+	TemporalAPIKey string
 }
 
 // Env is a whole Switchback in this process, plus the baseline worker.
@@ -128,6 +133,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	cfg.DatabaseURL = opts.DatabaseURL
+	cfg.TemporalTLS, cfg.TemporalAPIKey = opts.TemporalTLS, opts.TemporalAPIKey
 	cfg.HTTPAddr = ln.Addr().String()
 	cfg.DataDir = e.DataDir
 	cfg, sc, _ := app.UseSandbox(cfg)

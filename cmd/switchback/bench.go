@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/workflows"
 )
@@ -115,7 +116,14 @@ func benchThroughput(ctx context.Context, e *env, f benchFlags) ([]string, error
 	if f.temporal != "" {
 		// The store stays a temporary SQLite: SWITCHBACK_DATABASE_URL in
 		// the shell may name a store that is not the benchmark's to fill.
-		opts = bench.Options{TemporalAddress: f.temporal, TemporalNamespace: f.namespace}
+		// TLS and the API key come from the environment, as for every
+		// other command (SWITCHBACK_TEMPORAL_TLS_*, _API_KEY).
+		cfg, err := config.FromEnv(e.getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts = bench.Options{TemporalAddress: f.temporal, TemporalNamespace: f.namespace,
+			TemporalTLS: cfg.TemporalTLS, TemporalAPIKey: cfg.TemporalAPIKey}
 		server = "Temporal at " + f.temporal + " (namespace " + f.namespace + ")"
 	}
 	fmt.Fprintf(e.stderr, "switchback bench: %s, sandbox providers answering at once, %d journeys per run\n", server, f.journeys)

@@ -2,7 +2,8 @@
 // it, for the cluster test: Temporal's own server binary on PostgreSQL,
 // its schemas set up by temporal-sql-tool, the namespace and search
 // attributes by `switchback setup`, two `switchback worker` processes and
-// one `switchback serve`, the store on PostgreSQL, with production keys.
+// one `switchback serve`, the store on PostgreSQL, with production keys
+// and the frontend on mutual TLS.
 // It also disrupts them: a worker killed, the Temporal server stopped,
 // serve restarted, PostgreSQL restarted.
 //
@@ -32,6 +33,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/internal/keys"
 )
 
@@ -108,6 +111,9 @@ type Cluster struct {
 	StoreURL string
 	// Keys are the encryption and contact keys of every process.
 	Keys keys.Pair
+	// TLS is how every client reaches the frontend: mutual TLS with the
+	// cluster's own CA (SWITCHBACK_TEMPORAL_TLS_* of every process).
+	TLS config.TemporalTLS
 
 	// Temporal, Serve and Workers are the processes.
 	Temporal *Process
@@ -155,11 +161,17 @@ func New(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 	membership, ports := ports[:4], ports[4:]
+	certs, err := writeCerts(opts.Dir)
+	if err != nil {
+		return c, err
+	}
+	c.TLS = config.TemporalTLS{CertFile: certs.ClientCert, KeyFile: certs.ClientKey, CAFile: certs.CA, ServerName: ServerName}
 	tc := temporalConfig{
 		Postgres: c.pg, Database: history, VisibilityDB: visibility, Shards: opts.Shards,
 		Frontend: ports[0], FrontendHTTP: ports[1], Matching: ports[2], History: ports[3], Worker: ports[4],
 		Membership:    [4]int(membership),
 		DynamicConfig: filepath.Join(opts.Root, "deploy", "temporal", "dynamicconfig.yaml"),
+		TLS:           certs, ServerName: ServerName,
 	}
 	c.temporalConfig = filepath.Join(opts.Dir, "temporal.yaml")
 	if err := writeTemporalConfig(c.temporalConfig, tc); err != nil {
@@ -244,6 +256,10 @@ func (c *Cluster) switchback(name string, env []string, extra ...string) *Proces
 	all := append(os.Environ(),
 		"SWITCHBACK_TEMPORAL_ADDRESS="+c.FrontendAddr,
 		"SWITCHBACK_TEMPORAL_NAMESPACE="+c.Namespace,
+		"SWITCHBACK_TEMPORAL_TLS_CA="+c.TLS.CAFile,
+		"SWITCHBACK_TEMPORAL_TLS_CERT="+c.TLS.CertFile,
+		"SWITCHBACK_TEMPORAL_TLS_KEY="+c.TLS.KeyFile,
+		"SWITCHBACK_TEMPORAL_TLS_SERVER_NAME="+c.TLS.ServerName,
 		"SWITCHBACK_DATABASE_URL="+c.StoreURL,
 		"SWITCHBACK_PUBLIC_URL="+c.PublicURL,
 		"SWITCHBACK_ENCRYPTION_KEY="+c.Keys.Encryption,
@@ -261,7 +277,7 @@ func (c *Cluster) switchback(name string, env []string, extra ...string) *Proces
 // returns how long that took.
 func (c *Cluster) TemporalReady(ctx context.Context) (time.Duration, error) {
 	return waitFor(ctx, "the Temporal frontend", func(ctx context.Context) error {
-		tc, err := client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		tc, err := c.Dial(ctx)
 		if err != nil {
 			return err
 		}
@@ -269,6 +285,17 @@ func (c *Cluster) TemporalReady(ctx context.Context) (time.Duration, error) {
 		_, err = tc.CheckHealth(ctx, nil)
 		return err
 	})
+}
+
+// Dial connects a client to the cluster's namespace over the frontend's
+// mutual TLS, as a Switchback process does. Close it when done.
+func (c *Cluster) Dial(ctx context.Context) (client.Client, error) {
+	t, err := app.TemporalTLS(c.TLS)
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
+		ConnectionOptions: client.ConnectionOptions{TLS: t}, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 }
 
 // ServeReady waits until serve's /readyz answers 200 (Temporal and the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -15,7 +14,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/internal/apptest"
@@ -67,8 +65,7 @@ func measureLatency(ctx context.Context, t *testing.T, c *Cluster, a *apiClient,
 	if len(ps) == 0 {
 		return nil
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	tc, err := c.Dial(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,14 +18,20 @@ type temporalConfig struct {
 	Worker            int
 	Membership        [4]int // frontend, matching, history, worker
 	DynamicConfig     string // path of the dynamic configuration file
+	// TLS is the frontend's mutual TLS: its certificate, the CA its
+	// clients' certificates must chain to, and the system worker's.
+	TLS        certs
+	ServerName string // the name on the frontend's certificate
 }
 
 // temporalConfigTemplate is a Temporal server configuration in the shape of
 // the one the temporalio/server image renders from its environment for the
 // compose file (go.temporal.io/server common/config/config_template_embedded.yaml
-// with DB=postgres12), every port on loopback. Connection pools are smaller
-// than the image's defaults (20 + 10 per service), so that the four
-// services stay within PostgreSQL's default of 100 connections.
+// with DB=postgres12), every port on loopback, and the frontend on mutual
+// TLS as production runs it: every client, Temporal's own system worker
+// too, presents a certificate of the cluster's CA. Connection pools are
+// smaller than the image's defaults (20 + 10 per service), so that the
+// four services stay within PostgreSQL's default of 100 connections.
 var temporalConfigTemplate = template.Must(template.New("temporal").Parse(`log:
   stdout: true
   level: warn
@@ -39,6 +45,25 @@ persistence:
     visibility:
 {{template "sql" (.Store .VisibilityDB 5)}}
 global:
+  tls:
+    frontend:
+      server:
+        certFile: {{.TLS.ServerCert}}
+        keyFile: {{.TLS.ServerKey}}
+        requireClientAuth: true
+        clientCaFiles:
+          - {{.TLS.CA}}
+      client:
+        serverName: {{.ServerName}}
+        rootCaFiles:
+          - {{.TLS.CA}}
+    systemWorker:
+      certFile: {{.TLS.ClientCert}}
+      keyFile: {{.TLS.ClientKey}}
+      client:
+        serverName: {{.ServerName}}
+        rootCaFiles:
+          - {{.TLS.CA}}
   membership:
     maxJoinDuration: 30s
     broadcastAddress: 127.0.0.1

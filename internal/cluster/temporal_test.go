@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,6 +18,7 @@ func TestTemporalConfig(t *testing.T) {
 		Postgres: DefaultPostgres, Database: "temporal_x", VisibilityDB: "temporal_visibility_x", Shards: 4,
 		Frontend: 40001, FrontendHTTP: 40002, Matching: 40003, History: 40004, Worker: 40005,
 		Membership: [4]int{20001, 20002, 20003, 20004}, DynamicConfig: "/dev/null",
+		TLS: certs{CA: "/c/ca.pem", ServerCert: "/c/s.pem", ServerKey: "/c/s-key.pem", ClientCert: "/c/c.pem", ClientKey: "/c/c-key.pem"}, ServerName: ServerName,
 	}
 	if err := writeTemporalConfig(path, want); err != nil {
 		t.Fatal(err)
@@ -43,5 +47,58 @@ func TestTemporalConfig(t *testing.T) {
 	}
 	if got := cfg.ClusterMetadata.ClusterInformation["active"].RPCAddress; got != "127.0.0.1:40001" {
 		t.Errorf("cluster rpc address %q", got)
+	}
+	fe := cfg.Global.TLS.Frontend
+	if !fe.Server.RequireClientAuth || fe.Server.CertFile != "/c/s.pem" || len(fe.Server.ClientCAFiles) != 1 || fe.Server.ClientCAFiles[0] != "/c/ca.pem" {
+		t.Errorf("frontend TLS: %+v, want mutual TLS with the cluster's CA", fe.Server)
+	}
+	if sw := cfg.Global.TLS.SystemWorker; sw.CertFile != "/c/c.pem" || sw.Client.ServerName != ServerName {
+		t.Errorf("system worker TLS: %+v, want the client certificate, verifying %s", sw, ServerName)
+	}
+}
+
+// The cluster's certificates verify as its clients and its frontend check
+// them: the frontend's for ServerName and 127.0.0.1, the client's for
+// client authentication, both chained to the CA; the CA signs nothing else.
+func TestCerts(t *testing.T) {
+	c, err := writeCerts(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(c.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("CA file holds no certificate")
+	}
+	for _, tt := range []struct {
+		cert, key, name string
+		usage           x509.ExtKeyUsage
+	}{
+		{c.ServerCert, c.ServerKey, ServerName, x509.ExtKeyUsageServerAuth},
+		{c.ServerCert, c.ServerKey, "127.0.0.1", x509.ExtKeyUsageServerAuth},
+		{c.ClientCert, c.ClientKey, "", x509.ExtKeyUsageClientAuth},
+	} {
+		pair, err := tls.LoadX509KeyPair(tt.cert, tt.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: tt.name, KeyUsages: []x509.ExtKeyUsage{tt.usage}}); err != nil {
+			t.Errorf("%s for %q: %v", tt.cert, tt.name, err)
+		}
+	}
+	pair, err := tls.LoadX509KeyPair(c.ClientCert, c.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: ServerName}); err == nil {
+		t.Error("the client certificate verifies as the frontend's")
 	}
 }

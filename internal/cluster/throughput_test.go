@@ -1,12 +1,19 @@
 package cluster
 
 import (
+	"context"
+	"crypto/tls"
 	"flag"
+	"log/slog"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
 	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
+	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -26,7 +33,8 @@ func TestClusterThroughput(t *testing.T) {
 	if err := c.StartTemporal(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	env, err := bench.Start(ctx, bench.Options{TemporalAddress: c.FrontendAddr, TemporalNamespace: c.Namespace, DatabaseURL: c.StoreURL})
+	requireMutualTLS(ctx, t, c)
+	env, err := bench.Start(ctx, bench.Options{TemporalAddress: c.FrontendAddr, TemporalNamespace: c.Namespace, TemporalTLS: c.TLS, DatabaseURL: c.StoreURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,4 +54,29 @@ func TestClusterThroughput(t *testing.T) {
 	}
 	t.Logf("throughput on the cluster (Temporal over PostgreSQL, %d of each): %s; %s; %s; %s", *throughputJourneys,
 		bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"), h)
+}
+
+// requireMutualTLS fails t unless the frontend refuses a client without
+// TLS, and one over TLS without the cluster's client certificate.
+func requireMutualTLS(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	ca := c.TLS
+	ca.CertFile, ca.KeyFile = "", ""
+	noCert, err := app.TemporalTLS(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]*tls.Config{"plain gRPC": nil, "TLS without a client certificate": noCert} {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cl, err := client.DialContext(dctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
+			ConnectionOptions: client.ConnectionOptions{TLS: tc}, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		if err == nil {
+			_, err = cl.CheckHealth(dctx, nil)
+			cl.Close()
+		}
+		cancel()
+		if err == nil {
+			t.Errorf("the frontend answered a client over %s", name)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +17,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/sandbox"
@@ -291,8 +289,7 @@ type task struct {
 
 // readHistories reads every journey's history, a few at a time.
 func readHistories(ctx context.Context, c *Cluster, rs []result) (map[string]history, error) {
-	tc, err := client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	tc, err := c.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}

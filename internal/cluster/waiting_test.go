@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/journeys"
@@ -89,8 +86,7 @@ func TestClusterWaiting(t *testing.T) {
 // awaitRunning waits until visibility counts n running journeys, for at
 // most a minute (visibility follows the history a little behind).
 func (c *Cluster) awaitRunning(ctx context.Context, n int) error {
-	tc, err := client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	tc, err := c.Dial(ctx)
 	if err != nil {
 		return err
 	}
