@@ -455,3 +455,39 @@ func TestJourneyStatusWithoutMessageID(t *testing.T) {
 		t.Errorf("attempts = %v, want whatsapp then sms after the failed status", got)
 	}
 }
+
+// A channel without a rate limit sends on the journeys' own task queue,
+// where the server can hand the send to the worker that scheduled it;
+// another channel keeps its own queue, whose rate Temporal enforces.
+func TestJourneySendQueue(t *testing.T) {
+	for _, tt := range []struct {
+		unlimited []channels.Channel
+		want      string
+	}{
+		{nil, journeys.ActivityTaskQueue(channels.WhatsApp)},
+		{[]channels.Channel{channels.SMS}, journeys.ActivityTaskQueue(channels.WhatsApp)},
+		{[]channels.Channel{channels.WhatsApp}, journeys.TaskQueue},
+	} {
+		var ts testsuite.WorkflowTestSuite
+		env := ts.NewTestWorkflowEnvironment()
+		(&fakeChecks{window: true}).register(env)
+		opts := testOptions
+		opts.Unlimited = tt.unlimited
+		Register(env, opts)
+		var queues []string
+		env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
+			queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+			ch := req.Message.Channel
+			env.SignalWorkflow(SignalStatus, status(ch, channels.StatusDelivered))
+			return channels.SendResult{Provider: provider(ch), MessageID: msgID(ch), Status: channels.StatusAccepted}, nil
+		}, activity.RegisterOptions{Name: activities.SendName})
+		env.ExecuteWorkflow(journeys.WorkflowType, fallbackInput(t))
+		var res Result
+		if err := env.GetWorkflowResult(&res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Channel != channels.WhatsApp || len(queues) != 1 || queues[0] != tt.want {
+			t.Errorf("unlimited %v: delivered on %q, sends on queues %v, want one on %s", tt.unlimited, res.Channel, queues, tt.want)
+		}
+	}
+}

@@ -29,6 +29,14 @@ type Options struct {
 	// wa_link template function links to (WHATSAPP_BUSINESS_NUMBER).
 	// Empty: a journey that uses wa_link fails at its start.
 	BusinessNumber string
+	// Unlimited are the channels whose sends Temporal does not rate-limit
+	// (SWITCHBACK_RATE_<CHANNEL>=0). Their sends run on the journeys' own
+	// task queue instead of the channel's: the server hands such a send to
+	// the worker that scheduled it, in its answer to the workflow task
+	// (eager activity execution), with no trip through matching. Every
+	// worker of a namespace needs the same channels configured: a retried
+	// send may run on any of them.
+	Unlimited []channels.Channel
 }
 
 // Journeys is the Journey workflow with the keys and channels it needs. Its Journey
@@ -38,14 +46,20 @@ type Journeys struct {
 	verifyKey  []byte
 	channels   *channels.Registry
 	render     journeys.RenderOptions
+	unlimited  map[channels.Channel]bool
 }
 
 // New returns the Journey workflow configured by opts.
 func New(opts Options) *Journeys {
 	m := hmac.New(sha256.New, opts.ContactKey)
 	m.Write([]byte(verifyKeyLabel))
-	return &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels,
-		render: journeys.RenderOptions{BusinessNumber: opts.BusinessNumber, Channels: opts.Channels}}
+	j := &Journeys{contactKey: opts.ContactKey, verifyKey: m.Sum(nil), channels: opts.Channels,
+		render:    journeys.RenderOptions{BusinessNumber: opts.BusinessNumber, Channels: opts.Channels},
+		unlimited: map[channels.Channel]bool{}}
+	for _, ch := range opts.Unlimited {
+		j.unlimited[ch] = true
+	}
+	return j
 }
 
 // Registrar registers workflows: a worker.Worker, a replayer, a test
@@ -65,3 +79,14 @@ func Register(r Registrar, opts Options) {
 // that fails a journey at its start when the worker lacks a setting the
 // journey needs (WHATSAPP_BUSINESS_NUMBER for wa_link).
 const MissingSettingType = "MissingSetting"
+
+// sendQueue returns the task queue of a send on ch: the journeys' own for
+// a channel without a rate limit (Options.Unlimited), else the channel's,
+// whose rate Temporal enforces across every worker. The queue is not part
+// of what a replay compares: changing it changes no recorded history.
+func (j *Journeys) sendQueue(ch channels.Channel) string {
+	if j.unlimited[ch] {
+		return journeys.TaskQueue
+	}
+	return journeys.ActivityTaskQueue(ch)
+}

@@ -385,7 +385,7 @@ func (r *run) sendMessage(ctx workflow.Context, limit time.Time, req activities.
 	actx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	actx = workflow.WithActivityOptions(actx, workflow.ActivityOptions{
-		TaskQueue:              journeys.ActivityTaskQueue(req.Message.Channel),
+		TaskQueue:              r.cfg.sendQueue(req.Message.Channel),
 		ScheduleToCloseTimeout: budget,
 		StartToCloseTimeout:    min(sendTimeout, budget),
 		RetryPolicy:            &sendRetry,

@@ -195,8 +195,9 @@ type WorkerOptions struct {
 // `worker`, the tests, the benchmark): one for journeys, and one per
 // configured channel on that channel's activity task queue, limited to the
 // channel's rate, opts.Config.Rate (TaskQueueActivitiesPerSecond:
-// Temporal enforces it across every worker of the queue; zero: no limit).
-// Start them with StartWorkers.
+// Temporal enforces it across every worker of the queue). A channel with
+// no limit (rate zero) sends on the journeys' queue instead
+// (workflows.Options.Unlimited). Start them with StartWorkers.
 func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	cfg := opts.Config
 	senders, err := Senders(cfg, opts.Store)
@@ -216,8 +217,19 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// The SDK's sticky cache is one per process, sized before the first
 	// worker starts: every process that runs journeys sizes it here.
 	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
+	rates, err := channelRates(cfg, acts)
+	if err != nil {
+		return nil, err
+	}
+	var unlimited []channels.Channel
+	for _, d := range acts.Channels.Drivers() {
+		if r, ok := rates[d.Channel()]; ok && r == 0 {
+			unlimited = append(unlimited, d.Channel())
+		}
+	}
 	wf := worker.New(c, journeys.TaskQueue, workerOptions(cfg, worker.Options{}))
-	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber})
+	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber,
+		Unlimited: unlimited})
 	// The journey's own checks (eligibility, the event log) run as local
 	// activities beside it, outside the providers' rate limits.
 	wf.RegisterActivity(acts)
@@ -225,21 +237,37 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// quality guard and the messaging limit beside them.
 	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels,
 		Journeys: opts.Journeys, Guard: opts.Store, Limits: cfg.MessagingLimits, Quality: cfg.Guard, Metrics: acts.Metrics})
+	// A channel without a rate limit sends on the journeys' queue; its own
+	// queue is still polled, for sends scheduled there before.
 	ws := []worker.Worker{wf}
 	for _, d := range acts.Channels.Drivers() {
 		ch := d.Channel()
-		if _, ok := acts.Senders[ch]; !ok {
+		rate, ok := rates[ch]
+		if !ok {
 			continue
-		}
-		rate, err := cfg.Rate(d)
-		if err != nil {
-			return nil, err
 		}
 		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg, worker.Options{TaskQueueActivitiesPerSecond: rate}))
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// channelRates returns the send rate of each channel this worker sends on
+// (cfg.Rate; zero: no limit).
+func channelRates(cfg config.Config, acts *activities.Activities) (map[channels.Channel]float64, error) {
+	rates := map[channels.Channel]float64{}
+	for _, d := range acts.Channels.Drivers() {
+		if _, ok := acts.Senders[d.Channel()]; !ok {
+			continue
+		}
+		r, err := cfg.Rate(d)
+		if err != nil {
+			return nil, err
+		}
+		rates[d.Channel()] = r
+	}
+	return rates, nil
 }
 
 // workerOptions returns opts for a worker of a process configured by cfg.
