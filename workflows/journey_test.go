@@ -355,13 +355,8 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	env := ts.NewTestWorkflowEnvironment()
 	(&fakeChecks{window: true}).register(env)
 	Register(env, testOptions)
-	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
-		// The delivered callback lands while the send is still in flight.
-		env.SignalWorkflow(SignalStatus, status(req.Message.Channel, channels.StatusDelivered))
-		time.Sleep(50 * time.Millisecond)
-		ch := req.Message.Channel
-		return channels.SendResult{Provider: provider(ch), MessageID: msgID(ch), Status: channels.StatusAccepted}, nil
-	}, activity.RegisterOptions{Name: activities.SendName})
+	// The delivered callback lands while the send is still in flight.
+	deliverInFlight(env, func(context.Context) { time.Sleep(50 * time.Millisecond) })
 	env.ExecuteWorkflow(journeys.WorkflowType, fallbackInput(t))
 	var res Result
 	if err := env.GetWorkflowResult(&res); err != nil {
@@ -388,6 +383,19 @@ func TestJourneyHoldsStatusThatBeatsTheSend(t *testing.T) {
 	if !held {
 		t.Errorf("timeline has no held delivered status of attempt 1 on whatsapp: %+v", tl.Events)
 	}
+}
+
+// deliverInFlight registers a send activity that signals its message
+// delivered, runs then (if set), and returns the message accepted.
+func deliverInFlight(env *testsuite.TestWorkflowEnvironment, then func(context.Context)) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
+		ch := req.Message.Channel
+		env.SignalWorkflow(SignalStatus, status(ch, channels.StatusDelivered))
+		if then != nil {
+			then(ctx)
+		}
+		return channels.SendResult{Provider: provider(ch), MessageID: msgID(ch), Status: channels.StatusAccepted}, nil
+	}, activity.RegisterOptions{Name: activities.SendName})
 }
 
 func unknownOutcome() error {
@@ -475,12 +483,7 @@ func TestJourneySendQueue(t *testing.T) {
 		opts.Unlimited = tt.unlimited
 		Register(env, opts)
 		var queues []string
-		env.RegisterActivityWithOptions(func(ctx context.Context, req activities.SendRequest) (channels.SendResult, error) {
-			queues = append(queues, activity.GetInfo(ctx).TaskQueue)
-			ch := req.Message.Channel
-			env.SignalWorkflow(SignalStatus, status(ch, channels.StatusDelivered))
-			return channels.SendResult{Provider: provider(ch), MessageID: msgID(ch), Status: channels.StatusAccepted}, nil
-		}, activity.RegisterOptions{Name: activities.SendName})
+		deliverInFlight(env, func(ctx context.Context) { queues = append(queues, activity.GetInfo(ctx).TaskQueue) })
 		env.ExecuteWorkflow(journeys.WorkflowType, fallbackInput(t))
 		var res Result
 		if err := env.GetWorkflowResult(&res); err != nil {
