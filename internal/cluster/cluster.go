@@ -290,12 +290,17 @@ func (c *Cluster) TemporalReady(ctx context.Context) (time.Duration, error) {
 // Dial connects a client to the cluster's namespace over the frontend's
 // mutual TLS, as a Switchback process does. Close it when done.
 func (c *Cluster) Dial(ctx context.Context) (client.Client, error) {
-	t, err := app.TemporalTLS(c.TLS)
+	return c.dialWith(ctx, c.TLS)
+}
+
+// dialWith connects a client to the cluster's namespace with t.
+func (c *Cluster) dialWith(ctx context.Context, t config.TemporalTLS) (client.Client, error) {
+	cfg := config.Config{TemporalAddress: c.FrontendAddr, TemporalNamespace: c.Namespace, TemporalTLS: t}
+	opts, err := app.ClientOptions(cfg, sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), nil)
 	if err != nil {
 		return nil, err
 	}
-	return client.DialContext(ctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
-		ConnectionOptions: client.ConnectionOptions{TLS: t}, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	return client.DialContext(ctx, opts)
 }
 
 // ServeReady waits until serve's /readyz answers 200 (Temporal and the

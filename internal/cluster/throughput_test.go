@@ -2,18 +2,13 @@ package cluster
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
-	"log/slog"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-
 	"github.com/switchbackhq/switchback/bench"
 	"github.com/switchbackhq/switchback/channels"
-	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/internal/config"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -60,16 +55,11 @@ func TestClusterThroughput(t *testing.T) {
 // TLS, and one over TLS without the cluster's client certificate.
 func requireMutualTLS(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Helper()
-	ca := c.TLS
-	ca.CertFile, ca.KeyFile = "", ""
-	noCert, err := app.TemporalTLS(ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, tc := range map[string]*tls.Config{"plain gRPC": nil, "TLS without a client certificate": noCert} {
+	noCert := c.TLS
+	noCert.CertFile, noCert.KeyFile = "", ""
+	for name, tlsSettings := range map[string]config.TemporalTLS{"plain gRPC": {}, "TLS without a client certificate": noCert} {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		cl, err := client.DialContext(dctx, client.Options{HostPort: c.FrontendAddr, Namespace: c.Namespace,
-			ConnectionOptions: client.ConnectionOptions{TLS: tc}, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		cl, err := c.dialWith(dctx, tlsSettings)
 		if err == nil {
 			_, err = cl.CheckHealth(dctx, nil)
 			cl.Close()
