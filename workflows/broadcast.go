@@ -48,6 +48,10 @@ const (
 	PhaseCompleted Phase = "completed"
 )
 
+// Ended reports whether a broadcast in phase p has ended: it takes no
+// pause, resume or cancel.
+func (p Phase) Ended() bool { return p == PhaseCompleted || p == PhaseCanceled }
+
 // BroadcastInput starts a Broadcast: the journey, by name, started for
 // every contact of a segment with the same variables.
 type BroadcastInput struct {

@@ -115,6 +115,14 @@ func SteerBroadcast(ctx context.Context, c client.Client, id, update string) (Br
 	if errors.As(err, &ae) && ae.Type() == BadTransitionType {
 		return BroadcastStatus{}, &TransitionError{Msg: ae.Message()}
 	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		// An ended broadcast takes no update: say so, naming its phase,
+		// rather than "workflow execution already completed".
+		if st, qerr := GetBroadcastStatus(ctx, c, nil, id); qerr == nil && st.Phase.Ended() {
+			return BroadcastStatus{}, &TransitionError{Msg: fmt.Sprintf("cannot %s broadcast %s: it is %s", update, id, st.Phase)}
+		}
+	}
 	if err != nil {
 		return BroadcastStatus{}, fmt.Errorf("%s broadcast %s: %w", update, id, err)
 	}

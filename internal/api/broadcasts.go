@@ -133,15 +133,7 @@ func steerBroadcast(update string) func(*server, http.ResponseWriter, *http.Requ
 		id := r.PathValue("id")
 		ctx, cancel := s.context(r)
 		defer cancel()
-		// An ended broadcast takes no update: say so rather than "not found".
-		st, err := s.readBroadcast(ctx, id)
-		if err != nil {
-			return err
-		}
-		if st.Phase == workflows.PhaseCompleted || st.Phase == workflows.PhaseCanceled {
-			return errorf(http.StatusConflict, CodeBroadcastTransition, "cannot %s broadcast %s: it is %s", update, id, st.Phase)
-		}
-		st, err = workflows.SteerBroadcast(ctx, s.opts.Client, id, update)
+		st, err := workflows.SteerBroadcast(ctx, s.opts.Client, id, update)
 		var te *workflows.TransitionError
 		if errors.As(err, &te) {
 			return errorf(http.StatusConflict, CodeBroadcastTransition, "%s", te.Msg)

@@ -127,6 +127,11 @@ func TestEndToEndBroadcastSteering(t *testing.T) {
 	if st.Phase != workflows.PhaseCanceled || st.Started == 0 || st.Started > 20 || st.Remaining != st.Total-st.Done() {
 		t.Errorf("canceled: %+v, want a few started and the rest remaining", st)
 	}
+	// Ended, it refuses by its phase, not as a workflow that is gone.
+	_, err := workflows.SteerBroadcast(ctx, s.Client, "slow", workflows.UpdatePause)
+	if te := (*workflows.TransitionError)(nil); !errors.As(err, &te) || !strings.Contains(te.Msg, "it is canceled") {
+		t.Errorf("pause after the end: %v, want it refused as canceled", err)
+	}
 	if dir := os.Getenv("SWITCHBACK_RECORD_HISTORIES"); dir != "" {
 		s.WriteHistory(t, "slow", filepath.Join(dir, "broadcast-steered.json"))
 	}
