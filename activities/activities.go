@@ -32,6 +32,9 @@ type SendRequest struct {
 	// events on a channel whose address is not a number or an email
 	// (push, webhook).
 	Contact string `json:"contact,omitempty"`
+	// Await is the status the attempt waits for: a status webhook records
+	// the message's statuses before it instead of signalling them.
+	Await channels.Status `json:"await,omitempty"`
 }
 
 // SendFailure explains a failed send to the workflow, as the details of an
@@ -134,20 +137,34 @@ func (a *Activities) SendMessage(ctx context.Context, req SendRequest) (channels
 	}
 	a.retire(ctx, msg.Channel, res.Retired)
 	res.Retired = nil // the journey needs none: keep tokens out of its history
-	ref := store.MessageRef{
-		Provider:   res.Provider,
-		MessageID:  res.MessageID,
-		WorkflowID: msg.Correlation.WorkflowID,
-		Attempt:    msg.Correlation.Attempt,
-		Channel:    msg.Channel,
-	}
+	ref := a.messageRef(req, res)
 	if err := a.Messages.RecordMessage(ctx, ref); err != nil {
 		// The provider has the message: failing here would send it again.
 		// Callbacks still carry their correlation in most cases.
 		a.logger().ErrorContext(ctx, "record message id", "provider", res.Provider, "message_id", res.MessageID, "error", err)
 	}
-	a.recordAccepted(ctx, req, res)
+	a.recordAccepted(ctx, ref)
 	return res, nil
+}
+
+// messageRef is what the store keeps of the message req sent: its
+// journey attempt, and what its events in the event log carry.
+func (a *Activities) messageRef(req SendRequest, res channels.SendResult) store.MessageRef {
+	msg := req.Message
+	ref := store.MessageRef{
+		Provider: res.Provider, MessageID: res.MessageID, WorkflowID: msg.Correlation.WorkflowID,
+		Attempt: msg.Correlation.Attempt, Channel: msg.Channel, Journey: req.Journey, Step: req.Step, Await: req.Await,
+	}
+	if msg.Template != nil {
+		ref.Template = msg.Template.Name
+	}
+	if msg.Email != nil {
+		ref.Template = msg.Email.TemplateID
+	}
+	if to := a.contactOf(req); to != "" {
+		ref.ContactKey = a.contactKey(to)
+	}
+	return ref
 }
 
 // acceptedBefore returns what the provider answered an earlier try of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/store"
@@ -92,32 +93,29 @@ func (a *Activities) unreachable(ch channels.Channel, code string) bool {
 	return a.Channels != nil && a.Channels.Unreachable(ch, code)
 }
 
-// recordAccepted records that the provider accepted a message, and counts
-// the send if the event is new. It is part of the send: a failure is
-// logged, never returned, because the provider already has the message.
-func (a *Activities) recordAccepted(ctx context.Context, req SendRequest, res channels.SendResult) {
-	msg := req.Message
-	e := store.MessageEvent{
-		Provider: res.Provider, MessageID: res.MessageID, Status: store.EventAccepted,
-		Journey: req.Journey, WorkflowID: msg.Correlation.WorkflowID, Step: req.Step,
-		Attempt: msg.Correlation.Attempt, Channel: msg.Channel, At: a.now(),
-	}
-	if msg.Template != nil {
-		e.Template = msg.Template.Name
-	}
-	if msg.Email != nil {
-		e.Template = msg.Email.TemplateID
-	}
-	if to := a.contactOf(req); to != "" {
-		e.ContactKey = a.contactKey(to)
-	}
+// recordAccepted records that the provider accepted the message ref
+// names, and counts the send if the event is new. It is part of the send:
+// a failure is logged, never returned, because the provider already has
+// the message.
+func (a *Activities) recordAccepted(ctx context.Context, ref store.MessageRef) {
+	e := StatusEvent(ref, store.EventAccepted, a.now())
 	added, err := a.Messages.RecordEvent(ctx, e)
 	if err != nil {
-		a.logger().ErrorContext(ctx, "record accepted event", "provider", res.Provider, "message_id", res.MessageID, "error", err)
+		a.logger().ErrorContext(ctx, "record accepted event", "provider", ref.Provider, "message_id", ref.MessageID, "error", err)
 		return
 	}
 	if added {
 		a.Metrics.count(e)
+	}
+}
+
+// StatusEvent is the event of the message ref names reaching status at
+// at, as the event log keeps it.
+func StatusEvent(ref store.MessageRef, status store.EventStatus, at time.Time) store.MessageEvent {
+	return store.MessageEvent{
+		Provider: ref.Provider, MessageID: ref.MessageID, Status: status,
+		Journey: ref.Journey, WorkflowID: ref.WorkflowID, Step: ref.Step, Attempt: ref.Attempt,
+		Channel: ref.Channel, Template: ref.Template, ContactKey: ref.ContactKey, At: at,
 	}
 }
 

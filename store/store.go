@@ -38,6 +38,18 @@ type MessageRef struct {
 	WorkflowID string
 	Attempt    int
 	Channel    channels.Channel
+	// Journey, Step, Template and ContactKey are those of the message's
+	// events in the event log.
+	Journey    string
+	Step       string
+	Template   string
+	ContactKey string
+	// Await is the status the attempt waits for; empty when unknown (every
+	// status then goes to the journey).
+	Await channels.Status
+	// Awaited is set once a status reaching Await went to the journey
+	// (MarkAwaited).
+	Awaited bool
 }
 
 // Contact is a person Switchback writes to.
@@ -271,6 +283,9 @@ type Store interface {
 	RecordMessage(ctx context.Context, ref MessageRef) error
 	// LookupMessage finds the journey attempt that sent a provider's message.
 	LookupMessage(ctx context.Context, provider, messageID string) (MessageRef, error)
+	// MarkAwaited notes that a status reaching the message's Await went to
+	// its journey; a message not recorded is not an error.
+	MarkAwaited(ctx context.Context, provider, messageID string) error
 
 	// UpsertContact creates c or updates its record; empty fields of c
 	// leave the stored ones as they are, and its tags are added to the

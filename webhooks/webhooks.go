@@ -1,10 +1,12 @@
 // Package webhooks holds the HTTP handlers that providers call: they verify
 // each callback's signature, parse it, find the journey it belongs to and
-// signal the status to that journey's workflow.
+// signal the status to that journey's workflow, or record it in the
+// message event log when the journey does not wait for it.
 //
 // A handler answers 200 only once Temporal has durably accepted every
-// signal in the request; when Temporal cannot be reached it answers 503 so
-// that the provider retries. Duplicates are harmless: journeys drop them.
+// signal in the request, and the store every event; when either cannot be
+// reached it answers 503 so that the provider retries. Duplicates are
+// harmless: journeys and the event log drop them.
 package webhooks
 
 import (
@@ -19,6 +21,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/channels/email"
 	"github.com/switchbackhq/switchback/channels/twilio"
@@ -34,12 +37,18 @@ type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
+// Recorder records a message event with what it says of the contact.
+type Recorder interface {
+	RecordEvent(ctx context.Context, req activities.EventRequest) error
+}
+
 // Store is the part of store.Store that the webhooks use.
 type Store interface {
 	// The message index: the journey and the contact of a provider's
 	// message.
 	LookupMessage(ctx context.Context, provider, messageID string) (store.MessageRef, error)
 	MessageContact(ctx context.Context, provider, messageID string) (string, error)
+	MarkAwaited(ctx context.Context, provider, messageID string) error
 
 	// Inbound claims make a provider's retry or a replay change nothing.
 	ClaimInbound(ctx context.Context, provider, messageID string, at time.Time) (store.InboundClaim, error)
@@ -103,6 +112,12 @@ type Config struct {
 	Temporal Signaler
 	// SignalName is the workflow signal that carries a channels.StatusUpdate.
 	SignalName string
+	// Recorder, if set, records in the message event log the statuses a
+	// journey does not wait for (see Handler.recordInstead), with what they
+	// say of the contact, instead of signalling each to the journey: a
+	// signal is a workflow task. *activities.Activities is one. Nil: every
+	// status is signalled.
+	Recorder Recorder
 	// Messages finds the journey of a status that carries no correlation,
 	// and records what inbound messages and SendGrid events say of their
 	// contacts.
@@ -269,41 +284,103 @@ func (h *Handler) dropOtherNumbers(n *whatsapp.Notification) {
 	}
 }
 
-// deliver signals u to the journey that sent the message. A status for a
-// journey that no longer exists, or for a message no journey sent, is
-// logged and dropped: the provider must stop retrying it.
+// deliver signals u to the journey that sent the message, or records it
+// in the event log when the journey does not wait for it (recordInstead).
+// A status for a journey that no longer exists is recorded when its
+// message is known, else logged and dropped, as is one for a message no
+// journey sent: the provider must stop retrying it.
 func (h *Handler) deliver(ctx context.Context, u channels.StatusUpdate, corr *channels.Correlation) error {
+	ref, known, err := h.findMessage(ctx, u, corr)
+	if err != nil || (!known && corr == nil) {
+		return err
+	}
 	if corr == nil {
-		ref, err := h.lookupMessage(ctx, u)
-		if errors.Is(err, store.ErrNotFound) {
-			if h.recent(u) {
-				// The send that made this message may not have recorded its
-				// id yet (a status can beat the API's answer): the provider
-				// retries, and by then the id is known.
-				return fmt.Errorf("status for %s message %s: not yet known to any journey: %w", u.Provider, u.MessageID, err)
-			}
-			h.log.Warn("status for a message no journey sent; dropped", "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("find journey of %s message %s: %w", u.Provider, u.MessageID, err)
-		}
 		corr = &channels.Correlation{WorkflowID: ref.WorkflowID, Attempt: ref.Attempt}
 	}
 	if u.Attempt == 0 {
 		u.Attempt = corr.Attempt
 	}
-	err := h.cfg.Temporal.SignalWorkflow(ctx, corr.WorkflowID, "", h.cfg.SignalName, u)
+	if known && h.recordInstead(ref, u) {
+		return h.recordStatus(ctx, ref, u)
+	}
+	err = h.cfg.Temporal.SignalWorkflow(ctx, corr.WorkflowID, "", h.cfg.SignalName, u)
 	var notFound *serviceerror.NotFound
 	switch {
 	case err == nil:
+		h.markAwaited(ctx, ref, known, u)
 		return nil
+	case errors.As(err, &notFound) && known && h.cfg.Recorder != nil && u.Status != channels.StatusFailed:
+		return h.recordStatus(ctx, ref, u)
 	case errors.As(err, &notFound):
 		h.log.Info("status for a journey that does not exist or has ended; dropped",
 			"workflow_id", corr.WorkflowID, "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
 		return nil
 	default:
 		return fmt.Errorf("signal journey %s: %w", corr.WorkflowID, err)
+	}
+}
+
+// findMessage finds the message a status is about in the store: always
+// when the status carries no correlation, and when statuses are recorded
+// (Config.Recorder) for what its attempt awaits. known is false when the
+// store does not have it; an error means the provider should retry.
+func (h *Handler) findMessage(ctx context.Context, u channels.StatusUpdate, corr *channels.Correlation) (ref store.MessageRef, known bool, err error) {
+	if corr != nil {
+		if h.cfg.Recorder == nil || u.MessageID == "" {
+			return store.MessageRef{}, false, nil
+		}
+		ref, err := h.cfg.Messages.LookupMessage(ctx, u.Provider, u.MessageID)
+		return ref, err == nil, nil // the correlation finds the journey anyway
+	}
+	ref, err = h.lookupMessage(ctx, u)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && h.recent(u):
+		// The send that made this message may not have recorded its id yet
+		// (a status can beat the API's answer): the provider retries, and
+		// by then the id is known.
+		return ref, false, fmt.Errorf("status for %s message %s: not yet known to any journey: %w", u.Provider, u.MessageID, err)
+	case errors.Is(err, store.ErrNotFound):
+		h.log.Warn("status for a message no journey sent; dropped", "provider", u.Provider, "message_id", u.MessageID, "status", u.Status)
+		return ref, false, nil
+	case err != nil:
+		return ref, false, fmt.Errorf("find journey of %s message %s: %w", u.Provider, u.MessageID, err)
+	}
+	return ref, true, nil
+}
+
+// recordInstead reports whether u is a status the journey does not wait
+// for, to be recorded rather than signalled: one short of the status its
+// attempt awaits (sent, when it awaits delivered), or one past it once a
+// status reaching it went to the journey (read after delivered). A failure,
+// the awaited status itself, and every status of a message whose attempt's
+// await is unknown go to the journey: a journey never misses the status it
+// waits for, whatever order they come in; at worst it gets one more.
+func (h *Handler) recordInstead(ref store.MessageRef, u channels.StatusUpdate) bool {
+	if h.cfg.Recorder == nil || ref.Await == "" || !u.Status.Valid() || u.Status == channels.StatusFailed {
+		return false
+	}
+	return !u.Status.Reached(ref.Await) || (u.Status != ref.Await && ref.Awaited)
+}
+
+// recordStatus writes u to the event log as an event of ref's message.
+func (h *Handler) recordStatus(ctx context.Context, ref store.MessageRef, u channels.StatusUpdate) error {
+	e := activities.StatusEvent(ref, store.EventStatus(u.Status), h.now().UTC())
+	e.ErrorCode, e.ErrorReason, e.PricingCategory = u.ErrorCode, u.ErrorReason, u.PricingCategory
+	if err := h.cfg.Recorder.RecordEvent(ctx, activities.EventRequest{Event: e}); err != nil {
+		return fmt.Errorf("record %s status of %s message %s: %w", u.Status, u.Provider, u.MessageID, err)
+	}
+	return nil
+}
+
+// markAwaited notes in the store that a status reaching its attempt's
+// await went to the journey, so that later ones are recorded instead. A
+// failure only costs later statuses a signal.
+func (h *Handler) markAwaited(ctx context.Context, ref store.MessageRef, known bool, u channels.StatusUpdate) {
+	if !known || h.cfg.Recorder == nil || ref.Await == "" || ref.Awaited || !u.Status.Reached(ref.Await) {
+		return
+	}
+	if err := h.cfg.Messages.MarkAwaited(ctx, ref.Provider, ref.MessageID); err != nil {
+		h.log.Warn("mark message awaited", "provider", ref.Provider, "message_id", ref.MessageID, "error", err)
 	}
 }
 

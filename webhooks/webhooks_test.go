@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/switchbackhq/switchback/activities"
 	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/store/sqlite"
@@ -309,6 +311,87 @@ func TestStatusForAMessageNotYetKnown(t *testing.T) {
 			w := postWhatsApp(h, body, metaSign(body))
 			if w.Code != tt.wantCode || len(temporal.signals) != tt.wantSignals {
 				t.Errorf("code %d, signals %d; want %d, %d (%s)", w.Code, len(temporal.signals), tt.wantCode, tt.wantSignals, w.Body.String())
+			}
+		})
+	}
+}
+
+// With a Recorder, the statuses a journey does not wait for are recorded in
+// the event log instead of signalled; the awaited status, failures and
+// every status of a message whose await is unknown are signalled, in any
+// order; a status for an ended journey is recorded, not dropped.
+func TestStatusesRecordedInstead(t *testing.T) {
+	ended := serviceerror.NewNotFound("workflow execution already completed")
+	tests := []struct {
+		name         string
+		await        channels.Status
+		statuses     []string
+		temporalErr  error
+		wantSignals  []channels.Status
+		wantRecorded []store.EventStatus
+	}{
+		{"in order", channels.StatusDelivered, []string{"sent", "delivered", "read"},
+			nil, []channels.Status{"delivered"}, []store.EventStatus{"sent", "read"}},
+		// The provider's retry of read comes after read reached the journey: recorded.
+		{"read first", channels.StatusDelivered, []string{"read", "delivered", "sent"},
+			nil, []channels.Status{"read", "delivered"}, []store.EventStatus{"read", "sent"}},
+		{"failed", channels.StatusDelivered, []string{"sent", "failed"},
+			nil, []channels.Status{"failed"}, []store.EventStatus{"sent"}},
+		{"awaits read", channels.StatusRead, []string{"sent", "delivered", "read"},
+			nil, []channels.Status{"read"}, []store.EventStatus{"sent", "delivered"}},
+		{"await unknown", "", []string{"sent", "delivered", "read"},
+			nil, []channels.Status{"sent", "delivered", "read"}, nil},
+		{"journey ended", channels.StatusDelivered, []string{"delivered", "read"},
+			ended, nil, []store.EventStatus{"delivered", "read"}},
+	}
+	opaque := channels.Correlation{WorkflowID: "otp-7", Attempt: 1}.String()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			temporal := &fakeTemporal{err: tt.temporalErr}
+			h, st := newHandler(t, temporal)
+			h.cfg.Recorder = &activities.Activities{Messages: st}
+			ref := store.MessageRef{Provider: "whatsapp", MessageID: "wamid.A", WorkflowID: "otp-7", Attempt: 1,
+				Channel: channels.WhatsApp, Journey: "otp", Step: "code", Template: "otp_code", ContactKey: "k1", Await: tt.await}
+			if err := st.RecordMessage(ctx, ref); err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tt.statuses {
+				// Each status twice: with its correlation, then as a retry without.
+				for _, body := range []string{statusBody(opaque, s, ""), statusBody("", s, "")} {
+					if s == "failed" {
+						body = statusBody(opaque, s, "131026")
+					}
+					if w := postWhatsApp(h, body, metaSign(body)); w.Code != 200 {
+						t.Fatalf("status %d (%s): code %d: %s", i, s, w.Code, w.Body.String())
+					}
+				}
+			}
+			var signalled []channels.Status
+			for _, sg := range temporal.signals {
+				if sg.workflowID != "otp-7" {
+					t.Errorf("signal to %s, want otp-7", sg.workflowID)
+				}
+				if n := len(signalled); n == 0 || signalled[n-1] != sg.update.Status {
+					signalled = append(signalled, sg.update.Status)
+				}
+			}
+			if !slices.Equal(signalled, tt.wantSignals) {
+				t.Errorf("signalled %v, want %v", signalled, tt.wantSignals)
+			}
+			evs, err := st.Events(ctx, store.EventFilter{WorkflowID: "otp-7"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recorded []store.EventStatus
+			for _, e := range evs {
+				recorded = append(recorded, e.Status)
+				if e.Journey != "otp" || e.Step != "code" || e.Template != "otp_code" || e.ContactKey != "k1" || e.Channel != channels.WhatsApp || e.Attempt != 1 {
+					t.Errorf("recorded %+v, want the message's journey, step, template, contact, channel and attempt", e)
+				}
+			}
+			if !slices.Equal(recorded, tt.wantRecorded) {
+				t.Errorf("recorded %v, want %v", recorded, tt.wantRecorded)
 			}
 		})
 	}

@@ -240,7 +240,8 @@ func (r *run) send(ctx workflow.Context, t *try) (attemptOutcome, error) {
 	}
 	r.record(ctx, withReason(t.ev, EventAttempt, r.attemptWhy(t, msg)))
 	r.setChannel(ctx, t.spec.Channel)
-	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg, Contact: r.in.To})
+	sent, err := r.sendMessage(ctx, t.limit, activities.SendRequest{Journey: r.in.Journey.Name, Step: t.ev.Step, Message: msg, Contact: r.in.To,
+		Await: t.spec.AwaitOrDefault()})
 	if err != nil {
 		return r.sendFailed(ctx, t, msg, err)
 	}

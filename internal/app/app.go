@@ -352,6 +352,22 @@ type HTTPOptions struct {
 	Telemetry *telemetry.Telemetry
 }
 
+// statusRecorder records the statuses journeys do not wait for, as the
+// workers' activities record the others: the same event log, contact
+// reachability and journey counters.
+func statusRecorder(opts HTTPOptions) *activities.Activities {
+	cfg := opts.Config
+	rec := &activities.Activities{Channels: Channels(), Messages: opts.Messages, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
+	if opts.Telemetry != nil {
+		m, err := activities.NewMetrics(opts.Telemetry.Registry())
+		if err != nil && opts.Logger != nil {
+			opts.Logger.Error("journey counters", "error", err)
+		}
+		rec.Metrics = m
+	}
+	return rec
+}
+
 // HTTPHandler returns the handler of Switchback's HTTP server: the
 // webhooks, /healthz, the /v1 API when opts.API is set, the console when
 // opts.Console is set, the codec endpoint
@@ -387,6 +403,7 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Messages != nil {
 		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
 		wc.NumberState = opts.Messages.SetNumberState
+		wc.Recorder = statusRecorder(opts)
 	}
 	var hooks http.Handler
 	if tel := opts.Telemetry; tel != nil {

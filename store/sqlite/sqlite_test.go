@@ -76,6 +76,8 @@ func TestAdoptsOldStore(t *testing.T) {
 	db := s.DB()
 	for _, q := range []string{
 		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel) VALUES ('twilio', 'SM1', 'otp-2', 2, 'sms')`,
+		`ALTER TABLE message_refs DROP COLUMN journey`, `ALTER TABLE message_refs DROP COLUMN step`, `ALTER TABLE message_refs DROP COLUMN template`,
+		`ALTER TABLE message_refs DROP COLUMN contact_key`, `ALTER TABLE message_refs DROP COLUMN await`, `ALTER TABLE message_refs DROP COLUMN awaited`,
 		`DROP TABLE number_states`, `DROP TABLE tier_recipients`, `DROP TABLE tier_lock`, `DROP TABLE device_tokens`, `DROP TABLE contact_tags`, `DROP TABLE segment_members`, `DROP TABLE segments`, `DROP TABLE frequency_reservations`, `DROP TABLE frequency_keys`, `DROP TABLE event_outbox`, `DROP TABLE inbound_messages`, `DROP TABLE templates`, `DROP TABLE message_events`, `DROP TABLE inbound`, `DROP TABLE reachability`,
 		`DROP TABLE suppressions`, `DROP TABLE consents`, `DROP TABLE contacts`, `DROP TABLE goose_db_version`,
 	} {

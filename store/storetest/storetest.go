@@ -96,16 +96,30 @@ func testPing(t *testing.T, ctx context.Context, s store.Store) {
 }
 
 func testMessages(t *testing.T, ctx context.Context, s store.Store) {
-	ref := store.MessageRef{Provider: "whatsapp", MessageID: "wamid.1", WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp}
+	ref := store.MessageRef{Provider: "whatsapp", MessageID: "wamid.1", WorkflowID: "otp-1", Attempt: 1, Channel: channels.WhatsApp,
+		Journey: "otp", Step: "code", Template: "otp_code", ContactKey: "k1", Await: channels.StatusDelivered}
 	must(t, s.RecordMessage(ctx, ref))
 	// A repeated record (an activity retried after its result was lost) keeps the first.
 	again := ref
-	again.Attempt = 2
+	again.Attempt, again.Await = 2, channels.StatusRead
 	must(t, s.RecordMessage(ctx, again))
 	got, err := s.LookupMessage(ctx, "whatsapp", "wamid.1")
 	must(t, err)
 	if got != ref {
 		t.Errorf("LookupMessage = %+v, want %+v", got, ref)
+	}
+	// Marked awaited, it says so; marking again, or an unknown message, is no error.
+	for range 2 {
+		must(t, s.MarkAwaited(ctx, "whatsapp", "wamid.1"))
+	}
+	must(t, s.MarkAwaited(ctx, "whatsapp", "wamid.unknown"))
+	got, err = s.LookupMessage(ctx, "whatsapp", "wamid.1")
+	must(t, err)
+	if !got.Awaited {
+		t.Errorf("LookupMessage after MarkAwaited = %+v, want it awaited", got)
+	}
+	if got.Awaited = false; got != ref {
+		t.Errorf("LookupMessage after MarkAwaited = %+v, want %+v", got, ref)
 	}
 	_, err = s.LookupMessage(ctx, "twilio", "wamid.1")
 	wantNotFound(t, "lookup under another provider", err)

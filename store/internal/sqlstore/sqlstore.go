@@ -159,9 +159,10 @@ func notFound(err error, what string) error {
 // keeps the first.
 func (s *Store) RecordMessage(ctx context.Context, ref store.MessageRef) error {
 	_, err := s.exec(ctx,
-		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel)
-		 VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, message_id) DO NOTHING`,
-		ref.Provider, ref.MessageID, ref.WorkflowID, ref.Attempt, string(ref.Channel))
+		`INSERT INTO message_refs (provider, message_id, workflow_id, attempt, channel, journey, step, template, contact_key, await)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, message_id) DO NOTHING`,
+		ref.Provider, ref.MessageID, ref.WorkflowID, ref.Attempt, string(ref.Channel),
+		ref.Journey, ref.Step, ref.Template, ref.ContactKey, string(ref.Await))
 	if err != nil {
 		return fmt.Errorf("record %s message %s: %w", ref.Provider, ref.MessageID, err)
 	}
@@ -171,13 +172,26 @@ func (s *Store) RecordMessage(ctx context.Context, ref store.MessageRef) error {
 // LookupMessage finds the journey attempt that sent a provider's message.
 func (s *Store) LookupMessage(ctx context.Context, provider, messageID string) (store.MessageRef, error) {
 	ref := store.MessageRef{Provider: provider, MessageID: messageID}
+	var awaited int
 	err := s.queryRow(ctx,
-		`SELECT workflow_id, attempt, channel FROM message_refs WHERE provider = ? AND message_id = ?`,
-		provider, messageID).Scan(&ref.WorkflowID, &ref.Attempt, &ref.Channel)
+		`SELECT workflow_id, attempt, channel, journey, step, template, contact_key, await, awaited
+		 FROM message_refs WHERE provider = ? AND message_id = ?`,
+		provider, messageID).Scan(&ref.WorkflowID, &ref.Attempt, &ref.Channel,
+		&ref.Journey, &ref.Step, &ref.Template, &ref.ContactKey, &ref.Await, &awaited)
 	if err != nil {
 		return store.MessageRef{}, notFound(err, fmt.Sprintf("look up %s message %s", provider, messageID))
 	}
+	ref.Awaited = awaited != 0
 	return ref, nil
+}
+
+// MarkAwaited notes that a status reaching the message's Await went to its
+// journey.
+func (s *Store) MarkAwaited(ctx context.Context, provider, messageID string) error {
+	if _, err := s.exec(ctx, `UPDATE message_refs SET awaited = 1 WHERE provider = ? AND message_id = ?`, provider, messageID); err != nil {
+		return fmt.Errorf("mark %s message %s awaited: %w", provider, messageID, err)
+	}
+	return nil
 }
 
 // UpsertContact creates or updates a contact and adds its tags, in one
