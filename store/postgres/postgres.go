@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -37,6 +38,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return OpenWith(ctx, url, store.Options{})
 }
 
+// MaxConns is the most connections a Store holds open to PostgreSQL.
+const MaxConns = 16
+
 // OpenWith is Open with the store configured by opts.
 func OpenWith(ctx context.Context, url string, opts store.Options) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
@@ -44,6 +48,13 @@ func OpenWith(ctx context.Context, url string, opts store.Options) (*Store, erro
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
+	// Keep the connections open: database/sql keeps only two idle by
+	// default, so that under concurrent webhooks and activities most
+	// queries opened a connection (a new PostgreSQL backend process) and
+	// closed it after. Past MaxConns, a query waits for a connection.
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	where := fmt.Sprintf("postgres store %s/%s", cfg.Host, cfg.Database)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
