@@ -9,6 +9,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+
+	"github.com/switchbackhq/switchback/store"
 )
 
 // Signal sends an event to a running journey.
@@ -96,6 +98,28 @@ func GetTimeline(ctx context.Context, c client.Client, id string) (Timeline, err
 	if err := v.Get(&tl); err != nil {
 		return Timeline{}, fmt.Errorf("decode timeline of %s: %w", id, err)
 	}
+	return tl, nil
+}
+
+// EventLog reads the message event log; store.Store is one.
+type EventLog interface {
+	Events(ctx context.Context, f store.EventFilter) ([]store.MessageEvent, error)
+}
+
+// ReadTimeline returns a journey's timeline as people read it: with the
+// delivery statuses that the webhooks recorded in log instead of
+// signalling them to the journey (Timeline.AddRecorded). A nil log reads
+// the journey's own timeline only.
+func ReadTimeline(ctx context.Context, c client.Client, log EventLog, id string) (Timeline, error) {
+	tl, err := GetTimeline(ctx, c, id)
+	if err != nil || log == nil {
+		return tl, err
+	}
+	evs, err := log.Events(ctx, store.EventFilter{WorkflowID: id})
+	if err != nil {
+		return Timeline{}, fmt.Errorf("event log of %s: %w", id, err)
+	}
+	tl.AddRecorded(evs)
 	return tl, nil
 }
 

@@ -1,6 +1,7 @@
 package journeys
 
 import (
+	"slices"
 	"time"
 
 	"github.com/switchbackhq/switchback/channels"
@@ -109,4 +110,35 @@ type Result struct {
 	Channel   channels.Channel `json:"channel,omitempty"`
 	MessageID string           `json:"message_id,omitempty"`
 	Status    channels.Status  `json:"status,omitempty"`
+}
+
+// RecordedReason is the Reason of a status that AddRecorded adds.
+const RecordedReason = "recorded by the webhook: the journey did not wait for it"
+
+// AddRecorded adds to the timeline the delivery statuses of its messages
+// that the message event log holds but the journey never received: those
+// the webhooks recorded instead of signalling (sent before the awaited
+// status, read after it, any after the journey ended). Each goes after the
+// entries up to its time, with RecordedReason; the journey's own entries
+// keep their order.
+func (t *Timeline) AddRecorded(evs []store.MessageEvent) {
+	seen := map[string]bool{}
+	for _, e := range t.Events {
+		if e.Kind == EventStatus {
+			seen[e.Provider+"/"+e.MessageID+"/"+string(e.Status)] = true
+		}
+	}
+	for _, e := range evs {
+		st := channels.Status(e.Status)
+		if e.Provider == store.LocalProvider || st == channels.StatusAccepted || !st.Valid() || seen[e.Provider+"/"+e.MessageID+"/"+string(st)] {
+			continue
+		}
+		ev := Event{Time: e.At, Kind: EventStatus, Step: e.Step, Attempt: e.Attempt, Channel: e.Channel,
+			Provider: e.Provider, MessageID: e.MessageID, Status: st, Code: e.ErrorCode, Reason: RecordedReason}
+		i := len(t.Events)
+		for i > 0 && t.Events[i-1].Time.After(e.At) {
+			i--
+		}
+		t.Events = slices.Insert(t.Events, i, ev)
+	}
 }

@@ -84,6 +84,10 @@ type Options struct {
 	// deliveries. Nil: POST /v1/broadcasts answers 501, and a broadcast's
 	// status has no deliveries.
 	Broadcasts Broadcasts
+	// Events is the message event log: a journey's timeline shows the
+	// statuses the webhooks recorded there instead of signalling them.
+	// Nil: the journey's own timeline only.
+	Events journeys.EventLog
 	// Logger receives server-side failures (5xx). Nil: discarded.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a request body. Zero: DefaultMaxBodyBytes.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/switchbackhq/switchback/channels"
 	"github.com/switchbackhq/switchback/internal/api"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/internal/config"
@@ -26,6 +28,7 @@ func stackAPI(t *testing.T) (*apptest.Stack, *httptest.Server, *conformance) {
 	s := apptest.Start(t)
 	c := newConformance(t, api.New(api.Options{
 		Client: s.Client, DataConverter: s.DataConverter, Token: "secret", ContactKey: []byte(config.DevContactKey), Timeout: 30 * time.Second,
+		Events: s.Store,
 	}))
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
@@ -174,6 +177,17 @@ func TestVerifyAndTimeline(t *testing.T) {
 	}
 	if verifies != 3 {
 		t.Errorf("timeline has %d verify events, want 3: %s", verifies, a.body)
+	}
+	// The journey took delivered; the webhooks recorded sent and read
+	// instead, and the timeline shows them from the event log.
+	statuses := map[channels.Status]bool{}
+	for _, ev := range tl.Events {
+		if ev.Kind == journeys.EventStatus {
+			statuses[ev.Status] = ev.Reason == journeys.RecordedReason
+		}
+	}
+	if want := map[channels.Status]bool{channels.StatusSent: true, channels.StatusDelivered: false, channels.StatusRead: true}; !maps.Equal(statuses, want) {
+		t.Errorf("timeline statuses (recorded by the webhooks: true) %v, want %v", statuses, want)
 	}
 
 	// The journey has ended: a check is refused, and so is a cancel.

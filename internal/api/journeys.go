@@ -327,7 +327,7 @@ func (s *server) timeline(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	ctx, cancel := s.context(r)
 	defer cancel()
-	tl, err := journeys.GetTimeline(ctx, s.opts.Client, id)
+	tl, err := journeys.ReadTimeline(ctx, s.opts.Client, s.opts.Events, id)
 	if err != nil {
 		return s.fail(ctx, id, err)
 	}

@@ -23,5 +23,6 @@ func APIHandler(c client.Client, cfg config.Config, st store.Store, logger *slog
 	return api.New(api.Options{
 		Client: c, DataConverter: dc, Token: cfg.APIToken, Exempt: exempt,
 		ContactKey: cfg.ContactKeyOrDefault(), Logger: logger, Channels: Channels(), Broadcasts: st,
+		Events: st,
 	}), nil
 }

@@ -67,7 +67,7 @@ func (c *Console) journeyData(ctx context.Context, id string) (journeyData, int,
 	d.Running = info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	d.Status = strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 	d.Start = info.GetStartTime().AsTime()
-	if d.Timeline, err = journeys.GetTimeline(ctx, c.opts.Client, id); err != nil {
+	if d.Timeline, err = journeys.ReadTimeline(ctx, c.opts.Client, c.opts.Store, id); err != nil {
 		return d, http.StatusBadGateway, err
 	}
 	d.Picture = drawTimeline(d.Timeline, c.opts.Channels.Channels(""))
