@@ -1,7 +1,9 @@
 package apptest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -151,7 +153,9 @@ type Answers struct {
 
 // Answer is one webhook request and how it was answered.
 type Answer struct {
-	Path     string
+	Path string
+	// Body is the request's body.
+	Body     []byte
 	Status   int
 	Injected bool // the 503 came from Answers, not from Switchback
 	Time     time.Time
@@ -176,7 +180,9 @@ func (a *Answers) Wrap(h http.Handler) http.Handler {
 		a.mu.Lock()
 		refuse := a.rnd.Float64() < a.rate
 		a.mu.Unlock()
-		ans := Answer{Path: r.URL.Path, Injected: refuse}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ans := Answer{Path: r.URL.Path, Body: body, Injected: refuse}
 		if refuse {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "injected: temporarily unavailable", http.StatusServiceUnavailable)
