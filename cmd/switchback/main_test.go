@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/switchbackhq/switchback/internal/app"
 	"github.com/switchbackhq/switchback/internal/apptest"
 	"github.com/switchbackhq/switchback/internal/codec"
+	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 	"github.com/switchbackhq/switchback/store/sqlite"
 	"github.com/switchbackhq/switchback/templates"
@@ -24,16 +28,19 @@ import (
 // and output.
 func cli(t *testing.T, s *apptest.Stack, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
+	return runEnv(stackVars(s), args...)
+}
+
+// stackVars is the environment that points the CLI at s's Temporal, with
+// its encryption key.
+func stackVars(s *apptest.Stack) map[string]string {
 	vars := map[string]string{}
 	if s != nil {
 		vars["SWITCHBACK_TEMPORAL_ADDRESS"] = s.FrontendAddr
 		vars["SWITCHBACK_TEMPORAL_NAMESPACE"] = s.Namespace
 		vars["SWITCHBACK_ENCRYPTION_KEY"] = codec.FormatKeys(s.Config.EncryptionKeys)
 	}
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
-	code = run(context.Background(), e, args)
-	return code, out.String(), errOut.String()
+	return vars
 }
 
 func TestStartStatusCancel(t *testing.T) {
@@ -58,6 +65,20 @@ func TestStartStatusCancel(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("status exit = %d", code)
+	}
+	// Without a store status shows the journey's own timeline, and creates
+	// none; with the stack's, also the statuses the webhooks recorded.
+	if strings.Contains(out, journeys.RecordedReason) {
+		t.Errorf("status without a store shows recorded statuses:\n%s", out)
+	}
+	if _, err := os.Stat(".switchback"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("status made a data directory here: %v", err)
+	}
+	vars := stackVars(s)
+	vars["SWITCHBACK_DATA_DIR"] = s.Config.DataDir
+	code, out, _ = runEnv(vars, "status", "cli-1")
+	if code != 0 || !regexp.MustCompile(`status sent +2 +sms .*`+journeys.RecordedReason).MatchString(out) {
+		t.Errorf("status with the store = %d, lacks the SMS's sent recorded by the webhook:\n%s", code, out)
 	}
 	code, out, _ = cli(t, s, "status", "--json", "cli-1")
 	var tl workflows.Timeline

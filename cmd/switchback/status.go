@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode"
 
+	"github.com/switchbackhq/switchback/internal/app"
+	"github.com/switchbackhq/switchback/journeys"
+	"github.com/switchbackhq/switchback/store"
 	"github.com/switchbackhq/switchback/workflows"
 )
 
@@ -25,13 +30,18 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryTimeline)
-	if err != nil {
-		return fmt.Errorf("query timeline of %s: %w", id, err)
+	var log journeys.EventLog
+	st, err := existingStore(ctx, e)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.stderr, "warning: %v: statuses the webhooks recorded are not shown\n", err)
+	case st != nil:
+		defer st.Close()
+		log = st
 	}
-	var tl workflows.Timeline
-	if err := v.Get(&tl); err != nil {
-		return fmt.Errorf("decode timeline of %s: %w", id, err)
+	tl, err := journeys.ReadTimeline(ctx, c, log, id)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -40,6 +50,24 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	}
 	printTimeline(e.stdout, id, tl)
 	return nil
+}
+
+// existingStore opens the store for its event log, which holds the
+// statuses the webhooks recorded instead of signalling them, when there is
+// one to open: a database URL, or the SQLite file of the data directory.
+// It creates none: without one, nil (status shows the journey's own
+// timeline).
+func existingStore(ctx context.Context, e *env) (store.Store, error) {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, app.StoreFile)); err != nil {
+			return nil, nil
+		}
+	}
+	return app.OpenStore(ctx, cfg)
 }
 
 // printTimeline writes a timeline for people: one line per event, times
