@@ -207,25 +207,34 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	if err := CheckCapChannels(cfg.FrequencyCaps); err != nil {
 		return nil, err
 	}
-	acts := &activities.Activities{Channels: Channels(), Senders: senders, Messages: opts.Store, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault(), Caps: cfg.FrequencyCaps,
-		Limits: cfg.MessagingLimits}
-	if opts.Telemetry != nil {
-		if acts.Metrics, err = activities.NewMetrics(opts.Telemetry.Registry()); err != nil {
-			return nil, fmt.Errorf("journey counters: %w", err)
-		}
-	}
-	// The SDK's sticky cache is one per process, sized before the first
-	// worker starts: every process that runs journeys sizes it here.
-	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
-	rates, err := channelRates(cfg, acts)
+	acts, err := recorder(cfg, opts.Store, opts.Logger, opts.Telemetry)
 	if err != nil {
 		return nil, err
 	}
+	acts.Senders, acts.Caps, acts.Limits = senders, cfg.FrequencyCaps, cfg.MessagingLimits
+	// The SDK's sticky cache is one per process, sized before the first
+	// worker starts: every process that runs journeys sizes it here.
+	worker.SetStickyWorkflowCacheSize(cmp.Or(cfg.WorkerCache, config.DefaultWorkerCache))
+	// A worker per channel it sends on, limited to the channel's rate. A
+	// channel without a rate limit sends on the journeys' queue; its own
+	// queue is still polled, for sends scheduled there before.
+	var sendWorkers []worker.Worker
 	var unlimited []channels.Channel
 	for _, d := range acts.Channels.Drivers() {
-		if r, ok := rates[d.Channel()]; ok && r == 0 {
-			unlimited = append(unlimited, d.Channel())
+		ch := d.Channel()
+		if _, ok := senders[ch]; !ok {
+			continue
 		}
+		rate, err := cfg.Rate(d)
+		if err != nil {
+			return nil, err
+		}
+		if rate == 0 {
+			unlimited = append(unlimited, ch)
+		}
+		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg, worker.Options{TaskQueueActivitiesPerSecond: rate}))
+		w.RegisterActivity(acts)
+		sendWorkers = append(sendWorkers, w)
 	}
 	wf := worker.New(c, journeys.TaskQueue, workerOptions(cfg, worker.Options{}))
 	workflows.Register(wf, workflows.Options{ContactKey: acts.ContactKey, Channels: acts.Channels, BusinessNumber: cfg.WhatsAppBusinessNumber,
@@ -237,37 +246,23 @@ func Workers(c client.Client, opts WorkerOptions) ([]worker.Worker, error) {
 	// quality guard and the messaging limit beside them.
 	wf.RegisterActivity(&activities.Broadcasts{Store: opts.Store, ContactKey: acts.ContactKey, Channels: acts.Channels,
 		Journeys: opts.Journeys, Guard: opts.Store, Limits: cfg.MessagingLimits, Quality: cfg.Guard, Metrics: acts.Metrics})
-	// A channel without a rate limit sends on the journeys' queue; its own
-	// queue is still polled, for sends scheduled there before.
-	ws := []worker.Worker{wf}
-	for _, d := range acts.Channels.Drivers() {
-		ch := d.Channel()
-		rate, ok := rates[ch]
-		if !ok {
-			continue
-		}
-		w := worker.New(c, journeys.ActivityTaskQueue(ch), workerOptions(cfg, worker.Options{TaskQueueActivitiesPerSecond: rate}))
-		w.RegisterActivity(acts)
-		ws = append(ws, w)
-	}
-	return ws, nil
+	return append([]worker.Worker{wf}, sendWorkers...), nil
 }
 
-// channelRates returns the send rate of each channel this worker sends on
-// (cfg.Rate; zero: no limit).
-func channelRates(cfg config.Config, acts *activities.Activities) (map[channels.Channel]float64, error) {
-	rates := map[channels.Channel]float64{}
-	for _, d := range acts.Channels.Drivers() {
-		if _, ok := acts.Senders[d.Channel()]; !ok {
-			continue
-		}
-		r, err := cfg.Rate(d)
+// recorder returns the activities that record message events: the event
+// log, what an event says of the contact, and the journey counters on tel
+// (if set). Workers add the senders and limits; serve's webhooks record
+// the statuses journeys do not wait for with it.
+func recorder(cfg config.Config, st store.Store, logger *slog.Logger, tel *telemetry.Telemetry) (*activities.Activities, error) {
+	acts := &activities.Activities{Channels: Channels(), Messages: st, Logger: logger, ContactKey: cfg.ContactKeyOrDefault()}
+	if tel != nil {
+		m, err := activities.NewMetrics(tel.Registry())
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("journey counters: %w", err)
 		}
-		rates[d.Channel()] = r
+		acts.Metrics = m
 	}
-	return rates, nil
+	return acts, nil
 }
 
 // workerOptions returns opts for a worker of a process configured by cfg.
@@ -352,22 +347,6 @@ type HTTPOptions struct {
 	Telemetry *telemetry.Telemetry
 }
 
-// statusRecorder records the statuses journeys do not wait for, as the
-// workers' activities record the others: the same event log, contact
-// reachability and journey counters.
-func statusRecorder(opts HTTPOptions) *activities.Activities {
-	cfg := opts.Config
-	rec := &activities.Activities{Channels: Channels(), Messages: opts.Messages, Logger: opts.Logger, ContactKey: cfg.ContactKeyOrDefault()}
-	if opts.Telemetry != nil {
-		m, err := activities.NewMetrics(opts.Telemetry.Registry())
-		if err != nil && opts.Logger != nil {
-			opts.Logger.Error("journey counters", "error", err)
-		}
-		rec.Metrics = m
-	}
-	return rec
-}
-
 // HTTPHandler returns the handler of Switchback's HTTP server: the
 // webhooks, /healthz, the /v1 API when opts.API is set, the console when
 // opts.Console is set, the codec endpoint
@@ -403,7 +382,14 @@ func HTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Messages != nil {
 		wc.TemplateStatus = templateStatusHook(TemplateRegistry(opts.Messages), opts.Logger)
 		wc.NumberState = opts.Messages.SetNumberState
-		wc.Recorder = statusRecorder(opts)
+		// The statuses journeys do not wait for are recorded as the workers
+		// record the others; failing that, every status is signalled.
+		switch rec, err := recorder(cfg, opts.Messages, opts.Logger, opts.Telemetry); {
+		case err == nil:
+			wc.Recorder = rec
+		case opts.Logger != nil:
+			opts.Logger.Error("webhooks signal every status", "error", err)
+		}
 	}
 	var hooks http.Handler
 	if tel := opts.Telemetry; tel != nil {
