@@ -54,12 +54,48 @@ func TestCompareSmoke(t *testing.T) {
 	if !regexp.MustCompile(`^history_per_otp journey_events=[1-9][0-9]* journey_actions=[1-9][0-9]* baseline_events=[1-9][0-9]* baseline_actions=[1-9][0-9]*$`).MatchString(h.String()) {
 		t.Errorf("line %q is not in the documented form", h)
 	}
+	lj, lb, err := e.CompareLatency(context.Background(), 20, 4, sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, st := range map[string]Stats{"journeys": lj, "baseline": lb} {
+		if st.Errors > 0 || st.N != 4 || len(st.Latencies) != 4 {
+			t.Fatalf("latency %s: n=%d errors=%d latencies=%d, want 4, 0, 4 (%s)", name, st.N, st.Errors, len(st.Latencies), st.FirstError)
+		}
+		for _, l := range st.Latencies {
+			if l <= 0 || l > st.Elapsed {
+				t.Errorf("latency %s: %s, want above 0 and within the run's %s", name, l, st.Elapsed)
+			}
+		}
+	}
+	if line := LatencyRatio("latency_vs_baseline", lj, lb).String(); !regexp.MustCompile(`^latency_vs_baseline ratio_p99=[0-9.]+ journey_p50_ms=[0-9.]+ journey_p99_ms=[0-9.]+ baseline_p50_ms=[0-9.]+ baseline_p99_ms=[0-9.]+$`).MatchString(line) {
+		t.Errorf("line %q is not in the documented form", line)
+	}
 	w, s, err := e.Ingest(context.Background(), 20, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w.Errors+s.Errors > 0 {
 		t.Fatalf("webhooks: %s; signals: %s", w.FirstError, s.FirstError)
+	}
+}
+
+// firstSends keeps each workflow's earliest WhatsApp message, whatever the
+// order the sandbox lists them in, and skips messages that name none.
+func TestFirstSends(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	data := func(id string, attempt int) string {
+		return channels.Correlation{WorkflowID: id, Attempt: attempt}.String()
+	}
+	got := firstSends([]sandbox.SentMessage{
+		{CallbackData: data("a", 2), Time: at.Add(3 * time.Second)},
+		{CallbackData: data("a", 1), Time: at.Add(time.Second)},
+		{CallbackData: data("b", 1), Time: at.Add(2 * time.Second)},
+		{Time: at},
+	})
+	want := map[string]time.Time{"a": at.Add(time.Second), "b": at.Add(2 * time.Second)}
+	if len(got) != len(want) || !got["a"].Equal(want["a"]) || !got["b"].Equal(want["b"]) {
+		t.Errorf("firstSends = %v, want %v", got, want)
 	}
 }
 

@@ -228,7 +228,7 @@ func (e *Env) Run(ctx context.Context, k Kind, n int, to string, want channels.C
 		if k == KindJourney {
 			return runJourney(ctx, e.Client, journeys.StartOptions{Journey: otp, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: key}, want)
 		}
-		return runBaseline(ctx, e.Client, to, want)
+		return runBaseline(ctx, e.Client, client.StartWorkflowOptions{ID: "baseline-" + rand.Text()[:16]}, to, want)
 	}), nil
 }
 
@@ -247,9 +247,12 @@ func runJourney(ctx context.Context, c client.Client, opts journeys.StartOptions
 	return nil
 }
 
-func runBaseline(ctx context.Context, c client.Client, to string, want channels.Channel) error {
+// runBaseline runs a baseline workflow to recipient with opts (its task
+// queue set here) and checks that it delivered on want.
+func runBaseline(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, to string, want channels.Channel) error {
 	in := BaselineInput{To: to, Code: "493817", Channels: []channels.Channel{channels.WhatsApp, channels.SMS}, Within: 30 * time.Second}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "baseline-" + rand.Text()[:16], TaskQueue: BaselineTaskQueue}, BaselineWorkflowName, in)
+	opts.TaskQueue = BaselineTaskQueue
+	run, err := c.ExecuteWorkflow(ctx, opts, BaselineWorkflowName, in)
 	if err != nil {
 		return fmt.Errorf("start baseline: %w", err)
 	}
@@ -263,23 +266,35 @@ func runBaseline(ctx context.Context, c client.Client, to string, want channels.
 	return nil
 }
 
-// Compare runs n journeys and n baseline workflows to recipient, after a
-// short warm-up, in two rounds of alternating order so that neither side
-// profits from going second, and returns the Stats of each. A run ends
-// when its workflows have ended and the server's visibility has recorded
-// them (settled): the work a side leaves behind is its own, not the next
-// run's.
+// Compare runs n journeys and n baseline workflows to recipient (Run),
+// after a short warm-up, in two rounds of alternating order so that
+// neither side profits from going second, and returns the Stats of each.
+// A run ends when its workflows have ended and the server's visibility
+// has recorded them (settled): the work a side leaves behind is its own,
+// not the next run's.
 func (e *Env) Compare(ctx context.Context, n int, to string, want channels.Channel) (journey, baseline Stats, err error) {
+	return e.alternate(ctx, n, func(k Kind, n int) (Stats, error) { return e.Run(ctx, k, n, to, want) })
+}
+
+// CompareLatency is Compare with SendLatency's runs: n journeys and n
+// baseline workflows, each side started rate a second.
+func (e *Env) CompareLatency(ctx context.Context, rate float64, n int, to string, want channels.Channel) (journey, baseline Stats, err error) {
+	return e.alternate(ctx, n, func(k Kind, n int) (Stats, error) { return e.SendLatency(ctx, k, rate, n, to, want) })
+}
+
+// alternate runs a warm-up of each kind, then n of each in two rounds of
+// alternating order, each run settled, and returns each kind's Stats.
+func (e *Env) alternate(ctx context.Context, n int, run func(k Kind, n int) (Stats, error)) (journey, baseline Stats, err error) {
 	warm := min(n, 10)
 	for _, k := range []Kind{KindJourney, KindBaseline} {
-		if _, err := e.settledRun(ctx, k, warm, to, want); err != nil {
+		if _, err := e.settled(ctx, k, warm, run); err != nil {
 			return Stats{}, Stats{}, err
 		}
 	}
 	halves := [2]int{n / 2, n - n/2}
 	for round, order := range [][2]Kind{{KindJourney, KindBaseline}, {KindBaseline, KindJourney}} {
 		for _, k := range order {
-			st, err := e.settledRun(ctx, k, halves[round], to, want)
+			st, err := e.settled(ctx, k, halves[round], run)
 			if err != nil {
 				return Stats{}, Stats{}, err
 			}
@@ -293,15 +308,15 @@ func (e *Env) Compare(ctx context.Context, n int, to string, want channels.Chann
 	return journey, baseline, nil
 }
 
-// settledRun is Run, ended when visibility has recorded the run's
+// settled is run(k, n), ended when visibility has recorded the run's
 // workflows as closed: its Elapsed includes that wait.
-func (e *Env) settledRun(ctx context.Context, k Kind, n int, to string, want channels.Channel) (Stats, error) {
+func (e *Env) settled(ctx context.Context, k Kind, n int, run func(k Kind, n int) (Stats, error)) (Stats, error) {
 	before, err := e.closed(ctx)
 	if err != nil {
 		return Stats{}, err
 	}
 	began := time.Now()
-	st, err := e.Run(ctx, k, n, to, want)
+	st, err := run(k, n)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -454,13 +469,8 @@ func (e *Env) History(ctx context.Context, to string, want channels.Channel) (Re
 	if err := runJourney(ctx, e.Client, opts, want); err != nil {
 		return Result{}, err
 	}
-	in := BaselineInput{To: to, Code: "493817", Channels: []channels.Channel{channels.WhatsApp, channels.SMS}, Within: 30 * time.Second}
-	run, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: bid, TaskQueue: BaselineTaskQueue}, BaselineWorkflowName, in)
-	if err != nil {
-		return Result{}, fmt.Errorf("start baseline: %w", err)
-	}
-	if err := run.Get(ctx, nil); err != nil {
-		return Result{}, fmt.Errorf("baseline %s: %w", bid, err)
+	if err := runBaseline(ctx, e.Client, client.StartWorkflowOptions{ID: bid}, to, want); err != nil {
+		return Result{}, err
 	}
 	var fields []Field
 	for _, w := range []struct{ prefix, id string }{{"journey", jid}, {"baseline", bid}} {

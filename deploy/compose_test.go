@@ -302,8 +302,8 @@ func checkTemporal(p *types.Project, fx facts) []string {
 	}
 
 	env := p.Services["temporal"].Environment
-	if got := value(env, "DB"); got != "postgres12" {
-		problems = append(problems, fmt.Sprintf("temporal: DB=%q, want postgres12", got))
+	if got := value(env, "DB"); got != "postgres12_pgx" {
+		problems = append(problems, fmt.Sprintf("temporal: DB=%q, want postgres12_pgx", got))
 	}
 	dc := value(env, "DYNAMIC_CONFIG_FILE_PATH")
 	mounted := false

@@ -28,19 +28,25 @@ type benchFlags struct {
 	console                      bench.ConsoleOptions
 	broadcast                    bench.BroadcastOptions
 	databaseURL                  string
+	// latencyRate is how many journeys, and then baseline workflows, the
+	// latency benchmark starts a second.
+	latencyRate float64
 	// temporal and namespace name a Temporal server of its own for the
 	// throughput and ingestion runs; empty: an in-process one.
 	temporal, namespace string
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	all := []string{"journey", "fallback", "webhook", "waiting", "console", "broadcast"}
-	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console|broadcast] [--console-journeys 10000] [--console-events 1000000] [--broadcast 2000 [--broadcast-rate 1000] [--broadcast-page 500]] [--database-url postgres://...] [--temporal HOST:PORT [--namespace NS]] [--cpuprofile FILE]")
+	all := []string{"journey", "fallback", "webhook", "waiting", "console", "broadcast", "latency"}
+	// remote are the benchmarks --temporal runs.
+	remote := []string{"journey", "fallback", "webhook", "latency"}
+	fs := newFlagSet(e, "bench", "bench [--journeys 200] [--callbacks 2000] [--waiting 1000] [--only journey,fallback,webhook,waiting|console|broadcast|latency] [--latency-rate 10] [--console-journeys 10000] [--console-events 1000000] [--broadcast 2000 [--broadcast-rate 1000] [--broadcast-page 500]] [--database-url postgres://...] [--temporal HOST:PORT [--namespace NS]] [--cpuprofile FILE]")
 	var f benchFlags
 	fs.IntVar(&f.journeys, "journeys", 200, "journeys (and baseline workflows) per throughput run")
 	fs.IntVar(&f.callbacks, "callbacks", 2000, "status callbacks (and bare signals) in the ingestion run")
 	fs.IntVar(&f.waiting, "waiting", 1000, "journeys left waiting, on a file-backed server")
-	only := fs.String("only", strings.Join(all[:4], ","), "benchmarks to run, comma-separated (console is not run unless named)")
+	only := fs.String("only", strings.Join(all[:4], ","), "benchmarks to run, comma-separated (console and latency are not run unless named)")
+	fs.Float64Var(&f.latencyRate, "latency-rate", 10, "latency: journeys, then baseline workflows, started a second (--journeys of each)")
 	fs.IntVar(&f.console.Journeys, "console-journeys", 10000, "console: journeys started through the sandbox into visibility")
 	fs.IntVar(&f.console.Events, "console-events", 1000000, "console: message events inserted into the store")
 	fs.IntVar(&f.console.Contacts, "console-contacts", 2000, "console: distinct customers the journeys and events are spread over")
@@ -49,7 +55,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&f.broadcast.Rate, "broadcast-rate", 1000, "broadcast: the most journeys started per second")
 	fs.IntVar(&f.broadcast.PageSize, "broadcast-page", 0, "broadcast: contacts read per page (default: the workflow's)")
 	fs.StringVar(&f.databaseURL, "database-url", e.getenv("SWITCHBACK_DATABASE_URL"), "console: the store's PostgreSQL URL (default SWITCHBACK_DATABASE_URL; empty: SQLite)")
-	fs.StringVar(&f.temporal, "temporal", "", "journey, fallback, webhook: run on this Temporal server (its namespace set up by `switchback setup`) instead of an in-process one; workers, journeys, baseline and a temporary SQLite store still run in this process")
+	fs.StringVar(&f.temporal, "temporal", "", "journey, fallback, webhook, latency: run on this Temporal server (its namespace set up by `switchback setup`) instead of an in-process one; workers, journeys, baseline and a temporary SQLite store still run in this process")
 	fs.StringVar(&f.namespace, "namespace", "default", "the namespace of --temporal")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the journey throughput run (server, worker and webhooks: one process) to FILE")
 	if pos, err := parse(fs, args); err != nil {
@@ -70,8 +76,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return &usageError{fmt.Sprintf("--only: unknown benchmark %q (%s)", p, strings.Join(all, ", "))}
 		}
 	}
-	if f.temporal != "" && slices.ContainsFunc(f.parts, func(p string) bool { return !slices.Contains(all[:3], p) }) {
-		return &usageError{"--temporal runs only journey, fallback and webhook: waiting, console and broadcast measure the in-process server (set --only)"}
+	if f.temporal != "" && slices.ContainsFunc(f.parts, func(p string) bool { return !slices.Contains(remote, p) }) {
+		return &usageError{"--temporal runs only journey, fallback, webhook and latency: waiting, console and broadcast measure the in-process server (set --only)"}
+	}
+	if f.latencyRate <= 0 {
+		return &usageError{"--latency-rate must be above 0"}
 	}
 	if f.journeys < 2 || f.callbacks < 1 || f.waiting < 1 {
 		return &usageError{"--journeys must be at least 2, --callbacks and --waiting at least 1"}
@@ -174,6 +183,14 @@ func benchThroughput(ctx context.Context, e *env, f benchFlags) ([]string, error
 		r := bench.Ratio("webhook_vs_signal", w, s)
 		r.Fields[1].Key, r.Fields[2].Key = "webhooks_per_s", "signals_per_s"
 		printResults(e, r, w.Result("webhook"), s.Result("signal"))
+	}
+	if slices.Contains(f.parts, "latency") {
+		j, b, err := env.CompareLatency(ctx, f.latencyRate, f.journeys, sandbox.DefaultRecipient, channels.WhatsApp)
+		if err != nil {
+			return nil, err
+		}
+		check("latency", j, b)
+		printResults(e, bench.LatencyRatio("latency_vs_baseline", j, b), j.Result("journey_latency"), b.Result("baseline_latency"))
 	}
 	return failed, nil
 }

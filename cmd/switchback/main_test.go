@@ -195,7 +195,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cancel", "a", "b"}, 2, "give one workflow id"},
 		{[]string{"rollout"}, 2, "name the Worker Deployment"},
 		{[]string{"rollout", "a", "b"}, 2, `unexpected argument "b"`},
-		{[]string{"bench", "--temporal", "127.0.0.1:7233", "--only", "journey,waiting"}, 2, "--temporal runs only journey, fallback and webhook"},
+		{[]string{"bench", "--temporal", "127.0.0.1:7233", "--only", "journey,waiting"}, 2, "--temporal runs only journey, fallback, webhook and latency"},
+		{[]string{"bench", "--only", "latency", "--latency-rate", "0"}, 2, "--latency-rate must be above 0"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := cli(t, nil, tt.args...)

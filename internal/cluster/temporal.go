@@ -27,7 +27,7 @@ type temporalConfig struct {
 // temporalConfigTemplate is a Temporal server configuration in the shape of
 // the one the temporalio/server image renders from its environment for the
 // compose file (go.temporal.io/server common/config/config_template_embedded.yaml
-// with DB=postgres12), every port on loopback, and the frontend on mutual
+// with DB=postgres12_pgx), every port on loopback, and the frontend on mutual
 // TLS as production runs it: every client, Temporal's own system worker
 // too, presents a certificate of the cluster's CA. Connection pools are
 // smaller than the image's defaults (20 + 10 per service), so that the
@@ -120,7 +120,7 @@ dynamicConfigClient:
   filepath: {{.DynamicConfig}}
   pollInterval: 60s
 {{define "sql"}}      sql:
-        pluginName: postgres12
+        pluginName: postgres12_pgx
         databaseName: {{.Database}}
         connectAddr: "{{.Postgres.Host}}:{{.Postgres.Port}}"
         connectProtocol: tcp

@@ -31,10 +31,10 @@ func TestTemporalConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	stores := cfg.Persistence.DataStores
-	if got := stores[cfg.Persistence.DefaultStore].SQL; got == nil || got.PluginName != "postgres12" || got.DatabaseName != want.Database || got.MaxConns != 10 {
+	if got := stores[cfg.Persistence.DefaultStore].SQL; got == nil || got.PluginName != "postgres12_pgx" || got.DatabaseName != want.Database || got.MaxConns != 10 {
 		t.Errorf("default store: %+v", got)
 	}
-	if got := stores[cfg.Persistence.VisibilityStore].SQL; got == nil || got.PluginName != "postgres12" || got.DatabaseName != want.VisibilityDB || got.MaxConns != 5 {
+	if got := stores[cfg.Persistence.VisibilityStore].SQL; got == nil || got.PluginName != "postgres12_pgx" || got.DatabaseName != want.VisibilityDB || got.MaxConns != 5 {
 		t.Errorf("visibility store: %+v", got)
 	}
 	for name, port := range map[string]int{"frontend": 40001, "matching": 40003, "history": 40004, "worker": 40005} {

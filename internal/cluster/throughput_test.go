@@ -12,15 +12,21 @@ import (
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
-var throughputJourneys = flag.Int("cluster.throughput", 200, "journeys (and as many baseline workflows) TestClusterThroughput runs")
+var (
+	throughputJourneys = flag.Int("cluster.throughput", 200, "journeys (and as many baseline workflows) TestClusterThroughput runs")
+	latencyRate        = flag.Float64("cluster.latency-rate", 10, "journeys, then baseline workflows, TestClusterThroughput starts a second to compare their send latency")
+)
 
 // TestClusterThroughput measures journey_vs_baseline on Temporal's own
 // server over PostgreSQL, as `switchback bench --temporal` does: the
 // journeys and the hand-written baseline run in turn, in this process's
 // workers, against the same server in the same run, the store on the
 // cluster's PostgreSQL. It logs the ratio, each side's rate and latency,
-// and the history events and actions per delivered OTP; it fails only
-// when a journey or a baseline workflow does not deliver.
+// and the history events and actions per delivered OTP. Then it compares
+// their send latency (bench.Env.CompareLatency): as many of each started
+// at -cluster.latency-rate a second, from the start call to the first
+// send at the sandbox. It fails only when a journey or a baseline
+// workflow does not deliver.
 func TestClusterThroughput(t *testing.T) {
 	requireCluster(t)
 	ctx := testContext(t, 10*time.Minute)
@@ -49,6 +55,16 @@ func TestClusterThroughput(t *testing.T) {
 	}
 	t.Logf("throughput on the cluster (Temporal over PostgreSQL, %d of each): %s; %s; %s; %s", *throughputJourneys,
 		bench.Ratio("journey_vs_baseline", j, b), j.Result("journey"), b.Result("baseline"), h)
+	lj, lb, err := env.CompareLatency(ctx, *latencyRate, *throughputJourneys, sandbox.DefaultRecipient, channels.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, st := range map[string]bench.Stats{"journey latency": lj, "baseline latency": lb} {
+		if st.Errors > 0 {
+			t.Errorf("%s: %d of %d did not deliver, first: %s", name, st.Errors, st.N, st.FirstError)
+		}
+	}
+	t.Logf("send latency on the cluster (%d of each at %g/s): %s", *throughputJourneys, *latencyRate, bench.LatencyRatio("latency_vs_baseline", lj, lb))
 }
 
 // requireMutualTLS fails t unless the frontend refuses a client without
