@@ -44,11 +44,7 @@ func TestClusterThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, st := range map[string]bench.Stats{"journey": j, "baseline": b} {
-		if st.Errors > 0 {
-			t.Errorf("%s: %d of %d did not deliver, first: %s", name, st.Errors, st.N, st.FirstError)
-		}
-	}
+	checkDelivered(t, map[string]bench.Stats{"journey": j, "baseline": b})
 	h, err := env.History(ctx, sandbox.DefaultRecipient, channels.WhatsApp)
 	if err != nil {
 		t.Fatal(err)
@@ -59,12 +55,19 @@ func TestClusterThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, st := range map[string]bench.Stats{"journey latency": lj, "baseline latency": lb} {
+	checkDelivered(t, map[string]bench.Stats{"journey latency": lj, "baseline latency": lb})
+	t.Logf("send latency on the cluster (%d of each at %g/s): %s", *throughputJourneys, *latencyRate, bench.LatencyRatio("latency_vs_baseline", lj, lb))
+}
+
+// checkDelivered fails t for each run in sts, by name, that had workflows
+// that did not deliver.
+func checkDelivered(t *testing.T, sts map[string]bench.Stats) {
+	t.Helper()
+	for name, st := range sts {
 		if st.Errors > 0 {
 			t.Errorf("%s: %d of %d did not deliver, first: %s", name, st.Errors, st.N, st.FirstError)
 		}
 	}
-	t.Logf("send latency on the cluster (%d of each at %g/s): %s", *throughputJourneys, *latencyRate, bench.LatencyRatio("latency_vs_baseline", lj, lb))
 }
 
 // requireMutualTLS fails t unless the frontend refuses a client without
