@@ -9,6 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/switchbackhq/switchback/store"
 )
@@ -90,15 +91,48 @@ func Cancel(ctx context.Context, c client.Client, id string) error {
 
 // GetTimeline returns a journey's timeline.
 func GetTimeline(ctx context.Context, c client.Client, id string) (Timeline, error) {
-	v, err := c.QueryWorkflow(ctx, id, "", QueryTimeline)
-	if err != nil {
-		return Timeline{}, fmt.Errorf("query timeline of %s: %w", id, err)
-	}
 	var tl Timeline
-	if err := v.Get(&tl); err != nil {
-		return Timeline{}, fmt.Errorf("decode timeline of %s: %w", id, err)
+	if err := Query(ctx, c, id, QueryTimeline, &tl); err != nil {
+		return Timeline{}, err
 	}
 	return tl, nil
+}
+
+// Querier asks a workflow a query; client.Client is one.
+type Querier interface {
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}
+
+// Query asks the running or closed workflow id the query name, whose
+// handler never fails, and decodes its answer into out.
+//
+// A worker may fail such a query all the same (serviceerror.QueryFailed):
+// when it no longer holds the workflow's state, it rebuilds it from the
+// history, and a history read while a workflow task completes can be ahead
+// of what the query task expects, which the Go SDK reports as an invalid
+// state transition (temporalio/sdk-go#755). Query asks again, up to three
+// more times, a short pause apart; a failure that persists is returned.
+func Query(ctx context.Context, q Querier, id, name string, out any) error {
+	pauses := [...]time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond}
+	for i := 0; ; i++ {
+		v, err := q.QueryWorkflow(ctx, id, "", name)
+		var failed *serviceerror.QueryFailed
+		if errors.As(err, &failed) && i < len(pauses) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("query %s of %s: %w", name, id, err)
+			case <-time.After(pauses[i]):
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("query %s of %s: %w", name, id, err)
+		}
+		if err := v.Get(out); err != nil {
+			return fmt.Errorf("decode %s of %s: %w", name, id, err)
+		}
+		return nil
+	}
 }
 
 // EventLog reads the message event log; store.Store is one.

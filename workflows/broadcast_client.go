@@ -75,13 +75,9 @@ type DeliveryCounter interface {
 // by the store over the journeys' ids, so that the broadcast keeps no
 // record per recipient.
 func GetBroadcastStatus(ctx context.Context, c client.Client, d DeliveryCounter, id string) (BroadcastStatus, error) {
-	v, err := c.QueryWorkflow(ctx, id, "", QueryBroadcastStatus)
-	if err != nil {
-		return BroadcastStatus{}, fmt.Errorf("query status of broadcast %s: %w", id, err)
-	}
 	var s BroadcastStatus
-	if err := v.Get(&s); err != nil {
-		return BroadcastStatus{}, fmt.Errorf("decode status of broadcast %s: %w", id, err)
+	if err := journeys.Query(ctx, c, id, QueryBroadcastStatus, &s); err != nil {
+		return BroadcastStatus{}, err
 	}
 	if d == nil {
 		return s, nil

@@ -396,12 +396,8 @@ func logRetryAfter(t *testing.T, reqs []apptest.Request) {
 
 func timeline(t *testing.T, s *apptest.Stack, id string) workflows.Timeline {
 	t.Helper()
-	v, err := s.Client.QueryWorkflow(context.Background(), id, "", workflows.QueryTimeline)
+	tl, err := journeys.GetTimeline(context.Background(), s.Client, id)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var tl workflows.Timeline
-	if err := v.Get(&tl); err != nil {
 		t.Fatal(err)
 	}
 	return tl

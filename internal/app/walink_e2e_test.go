@@ -47,9 +47,8 @@ func TestEndToEndWALinkInSMSFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the reply in the timeline", func() (bool, bool) {
-		v, err := s.Client.QueryWorkflow(ctx, id, "", workflows.QueryTimeline)
-		var tl workflows.Timeline
-		if err != nil || v.Get(&tl) != nil {
+		tl, err := journeys.GetTimeline(ctx, s.Client, id)
+		if err != nil {
 			return false, false
 		}
 		for _, ev := range tl.Events {

@@ -268,12 +268,8 @@ func (s *Stack) RunOTPWithEmail(t *testing.T, to, email string) Run {
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("journey: %v", err)
 	}
-	v, err := s.Client.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryTimeline)
+	tl, err := journeys.GetTimeline(ctx, s.Client, run.GetID())
 	if err != nil {
-		t.Fatal(err)
-	}
-	var tl workflows.Timeline
-	if err := v.Get(&tl); err != nil {
 		t.Fatal(err)
 	}
 	return Run{ID: run.GetID(), Result: res, Timeline: tl}
