@@ -20,7 +20,7 @@ import (
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
-var latencyPhases = flag.String("cluster.latency", "1:20s,10:20s,50:10s",
+var latencyPhases = flag.String("cluster.latency", "1:20s,10:40s,50:10s",
 	"undisturbed latency phases before the burst, comma-separated rate:duration (journeys a second for that long); empty: none")
 
 // phase is one latency phase: journeys started at rate a second for long.
