@@ -57,7 +57,7 @@ func (e *Env) Broadcast(ctx context.Context, o BroadcastOptions) (Result, error)
 	// OTPJourney ends on delivery, as a one-message sale does; the
 	// built-in otp would wait 10 minutes more for its code, and a long
 	// broadcast would run mostly those waits' ends.
-	in := workflows.BroadcastInput{Journey: OTPJourneyName, Segment: "bench", Vars: map[string]string{"code": "493817"},
+	in := workflows.BroadcastInput{Journey: OTPJourneyName, Segment: "bench", Vars: map[string]string{"code": benchCode},
 		Rate: o.Rate, PageSize: o.PageSize}
 	begin := time.Now()
 	if _, _, err := workflows.StartBroadcast(ctx, e.Client, id, in); err != nil {

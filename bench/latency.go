@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/switchbackhq/switchback/channels"
-	"github.com/switchbackhq/switchback/journeys"
 	"github.com/switchbackhq/switchback/sandbox"
 )
 
@@ -48,8 +47,7 @@ func (e *Env) SendLatency(ctx context.Context, k Kind, rate float64, n int, to s
 		ids[i], started[i] = fmt.Sprintf("%s%05d", prefix, i), time.Now()
 		wg.Go(func() {
 			if k == KindJourney {
-				opts := journeys.StartOptions{Journey: otp, To: to, ID: ids[i], Vars: map[string]string{"code": "493817"}, ContactKey: e.Config.ContactKeyOrDefault()}
-				errs[i] = runJourney(ctx, e.Client, opts, want)
+				errs[i] = runJourney(ctx, e.Client, e.otpStart(otp, to, ids[i]), want)
 				return
 			}
 			errs[i] = runBaseline(ctx, e.Client, client.StartWorkflowOptions{ID: ids[i], EnableEagerStart: true}, to, want)

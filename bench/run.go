@@ -223,10 +223,9 @@ func (e *Env) Run(ctx context.Context, k Kind, n int, to string, want channels.C
 	if err != nil {
 		return Stats{}, err
 	}
-	key := e.Config.ContactKeyOrDefault()
 	return concurrently(n, InFlight, func(int) error {
 		if k == KindJourney {
-			return runJourney(ctx, e.Client, journeys.StartOptions{Journey: otp, To: to, Vars: map[string]string{"code": "493817"}, ContactKey: key}, want)
+			return runJourney(ctx, e.Client, e.otpStart(otp, to, ""), want)
 		}
 		return runBaseline(ctx, e.Client, client.StartWorkflowOptions{ID: "baseline-" + rand.Text()[:16]}, to, want)
 	}), nil
@@ -247,10 +246,20 @@ func runJourney(ctx context.Context, c client.Client, opts journeys.StartOptions
 	return nil
 }
 
+// otpStart returns the options that start the OTP journey otp to
+// recipient with the bench's code, under id (empty: a generated one).
+func (e *Env) otpStart(otp journeys.Journey, to, id string) journeys.StartOptions {
+	return journeys.StartOptions{Journey: otp, To: to, ID: id, Vars: map[string]string{"code": benchCode}, ContactKey: e.Config.ContactKeyOrDefault()}
+}
+
+// benchCode is the code the bench's OTP journeys and baseline workflows
+// send.
+const benchCode = "493817"
+
 // runBaseline runs a baseline workflow to recipient with opts (its task
 // queue set here) and checks that it delivered on want.
 func runBaseline(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, to string, want channels.Channel) error {
-	in := BaselineInput{To: to, Code: "493817", Channels: []channels.Channel{channels.WhatsApp, channels.SMS}, Within: 30 * time.Second}
+	in := BaselineInput{To: to, Code: benchCode, Channels: []channels.Channel{channels.WhatsApp, channels.SMS}, Within: 30 * time.Second}
 	opts.TaskQueue = BaselineTaskQueue
 	run, err := c.ExecuteWorkflow(ctx, opts, BaselineWorkflowName, in)
 	if err != nil {
@@ -465,8 +474,7 @@ func (e *Env) History(ctx context.Context, to string, want channels.Channel) (Re
 		return Result{}, err
 	}
 	jid, bid := "bench-history-"+rand.Text()[:12], "baseline-history-"+rand.Text()[:12]
-	opts := journeys.StartOptions{Journey: otp, To: to, ID: jid, Vars: map[string]string{"code": "493817"}, ContactKey: e.Config.ContactKeyOrDefault()}
-	if err := runJourney(ctx, e.Client, opts, want); err != nil {
+	if err := runJourney(ctx, e.Client, e.otpStart(otp, to, jid), want); err != nil {
 		return Result{}, err
 	}
 	if err := runBaseline(ctx, e.Client, client.StartWorkflowOptions{ID: bid}, to, want); err != nil {
